@@ -1,0 +1,300 @@
+//! The VideoSDK API key and secret: where they come from (Secrets Manager in production, the
+//! environment for local development) and how they are read without ever being printed.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The JSON key of the API key inside the secret.
+pub const API_KEY_FIELD: &str = "VIDEOSDK_API_KEY";
+/// The JSON key of the secret key inside the secret...
+pub const SECRET_KEY_FIELD: &str = "VIDEOSDK_SECRET_KEY";
+/// ...or its other name, the one VideoSDK's own server SDK uses.
+pub const SECRET_KEY_ALIAS: &str = "VIDEOSDK_SECRET";
+
+/// Bounds on the Secrets Manager call, so a cold start with an unreachable endpoint fails in a
+/// few seconds instead of using the whole function timeout.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+pub const MAX_ATTEMPTS: u32 = 2;
+
+/// The account's API key (public: it travels in every token) and secret key (never shown: its
+/// `Debug` prints `[REDACTED]`).
+#[derive(Debug, Clone)]
+pub struct ApiCredentials {
+    api_key: String,
+    secret_key: SecretString,
+}
+
+impl ApiCredentials {
+    pub fn new(api_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            api_key: api_key.into(),
+            secret_key: SecretString::from(secret_key.into()),
+        }
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The secret bytes, for building signing keys only.
+    pub fn secret_key(&self) -> &[u8] {
+        self.secret_key.expose_secret().as_bytes()
+    }
+}
+
+/// Where the credentials come from.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    /// A Secrets Manager secret (name or ARN), read once per cold start.
+    SecretsManager { secret_id: String },
+    /// `VIDEOSDK_API_KEY` / `VIDEOSDK_SECRET_KEY` from the environment: local development only.
+    Environment(ApiCredentials),
+}
+
+impl SecretSource {
+    /// Reads the credentials, from Secrets Manager with the SDK's default configuration (which
+    /// honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`) and this module's timeouts.
+    pub async fn load(&self) -> Result<ApiCredentials, SecretError> {
+        match self {
+            Self::Environment(credentials) => Ok(credentials.clone()),
+            Self::SecretsManager { secret_id } => {
+                let config = sdk_config_loader().load().await;
+                fetch_from_secrets_manager(&Client::new(&config), secret_id).await
+            }
+        }
+    }
+}
+
+/// The AWS configuration loader every Secrets Manager client here is built from: the default
+/// provider chain, with bounded timeouts and retries.
+pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+}
+
+/// Why the credentials could not be read. Every variant names the secret id and never its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {secret_id:?} was not found in Secrets Manager")]
+    NotFound { secret_id: String },
+    #[error("access to secret {secret_id:?} was denied ({code})")]
+    AccessDenied { secret_id: String, code: String },
+    #[error("Secrets Manager could not be reached for secret {secret_id:?}: {detail}")]
+    Unreachable { secret_id: String, detail: String },
+    #[error("Secrets Manager refused to return secret {secret_id:?}: {detail}")]
+    Service { secret_id: String, detail: String },
+    #[error("secret {secret_id:?} has no SecretString (binary secrets are not supported)")]
+    NotAString { secret_id: String },
+    #[error(
+        "secret {secret_id:?} is not a JSON object with {API_KEY_FIELD} and {SECRET_KEY_FIELD} \
+         (invalid JSON at line {line}, column {column})"
+    )]
+    MalformedJson {
+        secret_id: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("secret {secret_id:?} has no non-empty string field {field}")]
+    MissingField {
+        secret_id: String,
+        field: &'static str,
+    },
+}
+
+/// Fetches and parses the secret. Shared by the functions and the tests, which point `client` at
+/// a local Secrets Manager.
+pub async fn fetch_from_secrets_manager(
+    client: &Client,
+    secret_id: &str,
+) -> Result<ApiCredentials, SecretError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|error| classify_sdk_error(secret_id, error))?;
+    let text = output
+        .secret_string()
+        .ok_or_else(|| SecretError::NotAString {
+            secret_id: secret_id.to_owned(),
+        })?;
+    parse_secret_string(secret_id, text)
+}
+
+fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> SecretError {
+    let secret_id = secret_id.to_owned();
+    match &error {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            let code = service_error.code().unwrap_or("Unknown").to_owned();
+            if service_error.is_resource_not_found_exception() {
+                SecretError::NotFound { secret_id }
+            } else if matches!(
+                code.as_str(),
+                "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException"
+            ) || code.contains("AccessDenied")
+            {
+                SecretError::AccessDenied { secret_id, code }
+            } else {
+                let message = service_error.message().unwrap_or("no message");
+                SecretError::Service {
+                    secret_id,
+                    detail: format!("{code}: {message}"),
+                }
+            }
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            SecretError::Unreachable {
+                secret_id,
+                detail: DisplayErrorContext(&error).to_string(),
+            }
+        }
+        _ => SecretError::Service {
+            secret_id,
+            detail: DisplayErrorContext(&error).to_string(),
+        },
+    }
+}
+
+/// Parses the SecretString `{"VIDEOSDK_API_KEY": "...", "VIDEOSDK_SECRET_KEY": "..."}`.
+/// Errors say where the JSON broke, never what it held.
+pub fn parse_secret_string(secret_id: &str, text: &str) -> Result<ApiCredentials, SecretError> {
+    #[derive(Deserialize)]
+    struct Stored {
+        #[serde(rename = "VIDEOSDK_API_KEY")]
+        api_key: Option<serde_json::Value>,
+        #[serde(rename = "VIDEOSDK_SECRET_KEY")]
+        secret_key: Option<serde_json::Value>,
+        #[serde(rename = "VIDEOSDK_SECRET")]
+        secret_alias: Option<serde_json::Value>,
+    }
+
+    // Parse to a generic value first: serde's messages for typed data can quote the input.
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| SecretError::MalformedJson {
+            secret_id: secret_id.to_owned(),
+            line: error.line(),
+            column: error.column(),
+        })?;
+    if !value.is_object() {
+        return Err(SecretError::MalformedJson {
+            secret_id: secret_id.to_owned(),
+            line: 1,
+            column: 1,
+        });
+    }
+    let stored: Stored = serde_json::from_value(value).map_err(|_| SecretError::MalformedJson {
+        secret_id: secret_id.to_owned(),
+        line: 1,
+        column: 1,
+    })?;
+    let field = |value: Option<serde_json::Value>, field: &'static str| match value {
+        Some(serde_json::Value::String(text)) if !text.trim().is_empty() => Ok(text),
+        _ => Err(SecretError::MissingField {
+            secret_id: secret_id.to_owned(),
+            field,
+        }),
+    };
+    let api_key = field(stored.api_key, API_KEY_FIELD)?;
+    let secret_key = match stored.secret_key {
+        Some(value) => field(Some(value), SECRET_KEY_FIELD)?,
+        None => field(stored.secret_alias, SECRET_KEY_FIELD)?,
+    };
+    Ok(ApiCredentials::new(api_key, secret_key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "videosdk/prod";
+
+    #[test]
+    fn reads_both_field_names_for_the_secret_key() {
+        let credentials =
+            parse_secret_string(ID, r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"s1"}"#)
+                .unwrap();
+        assert_eq!(
+            (credentials.api_key(), credentials.secret_key()),
+            ("k", &b"s1"[..])
+        );
+        let credentials =
+            parse_secret_string(ID, r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET":"s2"}"#).unwrap();
+        assert_eq!(credentials.secret_key(), b"s2");
+    }
+
+    #[test]
+    fn refuses_malformed_json_without_quoting_it() {
+        let error = parse_secret_string(
+            ID,
+            r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"hunter2"#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error, SecretError::MalformedJson { .. }),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains(ID) && !text.contains("hunter2"), "{text}");
+
+        let error = parse_secret_string(ID, r#"["hunter2"]"#).unwrap_err();
+        assert!(matches!(error, SecretError::MalformedJson { .. }));
+        assert!(!error.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn names_the_missing_field() {
+        let error = parse_secret_string(ID, r#"{"VIDEOSDK_SECRET_KEY":"hunter2"}"#).unwrap_err();
+        assert_eq!(
+            error,
+            SecretError::MissingField {
+                secret_id: ID.into(),
+                field: API_KEY_FIELD
+            }
+        );
+        let error = parse_secret_string(ID, r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":""}"#)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            SecretError::MissingField {
+                secret_id: ID.into(),
+                field: SECRET_KEY_FIELD
+            }
+        );
+        let error = parse_secret_string(ID, r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":42}"#)
+            .unwrap_err();
+        assert!(matches!(
+            error,
+            SecretError::MissingField {
+                field: SECRET_KEY_FIELD,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn debug_never_prints_the_secret_key() {
+        let credentials = ApiCredentials::new("public-key", "hunter2-secret");
+        let printed = format!(
+            "{credentials:?} {:?}",
+            SecretSource::Environment(credentials.clone())
+        );
+        assert!(printed.contains("public-key"));
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+}

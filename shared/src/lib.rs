@@ -1,0 +1,32 @@
+//! Everything the three Lambda functions have in common: configuration, the API secret, the token
+//! policy, signing and verification, meeting ids, and the HTTP conventions (JSON bodies, errors,
+//! CORS). The function crates only wire a route to these pieces.
+
+pub mod api_error;
+pub mod cors;
+pub mod credentials;
+pub mod endpoint;
+pub mod meeting_id;
+pub mod permissions;
+pub mod request;
+pub mod settings;
+pub mod state;
+pub mod token;
+
+pub use api_error::ApiError;
+pub use cors::CorsPolicy;
+pub use credentials::{ApiCredentials, SecretError, SecretSource};
+pub use endpoint::Endpoint;
+pub use meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
+pub use permissions::{Permission, PermissionSet, TokenPolicy};
+pub use settings::{Settings, SettingsError};
+pub use state::{InitError, State};
+pub use token::{Claims, TokenError, TokenKeys};
+
+/// Seconds since the Unix epoch. A clock before 1970 is treated as the epoch, never a panic.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,273 @@
+//! Reading a client's input: the JSON body, the token, query and path parameters. Every refusal
+//! is a 4xx [`ApiError`] that says what to fix.
+
+use lambda_http::http::header::AUTHORIZATION;
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::{Map, Value};
+
+use crate::api_error::{ApiError, excerpt};
+use crate::token::TokenError;
+
+/// The largest body accepted; every legitimate body here is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The longest room or participant id a token may be scoped to.
+pub const MAX_SCOPE_ID_LENGTH: usize = 64;
+
+/// The request body as a JSON object; no body is an empty object.
+pub fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = match request.body() {
+        Body::Empty => return Ok(Map::new()),
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => return Ok(Map::new()),
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request(
+            "invalid_body",
+            "The body must be a JSON object, such as {\"token\": \"...\"}.",
+        )),
+        Err(error) => Err(ApiError::bad_request(
+            "invalid_json",
+            format!(
+                "The body is not valid JSON (line {}, column {}).",
+                error.line(),
+                error.column()
+            ),
+        )),
+    }
+}
+
+/// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
+/// VideoSDK's API takes it), or `{"token": "<jwt>"}` in the body (as VideoSDK's examples send it).
+pub fn token<'a>(request: &'a Request, body: &'a Map<String, Value>) -> Result<&'a str, ApiError> {
+    if let Some(value) = request.headers().get(AUTHORIZATION) {
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::from(TokenError::Malformed))?
+            .trim();
+        let token = match text.split_once(' ') {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+            _ => text,
+        };
+        if !token.is_empty() && !token.eq_ignore_ascii_case("bearer") {
+            return Ok(token);
+        }
+    }
+    match body.get("token") {
+        None | Some(Value::Null) => Err(TokenError::Missing.into()),
+        Some(Value::String(token)) if token.trim().is_empty() => Err(TokenError::Missing.into()),
+        Some(Value::String(token)) => Ok(token.trim()),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_body",
+            "The body's \"token\" must be a string.",
+        )),
+    }
+}
+
+/// The single value of a query parameter that may go by several names (`roomId` or
+/// `meetingId`). Sending it twice, or under two names, is refused rather than guessed at.
+pub fn query_parameter<'a>(
+    request: &'a Request,
+    names: &[&str],
+) -> Result<Option<&'a str>, ApiError> {
+    let Some(query) = request.query_string_parameters_ref() else {
+        return Ok(None);
+    };
+    let mut values = names.iter().filter_map(|name| query.all(name)).flatten();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::bad_request(
+            "duplicate_parameter",
+            format!("Send {} once.", names.join(" or ")),
+        ));
+    }
+    Ok(first)
+}
+
+/// A room or participant id a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`.
+pub fn scope_id(name: &'static str, code: &'static str, value: &str) -> Result<String, ApiError> {
+    let valid = (1..=MAX_SCOPE_ID_LENGTH).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::bad_request(
+            code,
+            format!(
+                "{name} {:?} must be 1 to {MAX_SCOPE_ID_LENGTH} letters, digits, '_' or '-'.",
+                excerpt(value)
+            ),
+        ))
+    }
+}
+
+/// A path parameter from API Gateway's route (`/validate-meeting/{meetingId}`) or, where there
+/// is no route (a function URL), the last segment of the path, unless that is the route's own
+/// name.
+pub fn path_parameter(request: &Request, name: &str, route_name: &str) -> Option<String> {
+    if let Some(value) = request
+        .path_parameters_ref()
+        .and_then(|parameters| parameters.first(name))
+    {
+        return Some(value.to_owned());
+    }
+    request
+        .uri()
+        .path()
+        .rsplit('/')
+        .find(|segment| !segment.is_empty())
+        .filter(|segment| *segment != route_name)
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use lambda_http::http::Request as HttpRequest;
+
+    use super::*;
+
+    fn request(authorization: Option<&str>, body: &str) -> Request {
+        let mut builder = HttpRequest::builder().uri("https://api.example/create-meeting");
+        if let Some(value) = authorization {
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        builder.body(Body::from(body)).unwrap()
+    }
+
+    fn token_of(authorization: Option<&str>, body: &str) -> Result<String, ApiError> {
+        let request = request(authorization, body);
+        let body = json_body(&request)?;
+        token(&request, &body).map(str::to_owned)
+    }
+
+    #[test]
+    fn finds_the_token_in_all_three_places() {
+        assert_eq!(token_of(Some("Bearer a.b.c"), "").unwrap(), "a.b.c");
+        assert_eq!(token_of(Some("bearer   a.b.c "), "").unwrap(), "a.b.c");
+        assert_eq!(token_of(Some("a.b.c"), "").unwrap(), "a.b.c");
+        assert_eq!(
+            token_of(None, r#"{"token":"a.b.c","region":"sg001"}"#).unwrap(),
+            "a.b.c"
+        );
+        // The header wins over the body.
+        assert_eq!(
+            token_of(Some("Bearer h.h.h"), r#"{"token":"b.b.b"}"#).unwrap(),
+            "h.h.h"
+        );
+    }
+
+    #[test]
+    fn no_token_is_missing_token() {
+        for (authorization, body) in [
+            (None, ""),
+            (None, "  "),
+            (None, "{}"),
+            (Some("Bearer "), ""),
+            (Some(""), r#"{"token":""}"#),
+            (None, r#"{"token":null}"#),
+        ] {
+            let error = token_of(authorization, body).unwrap_err();
+            assert_eq!(error.code, "missing_token", "{authorization:?} {body:?}");
+        }
+    }
+
+    #[test]
+    fn bad_bodies_are_400() {
+        assert_eq!(
+            token_of(None, "{\"token\":").unwrap_err().code,
+            "invalid_json"
+        );
+        assert_eq!(token_of(None, "[1,2]").unwrap_err().code, "invalid_body");
+        assert_eq!(
+            token_of(None, r#"{"token":42}"#).unwrap_err().code,
+            "invalid_body"
+        );
+    }
+
+    #[test]
+    fn query_parameters_accept_aliases_but_not_duplicates() {
+        let with_query = |pairs: &[(&str, &str)]| {
+            let mut map: HashMap<String, Vec<String>> = HashMap::new();
+            for (name, value) in pairs {
+                map.entry(name.to_string())
+                    .or_default()
+                    .push(value.to_string());
+            }
+            request(None, "").with_query_string_parameters(map)
+        };
+        let request = with_query(&[("peerId", "alice")]);
+        assert_eq!(
+            query_parameter(&request, &["participantId", "peerId"]).unwrap(),
+            Some("alice")
+        );
+        let request = with_query(&[("roomId", "a"), ("meetingId", "b")]);
+        assert_eq!(
+            query_parameter(&request, &["roomId", "meetingId"])
+                .unwrap_err()
+                .code,
+            "duplicate_parameter"
+        );
+        let request = with_query(&[("roomId", "a"), ("roomId", "a")]);
+        assert!(query_parameter(&request, &["roomId"]).is_err());
+        assert_eq!(
+            query_parameter(&with_query(&[]), &["roomId"]).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn scope_ids_are_short_and_plain() {
+        assert_eq!(
+            scope_id("roomId", "invalid_room_id", "abcd-efgh_IJ9").unwrap(),
+            "abcd-efgh_IJ9"
+        );
+        let longest = "a".repeat(MAX_SCOPE_ID_LENGTH);
+        assert!(scope_id("roomId", "invalid_room_id", &longest).is_ok());
+        for bad in [
+            "",
+            " ",
+            "a b",
+            "a/b",
+            "é",
+            "<script>",
+            &"a".repeat(MAX_SCOPE_ID_LENGTH + 1),
+        ] {
+            let error = scope_id("roomId", "invalid_room_id", bad).unwrap_err();
+            assert_eq!(error.code, "invalid_room_id", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn path_parameter_falls_back_to_the_last_segment() {
+        let request = |path: &str| {
+            HttpRequest::builder()
+                .uri(format!("https://x.lambda-url.on.aws{path}"))
+                .body(Body::Empty)
+                .unwrap()
+        };
+        let id = |path| path_parameter(&request(path), "meetingId", "validate-meeting");
+        assert_eq!(
+            id("/validate-meeting/abcd-efgh-ijkl").as_deref(),
+            Some("abcd-efgh-ijkl")
+        );
+        assert_eq!(id("/abcd-efgh-ijkl/").as_deref(), Some("abcd-efgh-ijkl"));
+        assert_eq!(id("/validate-meeting"), None);
+        assert_eq!(id("/"), None);
+
+        let mut parameters = HashMap::new();
+        parameters.insert("meetingId".to_string(), "from-route".to_string());
+        let routed = request("/validate-meeting/ignored").with_path_parameters(parameters);
+        assert_eq!(
+            path_parameter(&routed, "meetingId", "validate-meeting").as_deref(),
+            Some("from-route")
+        );
+    }
+}

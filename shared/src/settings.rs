@@ -1,0 +1,270 @@
+//! The environment variables the functions read once at start, checked before any request.
+
+use crate::cors::CorsPolicy;
+use crate::credentials::{ApiCredentials, SecretSource};
+use crate::permissions::{AllowedPermissions, PermissionSet, TokenPolicy};
+
+pub const DEFAULT_TTL_SECONDS: u64 = 600;
+pub const MAX_TTL_SECONDS: u64 = 86_400;
+pub const DEFAULT_PERMISSIONS: &str = "allow_join";
+pub const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
+pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
+
+/// Everything configurable, read from the environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub secret_source: SecretSource,
+    pub policy: TokenPolicy,
+    pub cors: CorsPolicy,
+}
+
+/// A configuration value that cannot be used; it names the variable and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {reason}")]
+pub struct SettingsError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            variable,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests). Blank values
+    /// count as unset, so an empty template parameter means "the default".
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+
+        let secret_source = match get("VIDEOSDK_SECRET_ID") {
+            Some(secret_id) => SecretSource::SecretsManager { secret_id },
+            None => {
+                let secret_key = get("VIDEOSDK_SECRET_KEY").or_else(|| get("VIDEOSDK_SECRET"));
+                match (get("VIDEOSDK_API_KEY"), secret_key) {
+                    (Some(api_key), Some(secret_key)) => {
+                        SecretSource::Environment(ApiCredentials::new(api_key, secret_key))
+                    }
+                    (None, None) => {
+                        return Err(SettingsError::new(
+                            "VIDEOSDK_SECRET_ID",
+                            "not set; set it to the Secrets Manager secret that holds the API \
+                             key, or set VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY for local \
+                             development",
+                        ));
+                    }
+                    (Some(_), None) => {
+                        return Err(SettingsError::new(
+                            "VIDEOSDK_SECRET_KEY",
+                            "not set, but VIDEOSDK_API_KEY is; set both, or VIDEOSDK_SECRET_ID",
+                        ));
+                    }
+                    (None, Some(_)) => {
+                        return Err(SettingsError::new(
+                            "VIDEOSDK_API_KEY",
+                            "not set, but VIDEOSDK_SECRET_KEY is; set both, or VIDEOSDK_SECRET_ID",
+                        ));
+                    }
+                }
+            }
+        };
+
+        let ttl_seconds = match get("TOKEN_TTL_SECONDS") {
+            None => DEFAULT_TTL_SECONDS,
+            Some(text) => match text.parse::<u64>() {
+                Ok(ttl) if (1..=MAX_TTL_SECONDS).contains(&ttl) => ttl,
+                _ => {
+                    return Err(SettingsError::new(
+                        "TOKEN_TTL_SECONDS",
+                        format!(
+                            "{text:?} is not a whole number of seconds from 1 to {MAX_TTL_SECONDS}"
+                        ),
+                    ));
+                }
+            },
+        };
+
+        let allowed_text =
+            get("ALLOWED_PERMISSIONS").unwrap_or_else(|| DEFAULT_ALLOWED_PERMISSIONS.to_owned());
+        let allowed_permissions = AllowedPermissions::parse_list(&allowed_text)
+            .map_err(|error| SettingsError::new("ALLOWED_PERMISSIONS", error.to_string()))?;
+
+        let default_text =
+            get("DEFAULT_PERMISSIONS").unwrap_or_else(|| DEFAULT_PERMISSIONS.to_owned());
+        let default_permissions = PermissionSet::parse_list(&default_text)
+            .map_err(|error| SettingsError::new("DEFAULT_PERMISSIONS", error.to_string()))?;
+        if let Some(refused) = default_permissions
+            .iter()
+            .find(|permission| !allowed_permissions.contains(*permission))
+        {
+            return Err(SettingsError::new(
+                "DEFAULT_PERMISSIONS",
+                format!("{refused} is not in ALLOWED_PERMISSIONS ({allowed_text})"),
+            ));
+        }
+
+        let origins_text =
+            get("ALLOWED_ORIGINS").unwrap_or_else(|| DEFAULT_ALLOWED_ORIGINS.to_owned());
+        let cors = CorsPolicy::parse(&origins_text)
+            .map_err(|reason| SettingsError::new("ALLOWED_ORIGINS", reason))?;
+
+        Ok(Self {
+            secret_source,
+            policy: TokenPolicy {
+                ttl_seconds,
+                default_permissions,
+                allowed_permissions,
+            },
+            cors,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::permissions::Permission;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    fn error_variable(pairs: &[(&str, &str)]) -> &'static str {
+        settings(pairs).unwrap_err().variable
+    }
+
+    const DEV: [(&str, &str); 2] = [
+        ("VIDEOSDK_API_KEY", "key"),
+        ("VIDEOSDK_SECRET_KEY", "secret"),
+    ];
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let settings = settings(&DEV).unwrap();
+        assert_eq!(settings.policy.ttl_seconds, 600);
+        assert_eq!(
+            settings.policy.default_permissions.to_vec(),
+            [Permission::AllowJoin]
+        );
+        assert!(
+            settings
+                .policy
+                .allowed_permissions
+                .contains(Permission::AskJoin)
+        );
+        assert!(
+            !settings
+                .policy
+                .allowed_permissions
+                .contains(Permission::AllowMod)
+        );
+        assert_eq!(settings.cors, CorsPolicy::AnyOrigin);
+        assert!(matches!(
+            settings.secret_source,
+            SecretSource::Environment(_)
+        ));
+    }
+
+    #[test]
+    fn the_secret_id_wins_over_environment_keys() {
+        let mut pairs = DEV.to_vec();
+        pairs.push((
+            "VIDEOSDK_SECRET_ID",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+        ));
+        match settings(&pairs).unwrap().secret_source {
+            SecretSource::SecretsManager { secret_id } => assert!(secret_id.ends_with(":x")),
+            other => panic!("expected Secrets Manager, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_the_sdk_name_of_the_secret_key() {
+        let settings = settings(&[("VIDEOSDK_API_KEY", "k"), ("VIDEOSDK_SECRET", "s")]).unwrap();
+        assert!(matches!(
+            settings.secret_source,
+            SecretSource::Environment(_)
+        ));
+    }
+
+    #[test]
+    fn missing_credentials_name_the_variable_to_set() {
+        assert_eq!(error_variable(&[]), "VIDEOSDK_SECRET_ID");
+        assert_eq!(
+            error_variable(&[("VIDEOSDK_API_KEY", "k")]),
+            "VIDEOSDK_SECRET_KEY"
+        );
+        assert_eq!(
+            error_variable(&[("VIDEOSDK_SECRET_KEY", "s")]),
+            "VIDEOSDK_API_KEY"
+        );
+        assert_eq!(
+            error_variable(&[("VIDEOSDK_API_KEY", " "), ("VIDEOSDK_SECRET_KEY", "s")]),
+            "VIDEOSDK_API_KEY"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let with = |name, value| {
+            let mut pairs = DEV.to_vec();
+            pairs.push((name, value));
+            error_variable(&pairs)
+        };
+        for ttl in ["0", "86401", "-5", "10m", "1.5"] {
+            assert_eq!(with("TOKEN_TTL_SECONDS", ttl), "TOKEN_TTL_SECONDS", "{ttl}");
+        }
+        assert_eq!(
+            with("ALLOWED_PERMISSIONS", "allow_join,root"),
+            "ALLOWED_PERMISSIONS"
+        );
+        assert_eq!(
+            with("DEFAULT_PERMISSIONS", "allow_mod"),
+            "DEFAULT_PERMISSIONS"
+        );
+        assert_eq!(
+            with("DEFAULT_PERMISSIONS", "ask_join,allow_join"),
+            "DEFAULT_PERMISSIONS"
+        );
+        assert_eq!(with("ALLOWED_ORIGINS", "example.com"), "ALLOWED_ORIGINS");
+    }
+
+    #[test]
+    fn operators_can_opt_in_to_moderators_and_longer_tokens() {
+        let mut pairs = DEV.to_vec();
+        pairs.extend([
+            ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
+            ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
+            ("TOKEN_TTL_SECONDS", "86400"),
+            ("ALLOWED_ORIGINS", "https://app.example"),
+        ]);
+        let settings = settings(&pairs).unwrap();
+        assert_eq!(settings.policy.ttl_seconds, 86_400);
+        assert!(
+            settings
+                .policy
+                .default_permissions
+                .contains(Permission::AllowMod)
+        );
+        assert!(settings.cors.allows("https://app.example"));
+        assert!(!settings.cors.allows("https://other.example"));
+    }
+}

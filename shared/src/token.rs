@@ -1,0 +1,395 @@
+//! VideoSDK access tokens: HS256 JWTs signed with the account's secret key. This module signs
+//! them and refuses everything else: other algorithms, other keys, missing or past `exp`, other
+//! accounts' API keys.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::api_error::ApiError;
+use crate::credentials::ApiCredentials;
+use crate::permissions::{Permission, PermissionSet};
+
+/// The token format version VideoSDK's v2 APIs expect.
+pub const TOKEN_VERSION: u32 = 2;
+/// The role of a token that is not scoped to a room or participant, as in VideoSDK's examples.
+pub const ROLE_CRAWLER: &str = "CRAWLER";
+/// The role VideoSDK needs to join a meeting; given to tokens scoped to a room or participant.
+pub const ROLE_RTC: &str = "rtc";
+/// Longer tokens are refused before any parsing; ours are a few hundred bytes.
+pub const MAX_TOKEN_LENGTH: usize = 4096;
+
+/// The claims of a VideoSDK token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub apikey: String,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    #[serde(default)]
+    pub version: u32,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub iat: u64,
+    pub exp: u64,
+    #[serde(rename = "roomId", default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<String>,
+    #[serde(
+        rename = "participantId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub participant_id: Option<String>,
+}
+
+impl Claims {
+    /// The claims of a new token issued at `now` for `ttl_seconds`. A token scoped to a room or a
+    /// participant gets the `rtc` role; any other gets `CRAWLER`.
+    pub fn new(
+        api_key: &str,
+        permissions: &PermissionSet,
+        room_id: Option<String>,
+        participant_id: Option<String>,
+        now: u64,
+        ttl_seconds: u64,
+    ) -> Self {
+        let scoped = room_id.is_some() || participant_id.is_some();
+        let role = if scoped { ROLE_RTC } else { ROLE_CRAWLER };
+        Self {
+            apikey: api_key.to_owned(),
+            permissions: permissions.to_vec(),
+            version: TOKEN_VERSION,
+            roles: vec![role.to_owned()],
+            iat: now,
+            exp: now.saturating_add(ttl_seconds),
+            room_id,
+            participant_id,
+        }
+    }
+}
+
+/// Why a token was refused. Each maps to a 401 with its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "no token was sent; send it as `Authorization: Bearer <token>` or in the JSON body as \"token\""
+    )]
+    Missing,
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token is not signed with HS256, the only algorithm accepted")]
+    UnsupportedAlgorithm,
+    #[error("the token's signature does not match this account's secret key")]
+    BadSignature,
+    #[error("the token has expired; get a new one from /get-token")]
+    Expired,
+    #[error(
+        "the token's claims are missing or malformed (it needs a string apikey and a numeric exp)"
+    )]
+    InvalidClaims,
+    #[error("the token was issued for another API key")]
+    ApiKeyMismatch,
+    #[error("the token could not be signed")]
+    SigningFailed,
+}
+
+impl TokenError {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Missing => "missing_token",
+            Self::Malformed => "invalid_token",
+            Self::UnsupportedAlgorithm => "unsupported_algorithm",
+            Self::BadSignature => "invalid_signature",
+            Self::Expired => "expired_token",
+            Self::InvalidClaims => "invalid_claims",
+            Self::ApiKeyMismatch => "api_key_mismatch",
+            Self::SigningFailed => "signing_failed",
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::SigningFailed => ApiError::internal(error.code(), error.to_string()),
+            _ => ApiError::unauthorized(error.code(), error.to_string()),
+        }
+    }
+}
+
+/// The signing and verification keys of one account, built once at start.
+pub struct TokenKeys {
+    api_key: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for TokenKeys {
+    // The keys hold the secret: print only which account they belong to.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenKeys {
+    pub fn new(credentials: &ApiCredentials) -> Result<Self, TokenError> {
+        let secret = credentials.secret_key();
+        let encoding = EncodingKey::from_secret(secret).map_err(|_| TokenError::SigningFailed)?;
+        let decoding = DecodingKey::from_secret(secret).map_err(|_| TokenError::SigningFailed)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        // Lambda's clocks are synchronised; "exp in the future" means exactly that.
+        validation.leeway = 0;
+        // VideoSDK tokens carry no audience; one that does is still ours if the key matches.
+        validation.validate_aud = false;
+        Ok(Self {
+            api_key: credentials.api_key().to_owned(),
+            encoding,
+            decoding,
+            header: Header::new(Algorithm::HS256),
+            validation,
+        })
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
+        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+            .map_err(|_| TokenError::SigningFailed)
+    }
+
+    /// Verifies signature, algorithm, expiry and API key, and returns the claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
+            return Err(TokenError::Malformed);
+        }
+        // Checked on its own first so that a header naming another algorithm (including
+        // `none`, which jsonwebtoken cannot even parse) is reported as such.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| header_refusal(token))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(TokenError::UnsupportedAlgorithm);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => {
+                    TokenError::UnsupportedAlgorithm
+                }
+                ErrorKind::MissingRequiredClaim(_)
+                | ErrorKind::InvalidClaimFormat(_)
+                | ErrorKind::ImmatureSignature
+                // The header parsed above, so a JSON error here is in the (signed) claims.
+                | ErrorKind::Json(_) => TokenError::InvalidClaims,
+                _ => TokenError::Malformed,
+            })?;
+        if data.claims.apikey != self.api_key {
+            return Err(TokenError::ApiKeyMismatch);
+        }
+        Ok(data.claims)
+    }
+}
+
+/// A header jsonwebtoken could not parse: an algorithm it does not know (such as `none`) is an
+/// unsupported algorithm; anything else is a malformed token.
+fn header_refusal(token: &str) -> TokenError {
+    let names_other_algorithm = token
+        .split('.')
+        .next()
+        .and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|header| header.get("alg").is_some_and(|alg| alg.is_string()));
+    if names_other_algorithm {
+        TokenError::UnsupportedAlgorithm
+    } else {
+        TokenError::Malformed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unix_now;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&ApiCredentials::new("api-key-1", "secret-key-1")).unwrap()
+    }
+
+    fn claims(exp: u64) -> Claims {
+        let permissions = PermissionSet::parse_list("allow_join").unwrap();
+        let now = unix_now();
+        Claims {
+            exp,
+            ..Claims::new("api-key-1", &permissions, None, None, now, 600)
+        }
+    }
+
+    fn encode_raw(header: &str, payload: &str, signature: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload),
+            signature
+        )
+    }
+
+    #[test]
+    fn signs_hs256_with_the_videosdk_claims() {
+        let keys = keys();
+        let permissions = PermissionSet::parse_list("allow_join,allow_mod").unwrap();
+        let now = unix_now();
+        let token = keys
+            .sign(&Claims::new(
+                "api-key-1",
+                &permissions,
+                None,
+                None,
+                now,
+                600,
+            ))
+            .unwrap();
+        let header: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header, serde_json::json!({"alg": "HS256", "typ": "JWT"}));
+        let payload: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            payload,
+            serde_json::json!({
+                "apikey": "api-key-1",
+                "permissions": ["allow_join", "allow_mod"],
+                "version": 2,
+                "roles": ["CRAWLER"],
+                "iat": now,
+                "exp": now + 600,
+            })
+        );
+        let verified = keys.verify(&token).unwrap();
+        assert_eq!(
+            verified.permissions,
+            [Permission::AllowJoin, Permission::AllowMod]
+        );
+    }
+
+    #[test]
+    fn scoped_tokens_carry_the_rtc_role_and_their_scope() {
+        let permissions = PermissionSet::parse_list("allow_join").unwrap();
+        let claims = Claims::new(
+            "k",
+            &permissions,
+            Some("abcd-efgh-ijkl".into()),
+            Some("alice".into()),
+            100,
+            60,
+        );
+        assert_eq!(claims.roles, [ROLE_RTC]);
+        let json = serde_json::to_value(&claims).unwrap();
+        assert_eq!(json["roomId"], "abcd-efgh-ijkl");
+        assert_eq!(json["participantId"], "alice");
+        assert_eq!(json["exp"], 160);
+    }
+
+    #[test]
+    fn refuses_expired_and_missing_exp() {
+        let keys = keys();
+        let expired = keys.sign(&claims(unix_now() - 1)).unwrap();
+        assert_eq!(keys.verify(&expired), Err(TokenError::Expired));
+        let far_past = keys.sign(&claims(1)).unwrap();
+        assert_eq!(keys.verify(&far_past), Err(TokenError::Expired));
+
+        let no_exp = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"apikey": "api-key-1", "permissions": ["allow_join"]}),
+            &EncodingKey::from_secret(b"secret-key-1").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&no_exp), Err(TokenError::InvalidClaims));
+    }
+
+    #[test]
+    fn refuses_other_keys_accounts_and_algorithms() {
+        let keys = keys();
+        let other_secret = TokenKeys::new(&ApiCredentials::new("api-key-1", "another-secret"))
+            .unwrap()
+            .sign(&claims(unix_now() + 60))
+            .unwrap();
+        assert_eq!(keys.verify(&other_secret), Err(TokenError::BadSignature));
+
+        let other_account =
+            TokenKeys::new(&ApiCredentials::new("api-key-2", "secret-key-1")).unwrap();
+        let mut foreign = claims(unix_now() + 60);
+        foreign.apikey = "api-key-2".into();
+        let foreign = other_account.sign(&foreign).unwrap();
+        assert_eq!(keys.verify(&foreign), Err(TokenError::ApiKeyMismatch));
+
+        let payload = serde_json::to_string(&claims(unix_now() + 60)).unwrap();
+        let none = encode_raw(r#"{"alg":"none","typ":"JWT"}"#, &payload, "");
+        assert_eq!(keys.verify(&none), Err(TokenError::UnsupportedAlgorithm));
+        for alg in ["HS512", "RS256", "ES256"] {
+            let token = encode_raw(
+                &format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+                &payload,
+                "c2ln",
+            );
+            assert_eq!(
+                keys.verify(&token),
+                Err(TokenError::UnsupportedAlgorithm),
+                "{alg}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_tampered_and_malformed_tokens() {
+        let keys = keys();
+        let token = keys.sign(&claims(unix_now() + 60)).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut tampered_claims = claims(unix_now() + 60);
+        tampered_claims.permissions.push(Permission::AllowMod);
+        let tampered_payload =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&tampered_claims).unwrap());
+        let tampered = format!("{}.{}.{}", parts[0], tampered_payload, parts[2]);
+        assert_eq!(keys.verify(&tampered), Err(TokenError::BadSignature));
+
+        let truncated = &token[..token.len() - 3];
+        assert_eq!(keys.verify(truncated), Err(TokenError::BadSignature));
+
+        for junk in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            "...",
+            &"x".repeat(MAX_TOKEN_LENGTH + 1),
+        ] {
+            assert_eq!(keys.verify(junk), Err(TokenError::Malformed), "{junk:.20}");
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_keys() {
+        let printed = format!("{:?}", keys());
+        assert!(
+            printed.contains("api-key-1") && !printed.contains("secret-key-1"),
+            "{printed}"
+        );
+    }
+}
