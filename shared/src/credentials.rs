@@ -7,7 +7,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -161,14 +161,29 @@ fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> 
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
             SecretError::Unreachable {
                 secret_id,
-                detail: DisplayErrorContext(&error).to_string(),
+                detail: error_chain(&error),
             }
         }
         _ => SecretError::Service {
             secret_id,
-            detail: DisplayErrorContext(&error).to_string(),
+            detail: error_chain(&error),
         },
     }
+}
+
+/// The messages of an error and its sources, joined: one readable line, without the nested
+/// `Debug` dumps the SDK's own formatter appends.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let message = error.to_string();
+        if !parts.iter().any(|part| part.contains(&message)) {
+            parts.push(message);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
 }
 
 /// Parses the SecretString `{"VIDEOSDK_API_KEY": "...", "VIDEOSDK_SECRET_KEY": "..."}`.

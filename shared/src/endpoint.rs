@@ -44,16 +44,16 @@ impl Endpoint {
             Ok(None) => handle(request).await,
         };
         let error_code = outcome.as_ref().err().map(|error| error.code);
-        if let Err(error) = &outcome {
-            if error.status.is_server_error() {
-                tracing::error!(route = self.route, code = error.code, message = %error.message, "request failed");
-            }
+        if let Err(error) = &outcome
+            && error.status.is_server_error()
+        {
+            tracing::error!(route = self.route, code = error.code, message = %error.message, "request failed");
         }
         let mut response = outcome.unwrap_or_else(ApiError::into_response);
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-            if let Ok(allow) = HeaderValue::from_str(&format!("{}, OPTIONS", self.method)) {
-                response.headers_mut().insert(ALLOW, allow);
-            }
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Ok(allow) = HeaderValue::from_str(&format!("{}, OPTIONS", self.method))
+        {
+            response.headers_mut().insert(ALLOW, allow);
         }
         if origin.is_none_or(|origin| cors.allows(origin)) {
             cors.apply(origin, response.headers_mut());

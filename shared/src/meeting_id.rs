@@ -197,7 +197,7 @@ mod tests {
         // Fixed ids, so the test is deterministic: a change that happened to hit the 2^-22 tag
         // would fail on every run, not once in a while.
         let codec = codec("secret");
-        for random in [0, 1, 0x00ff_00ff_00, 0xde_adbe_efca, (1 << RANDOM_BITS) - 1] {
+        for random in [0, 1, 0x00_ff00_ff00, 0xde_adbe_efca, (1 << RANDOM_BITS) - 1] {
             assert_single_changes_refused(&codec, &codec.with_random(random).to_string());
         }
     }

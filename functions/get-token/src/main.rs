@@ -4,7 +4,10 @@ use shared::State;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let state = State::from_env().await?;
+    let Ok(state) = State::from_env().await else {
+        // from_env logged the one line that says why; Lambda reports the exit as an init error.
+        std::process::exit(1);
+    };
     let state = &state;
     lambda_http::run(service_fn(move |request| {
         get_token::handler(state, request)
