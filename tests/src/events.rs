@@ -1,0 +1,441 @@
+//! The API Gateway HTTP API (payload 2.0) events in `events/`: how they are named, read and
+//! (re)generated. A file `events/<function>/<case>.<status>.json` is an event for `<function>`
+//! whose handler must answer `<status>`.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use shared::{ApiCredentials, Claims, MeetingIdCodec, PermissionSet, TokenKeys};
+
+use crate::{FUNCTIONS, dev_credentials, workspace_root};
+
+/// One file of `events/`.
+#[derive(Debug, Clone)]
+pub struct EventFile {
+    pub path: PathBuf,
+    pub function: String,
+    pub case: String,
+    pub expected_status: u16,
+}
+
+/// Every event file, sorted, with its function and expected status read from its path.
+pub fn all() -> Vec<EventFile> {
+    let root = workspace_root().join("events");
+    let mut files = Vec::new();
+    for function in FUNCTIONS {
+        let folder = root.join(function);
+        let entries = std::fs::read_dir(&folder)
+            .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            files.push(parse_name(function, &path));
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn parse_name(function: &str, path: &Path) -> EventFile {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(".json"))
+        .unwrap_or_else(|| panic!("{} is not a .json event", path.display()));
+    let (case, status) = name
+        .rsplit_once('.')
+        .unwrap_or_else(|| panic!("{} is not named <case>.<status>.json", path.display()));
+    EventFile {
+        path: path.to_path_buf(),
+        function: function.to_owned(),
+        case: case.to_owned(),
+        expected_status: status
+            .parse()
+            .unwrap_or_else(|_| panic!("{} has no status in its name", path.display())),
+    }
+}
+
+/// A far expiry (2100-01-01), so that the committed events' tokens stay valid.
+const FAR_EXPIRY: u64 = 4_102_444_800;
+/// An expiry long past (2023-11-14).
+const PAST_EXPIRY: u64 = 1_700_000_000;
+
+fn token(credentials: &ApiCredentials, exp: u64) -> String {
+    let keys = TokenKeys::new(credentials).expect("keys build");
+    let permissions = PermissionSet::parse_list("allow_join").expect("valid permissions");
+    let claims = Claims {
+        exp,
+        ..Claims::new(
+            credentials.api_key(),
+            &permissions,
+            None,
+            None,
+            1_700_000_000,
+            0,
+        )
+    };
+    keys.sign(&claims).expect("token signs")
+}
+
+fn unsigned_token(credentials: &ApiCredentials) -> String {
+    let payload = json!({"apikey": credentials.api_key(), "permissions": ["allow_join"],
+        "version": 2, "roles": ["CRAWLER"], "iat": 1_700_000_000u64, "exp": FAR_EXPIRY});
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    )
+}
+
+/// An API Gateway HTTP API payload 2.0 event, as API Gateway sends it to the function.
+struct Event<'a> {
+    method: &'a str,
+    path: &'a str,
+    route: Option<&'a str>,
+    query: &'a [(&'a str, &'a str)],
+    headers: Vec<(&'a str, String)>,
+    body: Option<String>,
+}
+
+impl Event<'_> {
+    fn to_json(&self) -> Value {
+        let raw_query: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut headers = serde_json::Map::new();
+        headers.insert(
+            "host".into(),
+            json!("abc123.execute-api.us-east-1.amazonaws.com"),
+        );
+        headers.insert("user-agent".into(), json!("curl/8.5.0"));
+        for (name, value) in &self.headers {
+            headers.insert((*name).into(), json!(value));
+        }
+        let route_key = match self.route {
+            Some(route) => format!("{} {route}", self.method),
+            None => "$default".to_owned(),
+        };
+        let mut event = json!({
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": self.path,
+            "rawQueryString": raw_query.join("&"),
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "abc123",
+                "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+                "domainPrefix": "abc123",
+                "http": {
+                    "method": self.method,
+                    "path": self.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "192.0.2.10",
+                    "userAgent": "curl/8.5.0"
+                },
+                "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": "29/Nov/2026:04:30:00 +0000",
+                "timeEpoch": 1_795_926_600_000u64
+            },
+            "isBase64Encoded": false
+        });
+        if !self.query.is_empty() {
+            let parameters: serde_json::Map<String, Value> = self
+                .query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            event["queryStringParameters"] = Value::Object(parameters);
+        }
+        if self.route == Some("/validate-meeting/{meetingId}") {
+            let id = self.path.rsplit('/').next().unwrap_or_default();
+            event["pathParameters"] = json!({ "meetingId": id });
+        }
+        if let Some(body) = &self.body {
+            event["body"] = json!(body);
+        }
+        event
+    }
+}
+
+/// Writes every event into `events/`, replacing what is there. Tokens are signed with the
+/// development key and expire in 2100; the valid meeting id is issued under that key.
+pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
+    let dev = dev_credentials();
+    let valid = token(&dev, FAR_EXPIRY);
+    let bearer = format!("Bearer {valid}");
+    let expired = format!("Bearer {}", token(&dev, PAST_EXPIRY));
+    let foreign_key = ApiCredentials::new(dev.api_key(), "a-secret-that-is-not-ours");
+    let forged = format!("Bearer {}", token(&foreign_key, FAR_EXPIRY));
+    let alg_none = format!("Bearer {}", unsigned_token(&dev));
+    let codec = MeetingIdCodec::new(&dev);
+    let meeting = codec.issue().expect("an id").to_string();
+    let unknown = std::iter::repeat_with(|| codec.issue().expect("an id").to_string())
+        .map(|id| format!("{}{}", &id[..13], if id.ends_with('a') { 'b' } else { 'a' }))
+        .find(|id| codec.check(id).is_err())
+        .expect("an unknown id");
+    let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
+    let validate_path = |id: &str| format!("/validate-meeting/{id}");
+    let origin = ("origin", "https://app.example.com".to_owned());
+
+    let get = |query: &'static [(&'static str, &'static str)]| Event {
+        method: "GET",
+        path: "/get-token",
+        route: Some("/get-token"),
+        query,
+        headers: vec![],
+        body: None,
+    };
+    let post = |path: String, route: &'static str, headers: Vec<(&'static str, String)>, body| {
+        (path, route, headers, body)
+    };
+
+    let mut events: Vec<(&str, &str, Value)> = vec![
+        ("get-token", "default-permissions.200", get(&[]).to_json()),
+        (
+            "get-token",
+            "scoped-to-room-and-peer.200",
+            get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]).to_json(),
+        ),
+        (
+            "get-token",
+            "ask-join.200",
+            get(&[("permissions", "ask_join")]).to_json(),
+        ),
+        (
+            "get-token",
+            "forbidden-permission.403",
+            get(&[("permissions", "allow_join,allow_mod")]).to_json(),
+        ),
+        (
+            "get-token",
+            "unknown-permission.400",
+            get(&[("permissions", "superuser")]).to_json(),
+        ),
+        (
+            "get-token",
+            "conflicting-permissions.400",
+            get(&[("permissions", "ask_join,allow_join")]).to_json(),
+        ),
+        (
+            "get-token",
+            "invalid-room-id.400",
+            get(&[("roomId", "room.one")]).to_json(),
+        ),
+        (
+            "get-token",
+            "wrong-method.405",
+            Event {
+                method: "POST",
+                ..get(&[])
+            }
+            .to_json(),
+        ),
+        (
+            "get-token",
+            "preflight.204",
+            Event {
+                method: "OPTIONS",
+                headers: vec![
+                    origin.clone(),
+                    ("access-control-request-method", "GET".into()),
+                ],
+                ..get(&[])
+            }
+            .to_json(),
+        ),
+    ];
+
+    let create_cases = [
+        (
+            "bearer-token.200",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", bearer.clone())],
+                None,
+            ),
+        ),
+        (
+            "token-in-body.200",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("content-type", "application/json".into())],
+                json_body(&valid),
+            ),
+        ),
+        (
+            "bare-authorization.200",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", valid.clone())],
+                None,
+            ),
+        ),
+        (
+            "no-token.401",
+            post("/create-meeting".into(), "/create-meeting", vec![], None),
+        ),
+        (
+            "expired-token.401",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", expired.clone())],
+                None,
+            ),
+        ),
+        (
+            "signed-with-another-key.401",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", forged)],
+                None,
+            ),
+        ),
+        (
+            "alg-none.401",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", alg_none)],
+                None,
+            ),
+        ),
+        (
+            "malformed-json.400",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("content-type", "application/json".into())],
+                Some("{\"token\": ".into()),
+            ),
+        ),
+        (
+            "oversized-body.413",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", bearer.clone())],
+                Some(format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024))),
+            ),
+        ),
+    ];
+    let validate_cases = [
+        (
+            "issued-id.200",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", bearer.clone())],
+                None,
+            ),
+        ),
+        (
+            "token-in-body.200",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![("content-type", "application/json".into())],
+                json_body(&valid),
+            ),
+        ),
+        (
+            "unknown-id.404",
+            post(
+                validate_path(&unknown),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", bearer.clone())],
+                None,
+            ),
+        ),
+        (
+            "malformed-id.400",
+            post(
+                validate_path("not-a-meeting"),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", bearer.clone())],
+                None,
+            ),
+        ),
+        (
+            "no-token.401",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![],
+                None,
+            ),
+        ),
+        (
+            "expired-token.401",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", expired)],
+                None,
+            ),
+        ),
+    ];
+    for (function, cases) in [
+        ("create-meeting", create_cases.to_vec()),
+        ("validate-meeting", validate_cases.to_vec()),
+    ] {
+        for (case, (path, route, headers, body)) in cases {
+            let event = Event {
+                method: "POST",
+                path: &path,
+                route: Some(route),
+                query: &[],
+                headers,
+                body,
+            };
+            events.push((function, case, event.to_json()));
+        }
+    }
+    events.push((
+        "create-meeting",
+        "wrong-method.405",
+        Event {
+            method: "GET",
+            path: "/create-meeting",
+            route: Some("/create-meeting"),
+            query: &[],
+            headers: vec![("authorization", bearer.clone())],
+            body: None,
+        }
+        .to_json(),
+    ));
+    let function_url_path = format!("/{meeting}");
+    events.push((
+        "validate-meeting",
+        "function-url-without-route.200",
+        Event {
+            method: "POST",
+            path: &function_url_path,
+            route: None,
+            query: &[],
+            headers: vec![("authorization", bearer)],
+            body: None,
+        }
+        .to_json(),
+    ));
+
+    let root = workspace_root().join("events");
+    let _ = std::fs::remove_dir_all(&root);
+    let mut written = Vec::new();
+    for (function, case, event) in events {
+        let folder = root.join(function);
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!("{case}.json"));
+        let mut text = serde_json::to_string_pretty(&event).map_err(std::io::Error::other)?;
+        text.push('\n');
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,224 @@
+//! Fixtures shared by the workspace's integration tests: the development credentials, the
+//! `events/` files, and real local stand-ins for AWS (moto's Secrets Manager).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lambda_http::{Body, Request, Response};
+use shared::{ApiCredentials, Settings, State};
+
+pub mod events;
+pub mod local_api;
+
+pub use local_api::LocalApi;
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The made-up development key and secret from `dev/local.env`, the same the local API runs with.
+pub fn dev_credentials() -> ApiCredentials {
+    let path = workspace_root().join("dev/local.env");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("{name} missing from {}", path.display()))
+            .trim()
+            .to_owned()
+    };
+    ApiCredentials::new(value("VIDEOSDK_API_KEY"), value("VIDEOSDK_SECRET_KEY"))
+}
+
+/// Settings as the functions read them, from name/value pairs instead of the environment.
+pub fn settings(pairs: &[(&str, &str)]) -> Settings {
+    Settings::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    })
+    .expect("test settings are valid")
+}
+
+/// The state a function builds at cold start with the development credentials.
+pub fn dev_state(pairs: &[(&str, &str)]) -> State {
+    let credentials = dev_credentials();
+    let mut all = vec![
+        ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
+        (
+            "VIDEOSDK_SECRET_KEY",
+            String::from_utf8_lossy(credentials.secret_key()).into_owned(),
+        ),
+    ];
+    all.extend(pairs.iter().map(|(k, v)| (*k, v.to_string())));
+    let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    State::new(&settings(&borrowed), &credentials).expect("state builds")
+}
+
+/// The three functions, by the name of their crate (and of their `events/` folder).
+pub const FUNCTIONS: [&str; 3] = ["get-token", "create-meeting", "validate-meeting"];
+
+/// Sends `request` to the handler of `function`, as its Lambda binary would.
+pub async fn invoke(function: &str, state: &State, request: Request) -> Response<Body> {
+    let response = match function {
+        "get-token" => get_token::handler(state, request).await,
+        "create-meeting" => create_meeting::handler(state, request).await,
+        "validate-meeting" => validate_meeting::handler(state, request).await,
+        other => panic!("no function named {other}"),
+    };
+    match response {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The body of a response as JSON.
+pub fn json(response: &Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(response.body().as_ref())
+        .unwrap_or_else(|error| panic!("body is not JSON ({error}): {:?}", response.body()))
+}
+
+/// A program installed by the test command into the project's venv (`.venv/bin`).
+pub fn venv_tool(name: &str) -> PathBuf {
+    let path = workspace_root().join(".venv/bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/test, which installs the test tools into .venv",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on 127.0.0.1, so that parallel runs do not collide.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// Waits until something accepts connections on `port`, or panics after `limit`.
+pub fn wait_for_port(port: u16, limit: Duration, what: &str) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < limit,
+            "{what} did not listen on port {port} within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A child process that leads its own process group; the whole group (its own children too,
+/// such as the functions cargo-lambda spawns) is stopped when the guard is dropped, also when a
+/// test fails.
+pub struct ChildGuard(Child);
+
+impl ChildGuard {
+    /// Spawns `command` as the leader of a new process group.
+    pub fn spawn(command: &mut Command) -> std::io::Result<Self> {
+        use std::os::unix::process::CommandExt as _;
+        command.process_group(0).spawn().map(Self)
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, killpg};
+        use nix::unistd::Pid;
+        let group = Pid::from_raw(self.0.id() as i32);
+        let _ = killpg(group, Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        let _ = self.0.wait();
+    }
+}
+
+/// A real Secrets Manager API on 127.0.0.1: `moto_server`, started fresh for each fixture.
+pub struct MotoServer {
+    _process: ChildGuard,
+    pub endpoint: String,
+}
+
+impl MotoServer {
+    pub fn start() -> Self {
+        let port = free_port();
+        let process = ChildGuard::spawn(
+            Command::new(venv_tool("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("moto_server starts");
+        wait_for_port(port, Duration::from_secs(60), "moto_server");
+        Self {
+            _process: process,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// A Secrets Manager client built like the functions' (same timeouts and retries), pointed at
+    /// this server with dummy credentials.
+    pub async fn client(&self) -> aws_sdk_secretsmanager::Client {
+        secrets_manager_client(&self.endpoint).await
+    }
+
+    /// Stores `secret_string` under `name` and returns the secret's ARN.
+    pub async fn create_secret(&self, name: &str, secret_string: &str) -> String {
+        self.client()
+            .await
+            .create_secret()
+            .name(name)
+            .secret_string(secret_string)
+            .send()
+            .await
+            .expect("moto creates the secret")
+            .arn()
+            .expect("moto returns an ARN")
+            .to_owned()
+    }
+}
+
+/// The environment a function process needs to reach this machine's Secrets Manager stand-in.
+pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}
+
+/// A client with the functions' configuration, for any endpoint (also an unreachable one).
+pub async fn secrets_manager_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let config = shared::credentials::sdk_config_loader()
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::new(&config)
+}

@@ -1,0 +1,145 @@
+//! The local API as a user runs it: `cargo lambda watch` emulating the Lambda runtime and serving
+//! the API Gateway routes of `[workspace.metadata.lambda.watch.router]`, with the real binaries.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::{ChildGuard, free_port, venv_tool, wait_for_port, workspace_root};
+
+/// A running `cargo lambda watch` on a free port of 127.0.0.1, stopped (with every function
+/// process it started) when dropped. Its output, the functions' logs included, goes to a file.
+pub struct LocalApi {
+    process: ChildGuard,
+    pub base_url: String,
+    pub port: u16,
+    log_dir: tempfile::TempDir,
+}
+
+impl LocalApi {
+    /// Starts the local API with these environment variables for the functions, and nothing
+    /// from `dev/local.env` unless `dev_key` is true.
+    pub fn start(environment: &[(&str, String)], dev_key: bool) -> Self {
+        let port = free_port();
+        let log_dir = tempfile::tempdir().expect("a temporary directory");
+        let log = std::fs::File::create(log_dir.path().join("watch.log")).expect("a log file");
+        let mut command = Command::new(venv_tool("cargo-lambda"));
+        command
+            .current_dir(workspace_root())
+            .args(["lambda", "watch", "--ignore-changes", "--disable-cors"])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ])
+            // The venv's bin holds cargo-lambda's zig; cargo itself comes from the usual PATH.
+            .env("PATH", path_with_venv())
+            .env_remove("VIDEOSDK_SECRET_ID")
+            .env_remove("VIDEOSDK_API_KEY")
+            .env_remove("VIDEOSDK_SECRET_KEY")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log);
+        if dev_key {
+            command.args(["--env-file", "dev/local.env"]);
+        }
+        for (name, value) in environment {
+            command.args(["--env-var", &format!("{name}={value}")]);
+        }
+        let process = ChildGuard::spawn(&mut command).expect("cargo lambda watch starts");
+        wait_for_port(port, Duration::from_secs(120), "cargo lambda watch");
+        Self {
+            process,
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            log_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Everything cargo-lambda and the functions printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The first log line containing `needle`, waiting for it up to `limit`.
+    pub fn wait_for_log_line(&self, needle: &str, limit: Duration) -> Option<String> {
+        let started = std::time::Instant::now();
+        loop {
+            let found = self
+                .log()
+                .lines()
+                .find(|line| line.contains(needle))
+                .map(str::to_owned);
+            if found.is_some() || started.elapsed() > limit {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.log_dir.path().join("watch.log")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// `cargo lambda invoke <function> --data-file <event>` against this emulator; returns the
+    /// function's API Gateway response as JSON.
+    pub fn invoke(&self, function: &str, event: &std::path::Path) -> serde_json::Value {
+        let output = Command::new(venv_tool("cargo-lambda"))
+            .current_dir(workspace_root())
+            .env("PATH", path_with_venv())
+            .args([
+                "lambda",
+                "invoke",
+                function,
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args([
+                "--invoke-port",
+                &self.port.to_string(),
+                "--output-format",
+                "json",
+            ])
+            .arg("--data-file")
+            .arg(event)
+            .output()
+            .expect("cargo lambda invoke runs");
+        assert!(
+            output.status.success(),
+            "cargo lambda invoke {function} {} failed: {}",
+            event.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+            panic!(
+                "cargo lambda invoke printed no JSON ({error}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        })
+    }
+}
+
+/// An HTTP client for the local API, with room for the first request to build the function.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .expect("an HTTP client")
+}
+
+fn path_with_venv() -> String {
+    let venv_bin = workspace_root().join(".venv/bin");
+    match std::env::var("PATH") {
+        Ok(path) => format!("{}:{path}", venv_bin.display()),
+        Err(_) => venv_bin.display().to_string(),
+    }
+}

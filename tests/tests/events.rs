@@ -1,0 +1,71 @@
+//! Every file in `events/` goes through `lambda_http::request::from_str` and its function's
+//! handler, and gets the status its name promises: no event can rot.
+
+use api_tests::{dev_state, events, invoke, json};
+use lambda_http::http::header::CONTENT_TYPE;
+
+#[tokio::test]
+async fn every_event_gets_its_expected_status() {
+    let state = dev_state(&[]);
+    let files = events::all();
+    assert!(files.len() >= 20, "only {} events", files.len());
+    let mut failures = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(&file.path).expect("event is readable");
+        let request = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|error| panic!("{} does not parse: {error}", file.path.display()));
+        let response = invoke(&file.function, &state, request).await;
+        let status = response.status().as_u16();
+        if status != file.expected_status {
+            failures.push(format!(
+                "{}: expected {}, got {status} {:?}",
+                file.path.display(),
+                file.expected_status,
+                response.body()
+            ));
+            continue;
+        }
+        if status == 204 {
+            continue;
+        }
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "application/json",
+            "{}",
+            file.case
+        );
+        let body = json(&response);
+        if status >= 400 {
+            let code = body["error"]["code"].as_str().unwrap_or_default();
+            let message = body["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                !code.is_empty() && !message.is_empty(),
+                "{}: {body}",
+                file.case
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_function_has_a_success_and_failures() {
+    let files = events::all();
+    for function in api_tests::FUNCTIONS {
+        let statuses: Vec<u16> = files
+            .iter()
+            .filter(|file| file.function == function)
+            .map(|file| file.expected_status)
+            .collect();
+        assert!(statuses.contains(&200), "{function} has no success event");
+        assert!(
+            statuses.iter().any(|s| *s >= 400),
+            "{function} has no failure event"
+        );
+    }
+    let failures = files
+        .iter()
+        .filter(|file| file.expected_status >= 400)
+        .count();
+    assert!(failures >= 8, "{failures} failure events");
+}
