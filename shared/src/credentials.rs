@@ -54,23 +54,66 @@ impl ApiCredentials {
 /// Where the credentials come from.
 #[derive(Debug, Clone)]
 pub enum SecretSource {
-    /// A Secrets Manager secret (name or ARN), read once per cold start.
+    /// A Secrets Manager secret (name or ARN), read at cold start and refreshed while warm.
     SecretsManager { secret_id: String },
     /// `VIDEOSDK_API_KEY` / `VIDEOSDK_SECRET_KEY` from the environment: local development only.
     Environment(ApiCredentials),
 }
 
-impl SecretSource {
-    /// Reads the credentials, from Secrets Manager with the SDK's default configuration (which
-    /// honours `AWS_ENDPOINT_URL_SECRETS_MANAGER`) and this module's timeouts.
-    pub async fn load(&self) -> Result<ApiCredentials, SecretError> {
-        match self {
-            Self::Environment(credentials) => Ok(credentials.clone()),
-            Self::SecretsManager { secret_id } => {
-                let config = sdk_config_loader().load().await;
-                fetch_from_secrets_manager(&Client::new(&config), secret_id).await
-            }
+/// The credentials of the secret's current version and, after a rotation, of its previous one
+/// (Secrets Manager's `AWSCURRENT` and `AWSPREVIOUS` stages).
+#[derive(Debug, Clone)]
+pub struct SecretVersions {
+    pub current: ApiCredentials,
+    pub previous: Option<ApiCredentials>,
+}
+
+/// A Secrets Manager secret and the client that reads it, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct SecretStore {
+    client: Client,
+    secret_id: String,
+}
+
+impl SecretStore {
+    /// A store using the SDK's default configuration (which honours
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`) with this module's timeouts.
+    pub async fn from_env(secret_id: impl Into<String>) -> Self {
+        let config = sdk_config_loader().load().await;
+        Self::new(Client::new(&config), secret_id)
+    }
+
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            client,
+            secret_id: secret_id.into(),
         }
+    }
+
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
+    }
+
+    /// Reads `AWSCURRENT` and `AWSPREVIOUS` together. The current version must be readable; a
+    /// previous one that is absent (no rotation yet) or unusable is left out, with a warning
+    /// for the latter.
+    pub async fn fetch(&self) -> Result<SecretVersions, SecretError> {
+        let (current, previous) = tokio::join!(
+            fetch_version(&self.client, &self.secret_id, "AWSCURRENT"),
+            fetch_version(&self.client, &self.secret_id, "AWSPREVIOUS"),
+        );
+        let previous = match previous {
+            Ok(credentials) => Some(credentials),
+            Err(SecretError::NotFound { .. }) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "the previous version of the secret is not used");
+                None
+            }
+        };
+        Ok(SecretVersions {
+            current: current?,
+            previous,
+        })
     }
 }
 
@@ -116,15 +159,24 @@ pub enum SecretError {
     },
 }
 
-/// Fetches and parses the secret. Shared by the functions and the tests, which point `client` at
-/// a local Secrets Manager.
+/// Fetches and parses the secret's current version.
 pub async fn fetch_from_secrets_manager(
     client: &Client,
     secret_id: &str,
 ) -> Result<ApiCredentials, SecretError> {
+    fetch_version(client, secret_id, "AWSCURRENT").await
+}
+
+/// Fetches and parses the version of the secret at `stage` (`AWSCURRENT`, `AWSPREVIOUS`).
+async fn fetch_version(
+    client: &Client,
+    secret_id: &str,
+    stage: &str,
+) -> Result<ApiCredentials, SecretError> {
     let output = client
         .get_secret_value()
         .secret_id(secret_id)
+        .version_stage(stage)
         .send()
         .await
         .map_err(|error| classify_sdk_error(secret_id, error))?;

@@ -6,6 +6,7 @@ pub mod api_error;
 pub mod cors;
 pub mod credentials;
 pub mod endpoint;
+pub mod keyring;
 pub mod meeting_id;
 pub mod permissions;
 pub mod request;
@@ -15,8 +16,9 @@ pub mod token;
 
 pub use api_error::ApiError;
 pub use cors::CorsPolicy;
-pub use credentials::{ApiCredentials, SecretError, SecretSource};
+pub use credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
 pub use endpoint::Endpoint;
+pub use keyring::{AccountKeys, Keyring};
 pub use meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
 pub use permissions::{Permission, PermissionSet, TokenPolicy};
 pub use settings::{Settings, SettingsError};

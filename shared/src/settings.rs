@@ -9,6 +9,7 @@ pub const MAX_TTL_SECONDS: u64 = 86_400;
 pub const DEFAULT_PERMISSIONS: &str = "allow_join";
 pub const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
+pub const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
 
 /// Everything configurable, read from the environment.
 #[derive(Debug, Clone)]
@@ -16,6 +17,8 @@ pub struct Settings {
     pub secret_source: SecretSource,
     pub policy: TokenPolicy,
     pub cors: CorsPolicy,
+    /// How often a warm function re-reads the Secrets Manager secret; 0 means on every request.
+    pub secret_refresh_seconds: u64,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.
@@ -81,20 +84,32 @@ impl Settings {
             }
         };
 
-        let ttl_seconds = match get("TOKEN_TTL_SECONDS") {
-            None => DEFAULT_TTL_SECONDS,
-            Some(text) => match text.parse::<u64>() {
-                Ok(ttl) if (1..=MAX_TTL_SECONDS).contains(&ttl) => ttl,
-                _ => {
-                    return Err(SettingsError::new(
-                        "TOKEN_TTL_SECONDS",
-                        format!(
-                            "{text:?} is not a whole number of seconds from 1 to {MAX_TTL_SECONDS}"
-                        ),
-                    ));
-                }
-            },
+        let seconds = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            let Some(text) = get(name) else {
+                return Ok(default);
+            };
+            match text.parse::<u64>() {
+                Ok(value) if range.contains(&value) => Ok(value),
+                _ => Err(SettingsError::new(
+                    name,
+                    format!(
+                        "{text:?} is not a whole number of seconds from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            }
         };
+        let ttl_seconds = seconds(
+            "TOKEN_TTL_SECONDS",
+            DEFAULT_TTL_SECONDS,
+            1..=MAX_TTL_SECONDS,
+        )?;
+        let secret_refresh_seconds = seconds(
+            "SECRET_REFRESH_SECONDS",
+            DEFAULT_SECRET_REFRESH_SECONDS,
+            0..=MAX_TTL_SECONDS,
+        )?;
 
         let allowed_text =
             get("ALLOWED_PERMISSIONS").unwrap_or_else(|| DEFAULT_ALLOWED_PERMISSIONS.to_owned());
@@ -128,6 +143,7 @@ impl Settings {
                 allowed_permissions,
             },
             cors,
+            secret_refresh_seconds,
         })
     }
 }
@@ -177,6 +193,7 @@ mod tests {
                 .contains(Permission::AllowMod)
         );
         assert_eq!(settings.cors, CorsPolicy::AnyOrigin);
+        assert_eq!(settings.secret_refresh_seconds, 300);
         assert!(matches!(
             settings.secret_source,
             SecretSource::Environment(_)
@@ -245,6 +262,14 @@ mod tests {
             "DEFAULT_PERMISSIONS"
         );
         assert_eq!(with("ALLOWED_ORIGINS", "example.com"), "ALLOWED_ORIGINS");
+        assert_eq!(
+            with("SECRET_REFRESH_SECONDS", "soon"),
+            "SECRET_REFRESH_SECONDS"
+        );
+        assert_eq!(
+            with("SECRET_REFRESH_SECONDS", "86401"),
+            "SECRET_REFRESH_SECONDS"
+        );
     }
 
     #[test]

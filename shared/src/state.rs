@@ -1,26 +1,32 @@
-//! What a function builds once per cold start and every request reads: the policy, the CORS
-//! policy, the token keys and the meeting-id key.
+//! What a function builds once per cold start and every request reads: the policies and the
+//! keys, which a warm function refreshes from Secrets Manager so that a rotation takes effect
+//! without a cold start.
 
-use std::time::Instant;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
-use lambda_http::Request;
-use serde_json::{Map, Value};
-
-use crate::api_error::ApiError;
 use crate::cors::CorsPolicy;
-use crate::credentials::{ApiCredentials, SecretError, SecretSource};
-use crate::meeting_id::MeetingIdCodec;
+use crate::credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
+use crate::keyring::Keyring;
 use crate::permissions::TokenPolicy;
-use crate::request;
 use crate::settings::{Settings, SettingsError};
-use crate::token::{Claims, TokenError, TokenKeys};
+use crate::token::TokenError;
 
 #[derive(Debug)]
 pub struct State {
     pub policy: TokenPolicy,
     pub cors: CorsPolicy,
-    pub tokens: TokenKeys,
-    pub meeting_ids: MeetingIdCodec,
+    keys: RwLock<Arc<Keyring>>,
+    refresh: Option<SecretRefresh>,
+}
+
+/// Re-reads the secret at most once per interval, on the request path: a frozen Lambda runs no
+/// background task, and one Secrets Manager call every few minutes costs a request little.
+#[derive(Debug)]
+struct SecretRefresh {
+    store: SecretStore,
+    interval: Duration,
+    next_due: Mutex<Instant>,
 }
 
 /// Why a cold start failed. The text names the variable or secret id, never a secret value.
@@ -35,17 +41,44 @@ pub enum InitError {
 }
 
 impl State {
+    /// A state with fixed credentials and no refresh (the environment source, tests).
     pub fn new(settings: &Settings, credentials: &ApiCredentials) -> Result<Self, InitError> {
+        let versions = SecretVersions {
+            current: credentials.clone(),
+            previous: None,
+        };
+        Self::build(settings, &versions, None)
+    }
+
+    /// A state whose keys come from `store` now and are refreshed every
+    /// `settings.secret_refresh_seconds` while the function is warm.
+    pub async fn with_store(settings: &Settings, store: SecretStore) -> Result<Self, InitError> {
+        let versions = store.fetch().await?;
+        let refresh = SecretRefresh {
+            store,
+            interval: Duration::from_secs(settings.secret_refresh_seconds),
+            next_due: Mutex::new(
+                Instant::now() + Duration::from_secs(settings.secret_refresh_seconds),
+            ),
+        };
+        Self::build(settings, &versions, Some(refresh))
+    }
+
+    fn build(
+        settings: &Settings,
+        versions: &SecretVersions,
+        refresh: Option<SecretRefresh>,
+    ) -> Result<Self, InitError> {
         Ok(Self {
             policy: settings.policy.clone(),
             cors: settings.cors.clone(),
-            tokens: TokenKeys::new(credentials)?,
-            meeting_ids: MeetingIdCodec::new(credentials),
+            keys: RwLock::new(Arc::new(Keyring::new(versions)?)),
+            refresh,
         })
     }
 
     /// The cold start: reads the environment, fetches the secret, builds the keys. Logs one line
-    /// either way: the failure, or how long it took and where the secret came from.
+    /// either way: the failure, or how long it took.
     pub async fn from_env() -> Result<Self, InitError> {
         let started = Instant::now();
         let result = Self::load().await;
@@ -64,23 +97,63 @@ impl State {
         match &settings.secret_source {
             SecretSource::SecretsManager { secret_id } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
+                Self::with_store(&settings, SecretStore::from_env(secret_id.clone()).await).await
             }
-            SecretSource::Environment(_) => tracing::warn!(
-                "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
-                 from the environment, which is for local development only"
-            ),
+            SecretSource::Environment(credentials) => {
+                tracing::warn!(
+                    "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
+                     from the environment, which is for local development only"
+                );
+                Self::new(&settings, credentials)
+            }
         }
-        let credentials = settings.secret_source.load().await?;
-        Self::new(&settings, &credentials)
     }
 
-    /// Finds and verifies the caller's token.
-    pub fn authenticate(
-        &self,
-        request: &Request,
-        body: &Map<String, Value>,
-    ) -> Result<Claims, ApiError> {
-        let token = request::token(request, body)?;
-        Ok(self.tokens.verify(token)?)
+    /// The keys to use for this request, refreshed first when the refresh interval has passed.
+    /// A failed refresh is logged and the keys in hand stay in use.
+    pub async fn keys(&self) -> Arc<Keyring> {
+        if let Some(refresh) = &self.refresh
+            && refresh.claim_due()
+            && let Err(error) = self.refresh_keys(refresh).await
+        {
+            tracing::warn!(
+                secret_id = refresh.store.secret_id(),
+                error = %error,
+                "secret refresh failed; still using the keys read before"
+            );
+        }
+        self.current_keys()
+    }
+
+    /// Reads the secret now, whatever the interval; for tests and operators' tooling.
+    pub async fn refresh_now(&self) -> Result<(), InitError> {
+        match &self.refresh {
+            Some(refresh) => self.refresh_keys(refresh).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn refresh_keys(&self, refresh: &SecretRefresh) -> Result<(), InitError> {
+        let keyring = Keyring::new(&refresh.store.fetch().await?)?;
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+        Ok(())
+    }
+
+    fn current_keys(&self) -> Arc<Keyring> {
+        Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl SecretRefresh {
+    /// True for the one caller that finds the refresh due; it also schedules the next one, so a
+    /// failing Secrets Manager is asked again only after another interval.
+    fn claim_due(&self) -> bool {
+        let mut next_due = self.next_due.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if now < *next_due {
+            return false;
+        }
+        *next_due = now + self.interval;
+        true
     }
 }

@@ -251,7 +251,7 @@ async fn token_refusals_are_401_with_their_code() {
             600,
         );
         claims.exp = unix_now() - 100;
-        state.tokens.sign(&claims).unwrap()
+        state.keys().await.sign(&claims).unwrap()
     };
     let mut tampered = valid.clone();
     tampered.pop();

@@ -32,7 +32,7 @@ async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
         assert_eq!(response.status(), 200, "{query:?}");
         let token = json(&response)["token"].as_str().unwrap().to_owned();
 
-        let ours = state.tokens.verify(&token).unwrap();
+        let ours = state.keys().await.verify(&token).unwrap();
         let theirs = videosdk::verify_token(&token, secret).expect("the official SDK verifies it");
         assert_eq!(theirs.api_key.as_deref(), Some(ours.apikey.as_str()));
         let permissions: Vec<String> = ours.permissions.iter().map(|p| p.to_string()).collect();

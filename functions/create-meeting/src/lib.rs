@@ -24,10 +24,10 @@ pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, 
 
 async fn create_meeting(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
-    state.authenticate(request, &body)?;
-    let id = state
-        .meeting_ids
-        .issue()
+    let keys = state.keys().await;
+    keys.authenticate(request, &body)?;
+    let id = keys
+        .issue_meeting_id()
         .map_err(|error| ApiError::internal("randomness_unavailable", error.to_string()))?
         .to_string();
     Ok(json_response(

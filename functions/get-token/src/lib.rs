@@ -29,15 +29,16 @@ async fn get_token(state: &State, request: &Request) -> Result<Response<Body>, A
         .map(|value| scope_id("participantId", "invalid_participant_id", value))
         .transpose()?;
     let permissions = state.policy.grant(requested)?;
+    let keys = state.keys().await;
     let claims = Claims::new(
-        state.tokens.api_key(),
+        keys.api_key(),
         &permissions,
         room_id,
         participant_id,
         unix_now(),
         state.policy.ttl_seconds,
     );
-    let token = state.tokens.sign(&claims)?;
+    let token = keys.sign(&claims)?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "token": token, "expiresAt": claims.exp }),

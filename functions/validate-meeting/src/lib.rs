@@ -24,14 +24,15 @@ pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, 
 
 async fn validate_meeting(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
-    state.authenticate(request, &body)?;
+    let keys = state.keys().await;
+    keys.authenticate(request, &body)?;
     let text = path_parameter(request, "meetingId", "validate-meeting").ok_or_else(|| {
         ApiError::bad_request(
             "missing_meeting_id",
             "Put the meeting id in the path: /validate-meeting/{meetingId}.",
         )
     })?;
-    match state.meeting_ids.check(&text) {
+    match keys.check_meeting_id(&text) {
         Ok(id) => Ok(json_response(
             StatusCode::OK,
             &json!({ "meetingId": id.to_string(), "valid": true }),
