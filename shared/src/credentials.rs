@@ -102,6 +102,7 @@ impl SecretStore {
             fetch_version(&self.client, &self.secret_id, "AWSCURRENT"),
             fetch_version(&self.client, &self.secret_id, "AWSPREVIOUS"),
         );
+        let current = current?;
         let previous = match previous {
             Ok(credentials) => Some(credentials),
             Err(SecretError::NotFound { .. }) => None,
@@ -110,10 +111,7 @@ impl SecretStore {
                 None
             }
         };
-        Ok(SecretVersions {
-            current: current?,
-            previous,
-        })
+        Ok(SecretVersions { current, previous })
     }
 }
 

@@ -132,6 +132,24 @@ impl ChildGuard {
     pub fn id(&self) -> u32 {
         self.0.id()
     }
+
+    /// The exit status, if the process has ended.
+    pub fn try_wait(&mut self) -> std::io::Result<Option<std::process::ExitStatus>> {
+        self.0.try_wait()
+    }
+
+    /// Everything the ended process wrote to its piped stdout and stderr.
+    pub fn output_text(&mut self) -> String {
+        use std::io::Read as _;
+        let mut text = String::new();
+        if let Some(stdout) = self.0.stdout.as_mut() {
+            let _ = stdout.read_to_string(&mut text);
+        }
+        if let Some(stderr) = self.0.stderr.as_mut() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    }
 }
 
 impl Drop for ChildGuard {
@@ -221,4 +239,20 @@ pub async fn secrets_manager_client(endpoint: &str) -> aws_sdk_secretsmanager::C
         .load()
         .await;
     aws_sdk_secretsmanager::Client::new(&config)
+}
+
+/// The debug build of a function's binary (`bootstrap` on Lambda), built first if needed with
+/// the same command `cargo lambda watch` uses, so both share one build.
+pub fn function_binary(function: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["build", "--quiet", "--bin", function])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --bin {function} failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug").join(function)
 }

@@ -1,0 +1,145 @@
+//! Secrets Manager faults at cold start, through the real function binary: each ends the init
+//! with one log line that names the secret and the problem, and no line holds a secret.
+//! The faults come from moto (a deleted secret), a closed port, and a local HTTP server that
+//! answers as Secrets Manager does when it refuses (wiremock).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api_tests::{MotoServer, aws_test_environment, free_port, function_binary};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Runs the get-token binary as Lambda would start it and returns its exit code and output. It
+/// must end by itself: init fails before it ever asks the (absent) Runtime API for work.
+fn cold_start(endpoint: &str, secret_id: &str) -> (Option<i32>, String, Duration) {
+    let mut command = Command::new(function_binary("get-token"));
+    command
+        .env_clear()
+        .envs(aws_test_environment(endpoint))
+        .env("VIDEOSDK_SECRET_ID", secret_id)
+        // Nothing listens here: if init wrongly succeeded the runtime would fail to connect.
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{}", free_port()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = api_tests::ChildGuard::spawn(&mut command).expect("the function starts");
+    let deadline = started + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitable") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "init hung for a minute");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let output = child.output_text();
+    println!(
+        "{secret_id}: exit {:?} after {elapsed:?}\n{output}",
+        status.code()
+    );
+    (status.code(), output, elapsed)
+}
+
+fn assert_one_clear_line(output: &str, secret_id: &str, problem: &str) {
+    let failures: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("init failed"))
+        .collect();
+    assert_eq!(failures.len(), 1, "{output}");
+    assert!(failures[0].contains(secret_id), "{}", failures[0]);
+    assert!(
+        failures[0].contains(problem),
+        "expected {problem:?} in {}",
+        failures[0]
+    );
+    assert!(!output.contains("secret-value-never-printed"), "{output}");
+}
+
+async fn refusing_endpoint(status: u16, error_type: &str, message: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(status)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .insert_header("x-amzn-errortype", error_type)
+                .set_body_json(serde_json::json!({ "__type": error_type, "message": message })),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_secret_fails_the_cold_start() {
+    let moto = MotoServer::start();
+    let arn = moto
+        .create_secret(
+            "videosdk/deleted",
+            r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"secret-value-never-printed"}"#,
+        )
+        .await;
+    moto.client()
+        .await
+        .delete_secret()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap();
+    let (code, output, _) = cold_start(&moto.endpoint, "videosdk/deleted");
+    assert_eq!(code, Some(1));
+    // Secrets Manager refuses a secret scheduled for deletion with InvalidRequestException.
+    assert_one_clear_line(&output, "videosdk/deleted", "InvalidRequestException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_fails_the_cold_start() {
+    let server = refusing_endpoint(400, "AccessDeniedException", "User is not authorized").await;
+    let (code, output, _) = cold_start(&server.uri(), "videosdk/forbidden");
+    assert_eq!(code, Some(1));
+    assert_one_clear_line(
+        &output,
+        "videosdk/forbidden",
+        "access to secret \"videosdk/forbidden\" was denied",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_server_errors_fail_the_cold_start_after_the_retry() {
+    for (status, error_type) in [(400, "ThrottlingException"), (500, "InternalServiceError")] {
+        let server = refusing_endpoint(status, error_type, "try again later").await;
+        let (code, output, _) = cold_start(&server.uri(), "videosdk/busy");
+        assert_eq!(code, Some(1), "{error_type}");
+        assert_one_clear_line(&output, "videosdk/busy", error_type);
+        // The current and previous versions are asked for together; each gets one retry.
+        let requests = server.received_requests().await.unwrap_or_default();
+        let current = requests
+            .iter()
+            .filter(|request| String::from_utf8_lossy(&request.body).contains("AWSCURRENT"))
+            .count();
+        assert_eq!(current, 2, "{error_type}: one try and one retry");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_silent_endpoint_fails_the_cold_start_within_its_bound() {
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let (code, output, _) = cold_start(&closed, "videosdk/unreachable");
+    assert_eq!(code, Some(1));
+    assert_one_clear_line(&output, "videosdk/unreachable", "could not be reached");
+
+    // An endpoint that accepts and never answers: the operation timeout ends the wait.
+    let silent = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(120)))
+        .mount(&silent)
+        .await;
+    let (code, output, elapsed) = cold_start(&silent.uri(), "videosdk/silent");
+    assert_eq!(code, Some(1));
+    assert_one_clear_line(&output, "videosdk/silent", "could not be reached");
+    println!("a silent endpoint ended the init after {elapsed:?}");
+}
