@@ -14,6 +14,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: Cow<'static, str>,
+    /// Sent as `Retry-After` (seconds), for answers that ask the client to come back later.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -26,7 +28,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after_seconds: None,
         }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
@@ -60,7 +68,7 @@ impl ApiError {
             code: &'a str,
             message: &'a str,
         }
-        json_response(
+        let mut response = json_response(
             self.status,
             &Envelope {
                 error: Detail {
@@ -68,7 +76,13 @@ impl ApiError {
                     message: &self.message,
                 },
             },
-        )
+        );
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

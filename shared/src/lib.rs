@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod keyring;
 pub mod meeting_id;
+pub mod meetings;
 pub mod permissions;
 pub mod request;
 pub mod settings;
@@ -20,6 +21,7 @@ pub use credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, Se
 pub use endpoint::Endpoint;
 pub use keyring::{AccountKeys, Keyring};
 pub use meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
+pub use meetings::{Meeting, MeetingBackend, MeetingBackendKind, MeetingRequest};
 pub use permissions::{Permission, PermissionSet, TokenPolicy};
 pub use settings::{Settings, SettingsError};
 pub use state::{InitError, State};

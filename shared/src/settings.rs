@@ -2,6 +2,7 @@
 
 use crate::cors::CorsPolicy;
 use crate::credentials::{ApiCredentials, SecretSource};
+use crate::meetings::{DEFAULT_VIDEOSDK_API_ENDPOINT, MeetingBackendKind};
 use crate::permissions::{AllowedPermissions, PermissionSet, TokenPolicy};
 
 pub const DEFAULT_TTL_SECONDS: u64 = 600;
@@ -19,6 +20,7 @@ pub struct Settings {
     pub cors: CorsPolicy,
     /// How often a warm function re-reads the Secrets Manager secret; 0 means on every request.
     pub secret_refresh_seconds: u64,
+    pub meeting_backend: MeetingBackendKind,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.
@@ -135,6 +137,29 @@ impl Settings {
         let cors = CorsPolicy::parse(&origins_text)
             .map_err(|reason| SettingsError::new("ALLOWED_ORIGINS", reason))?;
 
+        let meeting_backend = match get("MEETING_BACKEND").as_deref() {
+            None | Some("local") => MeetingBackendKind::Local,
+            Some("videosdk") => {
+                let endpoint = get("VIDEOSDK_API_ENDPOINT")
+                    .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
+                let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+                    && reqwest::Url::parse(&endpoint).is_ok();
+                if !valid {
+                    return Err(SettingsError::new(
+                        "VIDEOSDK_API_ENDPOINT",
+                        format!("{endpoint:?} is not an http(s) URL"),
+                    ));
+                }
+                MeetingBackendKind::VideoSdk { endpoint }
+            }
+            Some(other) => {
+                return Err(SettingsError::new(
+                    "MEETING_BACKEND",
+                    format!("{other:?} is neither local nor videosdk"),
+                ));
+            }
+        };
+
         Ok(Self {
             secret_source,
             policy: TokenPolicy {
@@ -144,6 +169,7 @@ impl Settings {
             },
             cors,
             secret_refresh_seconds,
+            meeting_backend,
         })
     }
 }
@@ -194,6 +220,7 @@ mod tests {
         );
         assert_eq!(settings.cors, CorsPolicy::AnyOrigin);
         assert_eq!(settings.secret_refresh_seconds, 300);
+        assert_eq!(settings.meeting_backend, MeetingBackendKind::Local);
         assert!(matches!(
             settings.secret_source,
             SecretSource::Environment(_)
@@ -269,6 +296,23 @@ mod tests {
         assert_eq!(
             with("SECRET_REFRESH_SECONDS", "86401"),
             "SECRET_REFRESH_SECONDS"
+        );
+    }
+
+    #[test]
+    fn the_videosdk_backend_takes_an_endpoint() {
+        let mut pairs = DEV.to_vec();
+        pairs.push(("MEETING_BACKEND", "videosdk"));
+        assert_eq!(
+            settings(&pairs).unwrap().meeting_backend,
+            MeetingBackendKind::VideoSdk {
+                endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into()
+            }
+        );
+        pairs.push(("VIDEOSDK_API_ENDPOINT", "ftp://example.com"));
+        assert_eq!(
+            settings(&pairs).unwrap_err().variable,
+            "VIDEOSDK_API_ENDPOINT"
         );
     }
 

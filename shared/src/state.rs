@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::cors::CorsPolicy;
 use crate::credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
 use crate::keyring::Keyring;
+use crate::meetings::MeetingBackend;
 use crate::permissions::TokenPolicy;
 use crate::settings::{Settings, SettingsError};
 use crate::token::TokenError;
@@ -16,6 +17,7 @@ use crate::token::TokenError;
 pub struct State {
     pub policy: TokenPolicy,
     pub cors: CorsPolicy,
+    pub meetings: MeetingBackend,
     keys: RwLock<Arc<Keyring>>,
     refresh: Option<SecretRefresh>,
 }
@@ -38,6 +40,8 @@ pub enum InitError {
     Secret(#[from] SecretError),
     #[error("cannot build the signing keys: {0}")]
     Keys(#[from] TokenError),
+    #[error("cannot set up the meeting backend: {0}")]
+    MeetingBackend(String),
 }
 
 impl State {
@@ -72,6 +76,8 @@ impl State {
         Ok(Self {
             policy: settings.policy.clone(),
             cors: settings.cors.clone(),
+            meetings: MeetingBackend::new(&settings.meeting_backend)
+                .map_err(InitError::MeetingBackend)?,
             keys: RwLock::new(Arc::new(Keyring::new(versions)?)),
             refresh,
         })

@@ -203,12 +203,19 @@ impl TokenKeys {
 /// A header jsonwebtoken could not parse: an algorithm it does not know (such as `none`) is an
 /// unsupported algorithm; anything else is a malformed token.
 fn header_refusal(token: &str) -> TokenError {
-    let names_other_algorithm = token
-        .split('.')
-        .next()
-        .and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok())
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|header| header.get("alg").is_some_and(|alg| alg.is_string()));
+    let three_parts = token.split('.').count() == 3;
+    let names_other_algorithm = three_parts
+        && token
+            .split('.')
+            .next()
+            .and_then(|segment| URL_SAFE_NO_PAD.decode(segment).ok())
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|header| {
+                header
+                    .get("alg")
+                    .and_then(|alg| alg.as_str())
+                    .is_some_and(|alg| alg != "HS256")
+            });
     if names_other_algorithm {
         TokenError::UnsupportedAlgorithm
     } else {

@@ -20,6 +20,11 @@ impl LocalApi {
     /// Starts the local API with these environment variables for the functions, and nothing
     /// from `dev/local.env` unless `dev_key` is true.
     pub fn start(environment: &[(&str, String)], dev_key: bool) -> Self {
+        // Build the functions first, with cargo lambda watch's own command, so that no request
+        // waits for a compiler.
+        for function in crate::FUNCTIONS {
+            crate::function_binary(function);
+        }
         let port = free_port();
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let log = std::fs::File::create(log_dir.path().join("watch.log")).expect("a log file");

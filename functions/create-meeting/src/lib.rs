@@ -1,4 +1,5 @@
-//! `POST /create-meeting`: a new meeting id for the holder of a valid token.
+//! `POST /create-meeting`: a new meeting for the holder of a valid token, made by the configured
+//! meeting backend (local ids, or a room in VideoSDK's cloud).
 
 use std::convert::Infallible;
 
@@ -7,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::api_error::json_response;
 use shared::request::json_body;
-use shared::{ApiError, Endpoint, State};
+use shared::{ApiError, Endpoint, MeetingRequest, State};
 
 pub const ENDPOINT: Endpoint = Endpoint {
     route: "/create-meeting",
@@ -26,12 +27,11 @@ async fn create_meeting(state: &State, request: &Request) -> Result<Response<Bod
     let body = json_body(request)?;
     let keys = state.keys().await;
     keys.authenticate(request, &body)?;
-    let id = keys
-        .issue_meeting_id()
-        .map_err(|error| ApiError::internal("randomness_unavailable", error.to_string()))?
-        .to_string();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "meetingId": id, "roomId": id }),
-    ))
+    let options = MeetingRequest::from_body(&body)?;
+    let meeting = state.meetings.create(&keys, options).await?;
+    let mut answer = json!({ "meetingId": meeting.meeting_id, "roomId": meeting.meeting_id });
+    if let Some(custom_room_id) = meeting.custom_room_id {
+        answer["customRoomId"] = json!(custom_room_id);
+    }
+    Ok(json_response(StatusCode::OK, &answer))
 }

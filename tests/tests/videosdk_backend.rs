@@ -1,0 +1,345 @@
+//! MEETING_BACKEND=videosdk: rooms are created and validated through VideoSDK's v2 REST API by
+//! the official crate, here pointed at a local HTTP server standing in for VideoSDK (wiremock).
+
+use std::time::Duration;
+
+use api_tests::{dev_credentials, dev_state, invoke, json};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::Request;
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+use shared::{State, TokenKeys};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn videosdk_state(server: &MockServer) -> State {
+    dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+    ])
+}
+
+async fn caller_token(state: &State) -> String {
+    let request = Request::builder()
+        .uri("https://api.example/get-token")
+        .body(Body::Empty)
+        .unwrap();
+    json(&invoke("get-token", state, request).await)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn post(state: &State, function: &str, path: String, body: Value) -> Response<Body> {
+    let token = caller_token(state).await;
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("https://api.example{path}"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    invoke(function, state, request).await
+}
+
+fn room(room_id: &str, custom_room_id: Option<&str>) -> Value {
+    json!({
+        "id": "65f1c0ffee0123456789abcd",
+        "roomId": room_id,
+        "customRoomId": custom_room_id,
+        "apiKey": "dev-api-key-not-for-production",
+        "disabled": false,
+        "createdAt": "2026-11-29T05:00:00.000Z",
+        "links": {"get_room": format!("https://api.videosdk.live/v2/rooms/{room_id}")}
+    })
+}
+
+fn error_code(response: &Response<Body>) -> String {
+    json(response)["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn create_sends_a_crawler_token_of_ours_and_the_checked_options() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/rooms"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(room("abcd-efgh-ijkl", Some("standup"))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let state = videosdk_state(&server).await;
+    let options = json!({
+        "customRoomId": "standup",
+        "autoCloseConfig": {"type": "session-ends", "duration": 600},
+        "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]},
+        "region": "sg001"
+    });
+    let response = post(&state, "create-meeting", "/create-meeting".into(), options).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    assert_eq!(
+        json(&response),
+        json!({"meetingId": "abcd-efgh-ijkl", "roomId": "abcd-efgh-ijkl", "customRoomId": "standup"})
+    );
+
+    let requests = server.received_requests().await.unwrap();
+    let sent = &requests[0];
+    // The raw JWT, no "Bearer", as VideoSDK's API takes it; signed by us with our key.
+    let authorization = sent.headers["authorization"].to_str().unwrap();
+    assert!(!authorization.starts_with("Bearer"));
+    let claims = TokenKeys::new(&dev_credentials())
+        .unwrap()
+        .verify(authorization)
+        .expect("our HS256 key");
+    assert_eq!(claims.roles, ["CRAWLER"]);
+    assert_eq!(claims.exp - claims.iat, 60);
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(authorization.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "HS256");
+    let body: Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "customRoomId": "standup",
+            "autoCloseConfig": {"type": "session-ends", "duration": 600},
+            "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]}
+        })
+    );
+}
+
+#[tokio::test]
+async fn validate_asks_videosdk_and_maps_unknown_rooms_to_404() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/rooms/validate/abcd-efgh-ijkl"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(room("abcd-efgh-ijkl", None)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/rooms/validate/standup"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(room("wxyz-wxyz-wxyz", Some("standup"))),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/rooms/validate/gone-gone-gone"))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "Room not found"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/rooms/validate/paid-paid-paid"))
+        .respond_with(
+            ResponseTemplate::new(402).set_body_json(json!({"message": "Invalid roomId"})),
+        )
+        .mount(&server)
+        .await;
+    let state = videosdk_state(&server).await;
+    let validate = |id: &str| {
+        post(
+            &state,
+            "validate-meeting",
+            format!("/validate-meeting/{id}"),
+            json!({}),
+        )
+    };
+
+    let response = validate("abcd-efgh-ijkl").await;
+    assert_eq!(
+        (response.status().as_u16(), json(&response)),
+        (200, json!({"meetingId": "abcd-efgh-ijkl", "valid": true}))
+    );
+    let response = validate("standup").await;
+    assert_eq!(
+        json(&response)["meetingId"],
+        "wxyz-wxyz-wxyz",
+        "a custom id resolves to its room"
+    );
+    for unknown in ["gone-gone-gone", "paid-paid-paid"] {
+        let response = validate(unknown).await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (404, "meeting_not_found".into())
+        );
+    }
+    let before = server.received_requests().await.unwrap().len();
+    let response = validate("a%2Fb").await;
+    assert_eq!(error_code(&response), "malformed_meeting_id");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        before,
+        "nothing sent for a malformed id"
+    );
+}
+
+#[tokio::test]
+async fn videosdk_failures_map_to_clear_errors_without_its_body() {
+    let cases = [
+        (
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"message": "token-invalid secret-detail"})),
+            502,
+            "upstream_auth_failed",
+        ),
+        (
+            ResponseTemplate::new(403).set_body_json(json!({"message": "forbidden secret-detail"})),
+            502,
+            "upstream_auth_failed",
+        ),
+        (
+            ResponseTemplate::new(429).insert_header("retry-after", "7"),
+            503,
+            "upstream_rate_limited",
+        ),
+        (
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"message": "stack trace secret-detail"})),
+            502,
+            "upstream_unavailable",
+        ),
+        (ResponseTemplate::new(503), 502, "upstream_unavailable"),
+        (
+            ResponseTemplate::new(200).set_body_string("<html>secret-detail</html>"),
+            502,
+            "upstream_invalid_response",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_json(json!({"roomId": "<script>secret-detail"})),
+            502,
+            "upstream_invalid_response",
+        ),
+        (
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "customRoomId taken secret-detail"})),
+            400,
+            "meeting_rejected",
+        ),
+    ];
+    for (template, status, code) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v2/rooms"))
+            .respond_with(template)
+            .mount(&server)
+            .await;
+        let state = videosdk_state(&server).await;
+        let response = post(
+            &state,
+            "create-meeting",
+            "/create-meeting".into(),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (status, code.to_owned())
+        );
+        let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        assert!(
+            !text.contains("secret-detail"),
+            "an upstream body leaked: {text}"
+        );
+        if status == 503 {
+            assert_eq!(response.headers()["retry-after"], "7");
+        }
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "{code}: no retry"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let state = videosdk_state(&server).await;
+    let response = post(
+        &state,
+        "validate-meeting",
+        "/validate-meeting/abcd-efgh-ijkl".into(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (504, "upstream_unavailable".into())
+    );
+}
+
+#[tokio::test]
+async fn options_are_checked_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    let state = videosdk_state(&server).await;
+    for options in [
+        json!({"customRoomId": "has space"}),
+        json!({"customRoomId": 42}),
+        json!({"autoCloseConfig": {"type": "forever"}}),
+        json!({"autoCloseConfig": {"duration": -1}}),
+        json!({"webhook": {"endPoint": "http://plain-http.example.com"}}),
+        json!({"webhook": {"endPoint": "https://ok.example.com", "events": ["a b"]}}),
+        json!({"webhook": "https://ok.example.com"}),
+    ] {
+        let response = post(
+            &state,
+            "create-meeting",
+            "/create-meeting".into(),
+            options.clone(),
+        )
+        .await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (400, "invalid_meeting_option".into()),
+            "{options}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    // The local backend has no custom ids and says so.
+    let local = dev_state(&[]);
+    let response = post(
+        &local,
+        "create-meeting",
+        "/create-meeting".into(),
+        json!({"customRoomId": "standup"}),
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (400, "unsupported_option".into())
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_videosdk_is_a_502() {
+    let endpoint = format!("http://127.0.0.1:{}", api_tests::free_port());
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &endpoint),
+    ]);
+    let response = post(
+        &state,
+        "create-meeting",
+        "/create-meeting".into(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (502, "upstream_unavailable".into())
+    );
+}
