@@ -245,12 +245,18 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
     let api = LocalApi::start(&[], true);
     // The events' tokens are signed with the development key the local API runs with.
     let mut failures = Vec::new();
+    let mut answers = String::new();
+    let mut tokens = Vec::new();
     for file in events::all() {
         let response = api.invoke(&file.function, &file.path);
         let status = response["statusCode"].as_u64().unwrap_or_default();
         if status != u64::from(file.expected_status) {
             failures.push(format!("{}: {status} {response}", file.path.display()));
         }
+        let event = std::fs::read_to_string(&file.path).unwrap();
+        tokens.extend(jwts_in(&event));
+        tokens.extend(jwts_in(&response.to_string()));
+        answers.push_str(&response.to_string());
     }
     assert!(
         failures.is_empty(),
@@ -258,4 +264,22 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
         failures.join("\n"),
         api.log()
     );
+
+    // Nothing the functions logged or answered holds the secret; no log line holds a token.
+    let secret = String::from_utf8(dev_credentials().secret_key().to_vec()).unwrap();
+    let log = api.log();
+    assert!(!answers.contains(&secret), "the secret reached a response");
+    assert!(!log.contains(&secret), "the secret reached the log");
+    assert!(tokens.len() >= 10, "only {} tokens seen", tokens.len());
+    for token in &tokens {
+        assert!(!log.contains(token.as_str()), "a token reached the log");
+    }
+}
+
+/// The JWT-shaped strings (three base64url parts, the first starting `eyJ`) in `text`.
+fn jwts_in(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .filter(|word| word.starts_with("eyJ") && word.split('.').count() == 3)
+        .map(str::to_owned)
+        .collect()
 }
