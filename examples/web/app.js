@@ -1,0 +1,121 @@
+// A minimal browser client of the VideoSDK token API: get a token, create a meeting with it,
+// validate the meeting. The three calls are the functions right below; the rest only shows
+// their results on the page.
+
+// GET /get-token -> {"token": "...", "expiresAt": 1795928092}
+function getToken(api) {
+  return fetch(`${api}/get-token`);
+}
+
+// POST /create-meeting -> {"meetingId": "k3f9-0qaz-7mbx", "roomId": "k3f9-0qaz-7mbx"}
+function createMeeting(api, token) {
+  return post(`${api}/create-meeting`, token);
+}
+
+// POST /validate-meeting/{meetingId} -> {"meetingId": "k3f9-0qaz-7mbx", "valid": true}
+function validateMeeting(api, token, meetingId) {
+  return post(`${api}/validate-meeting/${encodeURIComponent(meetingId)}`, token);
+}
+
+// The token goes in the Authorization header; a JSON body makes this a CORS "preflighted"
+// request, which the API allows for the origins in its ALLOWED_ORIGINS.
+function post(url, token) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return fetch(url, { method: "POST", headers, body: "{}" });
+}
+
+// Every error, whatever the status, has the body {"error": {"code": "...", "message": "..."}}.
+
+// ---------------------------------------------------------------------------------------------
+// The page.
+
+const $ = (selector) => document.querySelector(selector);
+let token = null; // the last token the API issued to this page
+
+const apiInput = $("#api");
+apiInput.value = new URLSearchParams(location.search).get("api") || "http://127.0.0.1:9000";
+const apiBase = () => apiInput.value.trim().replace(/\/+$/, "");
+
+function log(line) {
+  const time = new Date().toLocaleTimeString([], { hour12: false });
+  const item = document.createElement("li");
+  item.textContent = `${time}  ${line}`;
+  $("#log").append(item);
+}
+
+function setStep(name, state, status, body = "", error = "") {
+  $(`#${name}-step`).dataset.state = state;
+  $(`#${name}-status`).textContent = status;
+  $(`#${name}-body`).textContent = body;
+  $(`#${name}-error`).textContent = error;
+}
+
+// Runs one call, shows its status and body in the card `name`; returns the JSON body of a
+// successful answer, or null.
+async function show(name, label, call) {
+  setStep(name, "running", "…");
+  let response;
+  try {
+    response = await call();
+  } catch (error) {
+    // fetch rejects with a TypeError when the browser refuses to hand the answer to this page
+    // (no CORS header for this origin) or cannot reach the API at all.
+    const message = `${error.name}: ${error.message}`;
+    setStep(name, "blocked", "blocked", message,
+      `The browser blocked the call: is ${location.origin} in the API's ALLOWED_ORIGINS, and is the API up?`);
+    log(`${label} → blocked (${message})`);
+    return null;
+  }
+  const text = await response.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON: shown as text */ }
+  const body = json === null ? text : JSON.stringify(json, null, 2);
+  if (response.ok) {
+    setStep(name, "ok", String(response.status), body);
+    log(`${label} → ${response.status}`);
+    return json;
+  }
+  const error = json?.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${response.status}`;
+  setStep(name, "error", String(response.status), body, error);
+  log(`${label} → ${response.status} ${json?.error?.code ?? ""}`);
+  return null;
+}
+
+async function runFlow() {
+  const api = apiBase();
+  $("#run").disabled = true;
+  document.body.dataset.flow = "running";
+  for (const name of ["token", "create", "validate"]) setStep(name, "idle", "–");
+
+  const issued = await show("token", "GET /get-token", () => getToken(api));
+  token = issued?.token ?? null;
+  const meeting = token
+    ? await show("create", "POST /create-meeting", () => createMeeting(api, token))
+    : null;
+  const validated = meeting
+    ? await show("validate", `POST /validate-meeting/${meeting.meetingId}`,
+      () => validateMeeting(api, token, meeting.meetingId))
+    : null;
+  if (meeting) $("#meeting-id").value = meeting.meetingId;
+  for (const name of ["create", "validate"]) {
+    if ($(`#${name}-step`).dataset.state === "idle") setStep(name, "skipped", "skipped");
+  }
+
+  document.body.dataset.flow = validated?.valid === true ? "done" : "failed";
+  $("#run").disabled = false;
+}
+
+async function validateAny() {
+  const meetingId = $("#meeting-id").value.trim();
+  $("#validate-any").disabled = true;
+  await show("any", `POST /validate-meeting/${meetingId}`,
+    () => validateMeeting(apiBase(), token, meetingId));
+  $("#validate-any").disabled = false;
+}
+
+$("#run").addEventListener("click", runFlow);
+$("#validate-any").addEventListener("click", validateAny);
+$("#meeting-id").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") validateAny();
+});

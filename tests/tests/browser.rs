@@ -1,0 +1,478 @@
+//! CORS proven in a real browser: Debian's headless Chromium, driven through chromedriver, runs
+//! the web client of `examples/web/` (served from its own origin) against the local API.
+//!
+//! - From an origin in `ALLOWED_ORIGINS` the whole flow works, the preflighted POSTs with
+//!   `Authorization` and a JSON body included, and the page can read error bodies (401, 404).
+//! - From an origin not in the list the browser blocks the call, and the API refuses it (403
+//!   `origin_not_allowed`, no CORS header), so that page never holds a token.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`scripts/install-browser`).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use api_tests::local_api::http_client;
+use api_tests::{ChildGuard, LocalApi, free_port, wait_for_port, workspace_root};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long the page may take to show an answer (the functions are built and warm by then).
+const PAGE_LIMIT: Duration = Duration::from_secs(60);
+
+/// `examples/web/` served by `python3 -m http.server` on its own port of 127.0.0.1: an origin
+/// of its own, distinct from the API's.
+struct WebPage {
+    _server: ChildGuard,
+    origin: String,
+}
+
+impl WebPage {
+    fn serve() -> Self {
+        let port = free_port();
+        let server = ChildGuard::spawn(
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "http.server",
+                    "--bind",
+                    "127.0.0.1",
+                    &port.to_string(),
+                ])
+                .arg("--directory")
+                .arg(workspace_root().join("examples/web"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("python3 -m http.server starts");
+        wait_for_port(port, Duration::from_secs(30), "the web page's http.server");
+        Self {
+            _server: server,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The client page, pointed at `api` through its `?api=` parameter.
+    fn url(&self, api: &LocalApi) -> String {
+        format!("{}/index.html?api={}", self.origin, api.base_url)
+    }
+}
+
+/// chromedriver on a free port with a headless Chromium session on a fresh profile. The
+/// session is closed by `close`; chromedriver (and with it any browser left) when dropped.
+struct Browser {
+    client: Client,
+    _profile: tempfile::TempDir,
+    _driver: ChildGuard,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(program).exists(),
+                "{program} is missing: run scripts/install-browser"
+            );
+        }
+        let port = free_port();
+        let driver = ChildGuard::spawn(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("chromedriver starts");
+        wait_for_port(port, Duration::from_secs(30), "chromedriver");
+
+        let profile = tempfile::tempdir().expect("a temporary browser profile");
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                    "--disable-sync",
+                    "--disable-quic",
+                    "--disable-dev-shm-usage",
+                    "--hide-scrollbars",
+                    "--window-size=1000,1300",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("a JSON object")
+        };
+        // chromedriver speaks plain HTTP on 127.0.0.1: no TLS connector needed.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromedriver opens a Chromium session");
+        Self {
+            client,
+            _profile: profile,
+            _driver: driver,
+        }
+    }
+
+    async fn close(self) {
+        let Self {
+            client,
+            _profile,
+            _driver,
+        } = self;
+        client.close().await.expect("the browser session closes");
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"))
+            .text()
+            .await
+            .expect("the element's text")
+    }
+
+    /// The JSON a step card shows.
+    async fn json(&self, selector: &str) -> Value {
+        let text = self.text(selector).await;
+        serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("{selector} shows no JSON ({error}): {text}"))
+    }
+
+    async fn click(&self, selector: &str) {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"))
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("cannot click {selector}: {error}"));
+    }
+
+    async fn type_into(&self, selector: &str, text: &str) {
+        let input = self
+            .client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"));
+        input.clear().await.expect("the input clears");
+        input.send_keys(text).await.expect("typing works");
+    }
+
+    /// Waits (polling, at most `PAGE_LIMIT`) for an element matching `selector`.
+    async fn wait_for(&self, selector: &str, api: &LocalApi) {
+        if let Err(error) = self
+            .client
+            .wait()
+            .at_most(PAGE_LIMIT)
+            .every(Duration::from_millis(50))
+            .for_element(Locator::Css(selector))
+            .await
+        {
+            let page = self.text("main").await;
+            panic!(
+                "{selector} did not appear within {PAGE_LIMIT:?} ({error}).\nPage:\n{page}\nAPI log:\n{}",
+                api.log()
+            );
+        }
+    }
+
+    /// Waits until the page's log has `count` lines: each finished call adds one.
+    async fn wait_for_answers(&self, count: usize, api: &LocalApi) {
+        self.wait_for(&format!("#log li:nth-child({count})"), api)
+            .await;
+    }
+
+    /// Runs `fetch` in the page, as its own script would; returns `{status, body}` or, when the
+    /// browser refuses the call, `{failed: "<error name>: <message>"}`.
+    async fn fetch(&self, url: &str, init: Value) -> Value {
+        const SCRIPT: &str = "
+            const [url, init] = arguments;
+            return fetch(url, init).then(
+                async (response) => ({ status: response.status, body: await response.text() }),
+                (error) => ({ failed: `${error.name}: ${error.message}` }),
+            );";
+        let mut answer = self
+            .client
+            .execute(SCRIPT, vec![json!(url), init])
+            .await
+            .expect("the script runs in the page");
+        if let Some(body) = answer.get("body").and_then(Value::as_str) {
+            answer["body"] = serde_json::from_str(body).unwrap_or_else(|_| json!(body));
+        }
+        answer
+    }
+}
+
+/// The first request to each route starts that function (and, should it be stale, builds it):
+/// do it over plain HTTP (no `Origin`, so never refused) before the browser's calls.
+async fn warm_up(api: &LocalApi) {
+    let client = http_client();
+    for (method, path, expected) in [
+        (reqwest::Method::GET, "/get-token", 200),
+        (reqwest::Method::POST, "/create-meeting", 401),
+        (
+            reqwest::Method::POST,
+            "/validate-meeting/aaaa-bbbb-cccc",
+            401,
+        ),
+    ] {
+        let response = client
+            .request(method, api.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{path}: {error}\n{}", api.log()));
+        assert_eq!(
+            response.status().as_u16(),
+            expected,
+            "{path}\n{}",
+            api.log()
+        );
+    }
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+fn is_meeting_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 3
+        && groups.iter().all(|group| {
+            group.len() == 4
+                && group
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || byte.is_ascii_lowercase())
+        })
+}
+
+#[tokio::test]
+async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() {
+    let page = WebPage::serve();
+    let api = LocalApi::start(&[("ALLOWED_ORIGINS", page.origin.clone())], true);
+    warm_up(&api).await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&page.url(&api))
+        .await
+        .expect("the page loads");
+    let api_input = browser
+        .client
+        .find(Locator::Css("#api"))
+        .await
+        .expect("an #api input")
+        .prop("value")
+        .await
+        .expect("its value");
+    assert_eq!(api_input.as_deref(), Some(api.base_url.as_str()));
+
+    // A 401 error body is readable from this origin: a preflighted POST (JSON body) without a
+    // token, straight from the page's context.
+    let answer = browser
+        .fetch(
+            &api.url("/create-meeting"),
+            json!({"method": "POST", "headers": {"Content-Type": "application/json"}, "body": "{}"}),
+        )
+        .await;
+    assert_eq!(answer["status"], 401, "{answer}\n{}", api.log());
+    assert_eq!(code(&answer["body"]), "missing_token", "{answer}");
+
+    // The page shows that error body too: validating before it holds any token.
+    browser.type_into("#meeting-id", "aaaa-bbbb-cccc").await;
+    browser.click("#validate-any").await;
+    browser.wait_for_answers(1, &api).await;
+    assert_eq!(browser.text("#any-status").await, "401");
+    assert_eq!(code(&browser.json("#any-body").await), "missing_token");
+    assert!(
+        browser
+            .text("#any-error")
+            .await
+            .starts_with("missing_token:"),
+        "the page names the error code"
+    );
+
+    // The whole flow: GET /get-token, then the two preflighted POSTs with the Bearer token.
+    browser.click("#run").await;
+    browser
+        .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
+        .await;
+    let flow = browser
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .expect("a body")
+        .attr("data-flow")
+        .await
+        .expect("its data-flow");
+    assert_eq!(
+        flow.as_deref(),
+        Some("done"),
+        "page:\n{}\nAPI log:\n{}",
+        browser.text("main").await,
+        api.log()
+    );
+    assert_eq!(browser.text("#token-status").await, "200");
+    let issued = browser.json("#token-body").await;
+    let token = issued["token"].as_str().expect("the page shows a token");
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    assert!(issued["expiresAt"].is_u64(), "{issued}");
+
+    assert_eq!(browser.text("#create-status").await, "200");
+    let created = browser.json("#create-body").await;
+    let meeting_id = created["meetingId"].as_str().expect("a meetingId");
+    assert!(is_meeting_id(meeting_id), "{created}");
+
+    assert_eq!(browser.text("#validate-status").await, "200");
+    assert_eq!(
+        browser.json("#validate-body").await,
+        json!({"meetingId": meeting_id, "valid": true})
+    );
+    // The browser did preflight both POSTs, and the functions answered the preflights.
+    let log = api.log();
+    for route in ["/create-meeting", "/validate-meeting"] {
+        assert!(
+            log.lines().any(|line| line.contains(route)
+                && line.contains("method=OPTIONS")
+                && line.contains("status=204")),
+            "no preflight of {route} reached the functions:\n{log}"
+        );
+    }
+
+    // A 404 error body, for a well-formed id this deployment never issued, with the token.
+    browser.type_into("#meeting-id", "aaaa-bbbb-cccc").await;
+    browser.click("#validate-any").await;
+    browser.wait_for_answers(5, &api).await;
+    assert_eq!(browser.text("#any-status").await, "404");
+    assert_eq!(code(&browser.json("#any-body").await), "meeting_not_found");
+    assert!(
+        browser
+            .text("#any-error")
+            .await
+            .starts_with("meeting_not_found:")
+    );
+
+    // For the README: the whole page after the flow (and that 404), the window fitted to it.
+    let height = browser
+        .client
+        .execute(
+            "return document.body.scrollHeight + (window.outerHeight - window.innerHeight)",
+            vec![],
+        )
+        .await
+        .expect("the page's height")
+        .as_u64()
+        .expect("a height in pixels");
+    browser
+        .client
+        .set_window_size(1000, height.clamp(600, 2400) as u32)
+        .await
+        .expect("the window resizes");
+    let png = browser.client.screenshot().await.expect("a screenshot");
+    let docs = workspace_root().join("docs");
+    std::fs::create_dir_all(&docs).expect("docs/ exists");
+    std::fs::write(docs.join("web-client.png"), png).expect("docs/web-client.png is written");
+
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_token() {
+    let page = WebPage::serve();
+    // Origins are compared exactly: localhost is not 127.0.0.1, even on the page's own port.
+    let allowed = page.origin.replace("127.0.0.1", "localhost");
+    let api = LocalApi::start(&[("ALLOWED_ORIGINS", allowed)], true);
+    warm_up(&api).await;
+
+    // What the browser gets, seen over plain HTTP: 403 and no CORS header, on the call itself
+    // and on the preflight of a POST.
+    let client = http_client();
+    let response = client
+        .get(api.url("/get-token"))
+        .header("origin", &page.origin)
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none(),
+        "{:?}",
+        response.headers()
+    );
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert_eq!(code(&body), "origin_not_allowed", "{body}");
+    assert!(body.get("token").is_none());
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, api.url("/create-meeting"))
+        .header("origin", &page.origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(preflight.status().as_u16(), 403);
+    assert!(
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let refusals = |log: String| {
+        log.lines()
+            .filter(|line| line.contains("origin_not_allowed") && line.contains("status=403"))
+            .count()
+    };
+    let refused_before = refusals(api.log());
+
+    // In the browser: the page's fetch fails, so the flow stops at its first step, no token.
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&page.url(&api))
+        .await
+        .expect("the page loads");
+    browser.click("#run").await;
+    browser
+        .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
+        .await;
+    assert_eq!(browser.text("#token-status").await, "blocked");
+    let shown = browser.text("#token-body").await;
+    assert!(shown.starts_with("TypeError"), "{shown}");
+    assert!(!shown.contains("eyJ"), "the page holds no token: {shown}");
+    assert_eq!(browser.text("#create-status").await, "skipped");
+    assert_eq!(browser.text("#validate-status").await, "skipped");
+
+    // The same from a script in the page: a TypeError, and nothing readable.
+    let answer = browser.fetch(&api.url("/get-token"), json!({})).await;
+    let failed = answer["failed"].as_str().unwrap_or_default();
+    assert!(failed.starts_with("TypeError"), "{answer}");
+
+    // The browser's calls did reach the API, which refused them (not an unreachable API).
+    let log = api.log();
+    assert!(
+        refusals(log.clone()) >= refused_before + 2,
+        "the API logged no refusal of the browser's calls:\n{log}"
+    );
+
+    browser.close().await;
+}

@@ -1,0 +1,333 @@
+//! API Gateway's CORS configuration in `template.yaml` and the functions' own CORS headers say
+//! the same thing: the same origins (one parameter feeds both), headers, methods and max age.
+//!
+//! API Gateway answers preflights itself when the HTTP API has a CORS configuration, and the
+//! functions answer them under `cargo lambda watch` and on direct invocations; if the two
+//! disagreed, a browser would see different rules deployed and locally.
+
+use std::collections::BTreeSet;
+
+use api_tests::{dev_state, invoke, workspace_root};
+use lambda_http::http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE,
+};
+use lambda_http::http::{Request as HttpRequest, StatusCode};
+use lambda_http::{Body, Request};
+use serde_norway::{Mapping, Value};
+use shared::cors::{ALLOWED_HEADERS, PREFLIGHT_MAX_AGE_SECONDS};
+use shared::settings::DEFAULT_ALLOWED_ORIGINS;
+use shared::{CorsPolicy, Endpoint};
+
+/// Each function crate (the `Binary` SAM builds) and the route it serves.
+const ROUTES: [(&str, &Endpoint); 3] = [
+    ("get-token", &get_token::ENDPOINT),
+    ("create-meeting", &create_meeting::ENDPOINT),
+    ("validate-meeting", &validate_meeting::ENDPOINT),
+];
+
+fn template() -> Value {
+    let path = workspace_root().join("template.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    serde_norway::from_str(&text)
+        .unwrap_or_else(|error| panic!("{} is not YAML: {error}", path.display()))
+}
+
+/// `map[key]`, looking through YAML tags; `None` when absent.
+fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    untag(value).as_mapping()?.get(key)
+}
+
+fn untag(mut value: &Value) -> &Value {
+    while let Value::Tagged(tagged) = value {
+        value = &tagged.value;
+    }
+    value
+}
+
+fn mapping<'v>(value: &'v Value, what: &str) -> &'v Mapping {
+    untag(value)
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{what} is not a mapping: {value:?}"))
+}
+
+/// The intrinsic function `name` (`Ref`, `Fn::Split`, ...) applied in `value`, written either
+/// as a tag (`!Ref X`) or in full (`{Ref: X}`); returns its argument.
+fn intrinsic<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
+    let short = name.strip_prefix("Fn::").unwrap_or(name);
+    match value {
+        Value::Tagged(tagged) if tagged.tag == short => Some(&tagged.value),
+        Value::Mapping(map) if map.len() == 1 => map.get(name),
+        _ => None,
+    }
+}
+
+/// The parameter named by `!Ref Name` (or `{Ref: Name}`).
+fn reference(value: &Value) -> Option<&str> {
+    intrinsic(value, "Ref")?.as_str()
+}
+
+/// A list of scalars (strings or numbers), as strings.
+fn strings(value: &Value, what: &str) -> Vec<String> {
+    untag(value)
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{what} is not a list: {value:?}"))
+        .iter()
+        .map(|item| match untag(item) {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            other => panic!("{what} holds a {other:?}, not a string"),
+        })
+        .collect()
+}
+
+fn resources_of_type<'v>(template: &'v Value, kind: &str) -> Vec<(&'v str, &'v Value)> {
+    mapping(
+        get(template, "Resources").expect("the template has Resources"),
+        "Resources",
+    )
+    .iter()
+    .filter(|(_, resource)| get(resource, "Type").and_then(Value::as_str) == Some(kind))
+    .map(|(name, resource)| (name.as_str().expect("a resource name"), resource))
+    .collect()
+}
+
+/// The HTTP API's CORS configuration, in one shape whichever way the template writes it: SAM's
+/// `CorsConfiguration` (`AllowOrigins`, ...) or the OpenAPI body's `x-amazon-apigateway-cors`
+/// (`allowOrigins`, ...). Keys are returned lowercased.
+fn http_api_cors(template: &Value) -> (String, Mapping) {
+    let apis = resources_of_type(template, "AWS::Serverless::HttpApi");
+    assert_eq!(apis.len(), 1, "one AWS::Serverless::HttpApi: {apis:?}");
+    let (name, api) = apis[0];
+    let properties = get(api, "Properties").expect("the HttpApi has Properties");
+    let sam = get(properties, "CorsConfiguration");
+    let openapi =
+        get(properties, "DefinitionBody").and_then(|body| get(body, "x-amazon-apigateway-cors"));
+    let cors = match (sam, openapi) {
+        (Some(cors), None) | (None, Some(cors)) => cors,
+        (None, None) => panic!(
+            "{name} has no CORS configuration (CorsConfiguration or DefinitionBody's \
+             x-amazon-apigateway-cors): browsers could not call the deployed API"
+        ),
+        (Some(_), Some(_)) => panic!("{name} configures CORS twice"),
+    };
+    let lowercased = mapping(cors, "the CORS configuration")
+        .iter()
+        .map(|(key, value)| {
+            let key = key
+                .as_str()
+                .expect("a CORS setting name")
+                .to_ascii_lowercase();
+            (Value::String(key), value.clone())
+        })
+        .collect();
+    (name.to_owned(), lowercased)
+}
+
+/// The parameter the HTTP API's allowed origins come from: `!Split [",", !Ref Parameter]`.
+fn origins_parameter(cors: &Mapping) -> String {
+    let origins = cors.get("alloworigins").expect("AllowOrigins is set");
+    let split = intrinsic(origins, "Fn::Split").unwrap_or_else(|| {
+        panic!("AllowOrigins must be !Split [\",\", !Ref <parameter>], not {origins:?}")
+    });
+    let arguments = untag(split).as_sequence().expect("!Split takes a list");
+    assert_eq!(arguments.len(), 2, "!Split [delimiter, value]");
+    // The functions split ALLOWED_ORIGINS on commas too.
+    assert_eq!(arguments[0].as_str(), Some(","), "split on commas");
+    reference(&arguments[1])
+        .unwrap_or_else(|| panic!("AllowOrigins splits {:?}, not a !Ref", arguments[1]))
+        .to_owned()
+}
+
+/// The value of `ALLOWED_ORIGINS` each function gets (its own or the Globals'), by Binary.
+fn functions_allowed_origins(template: &Value) -> Vec<(String, Value)> {
+    let global = get(template, "Globals")
+        .and_then(|globals| get(globals, "Function"))
+        .and_then(|function| get(function, "Environment"))
+        .and_then(|environment| get(environment, "Variables"))
+        .and_then(|variables| get(variables, "ALLOWED_ORIGINS"));
+    resources_of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .map(|(name, function)| {
+            let own = get(function, "Properties")
+                .and_then(|properties| get(properties, "Environment"))
+                .and_then(|environment| get(environment, "Variables"))
+                .and_then(|variables| get(variables, "ALLOWED_ORIGINS"));
+            let value = own
+                .or(global)
+                .unwrap_or_else(|| panic!("{name} gets no ALLOWED_ORIGINS"));
+            (name.to_owned(), value.clone())
+        })
+        .collect()
+}
+
+/// A preflight for `endpoint`, as a browser on `origin` sends it, answered by the handler.
+async fn preflight(binary: &str, endpoint: &Endpoint, origin: &str) -> lambda_http::Response<Body> {
+    let path = endpoint.route.replace("{meetingId}", "aaaa-bbbb-cccc");
+    let request: Request = HttpRequest::builder()
+        .method("OPTIONS")
+        .uri(format!(
+            "https://abc.execute-api.us-east-1.amazonaws.com{path}"
+        ))
+        .header("origin", origin)
+        .header("access-control-request-method", endpoint.method.as_str())
+        .header("access-control-request-headers", ALLOWED_HEADERS)
+        .body(Body::Empty)
+        .expect("request builds");
+    invoke(binary, &dev_state(&[]), request).await
+}
+
+#[tokio::test]
+async fn the_http_api_and_the_functions_allow_the_same_origins_headers_methods_and_max_age() {
+    let template = template();
+    let (api_name, cors) = http_api_cors(&template);
+
+    // Origins: one parameter, whose default is the functions' default, feeds both.
+    let parameter = origins_parameter(&cors);
+    let default = get(&template, "Parameters")
+        .and_then(|parameters| get(parameters, &parameter))
+        .and_then(|parameter| get(parameter, "Default"))
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("parameter {parameter} has no string Default"));
+    assert_eq!(default, DEFAULT_ALLOWED_ORIGINS, "default of {parameter}");
+    let split: Vec<String> = default.split(',').map(str::to_owned).collect();
+    let policy = CorsPolicy::parse(default).expect("the default is a valid ALLOWED_ORIGINS");
+    assert_eq!(
+        split,
+        policy.origins(),
+        "API Gateway and the functions read {default:?} alike"
+    );
+
+    let functions = functions_allowed_origins(&template);
+    assert_eq!(
+        functions.len(),
+        ROUTES.len(),
+        "one function per route: {functions:?}"
+    );
+    for (name, value) in &functions {
+        assert_eq!(
+            reference(value),
+            Some(parameter.as_str()),
+            "{name}'s ALLOWED_ORIGINS must be !Ref {parameter}, as {api_name}'s AllowOrigins, not {value:?}"
+        );
+    }
+
+    // Headers, max age, methods: the constants the functions answer preflights with.
+    let headers: BTreeSet<String> = strings(&cors["allowheaders"], "AllowHeaders")
+        .iter()
+        .map(|header| header.to_ascii_lowercase())
+        .collect();
+    let ours: BTreeSet<String> = ALLOWED_HEADERS.split(',').map(str::to_owned).collect();
+    assert_eq!(headers, ours, "AllowHeaders");
+    let max_age = untag(&cors["maxage"]).as_u64();
+    assert_eq!(
+        max_age,
+        Some(u64::from(PREFLIGHT_MAX_AGE_SECONDS)),
+        "MaxAge"
+    );
+    let methods: BTreeSet<String> = strings(&cors["allowmethods"], "AllowMethods")
+        .into_iter()
+        .collect();
+    let mut expected: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|(_, endpoint)| endpoint.method.to_string())
+        .collect();
+    let without_options = expected.clone();
+    expected.insert("OPTIONS".to_owned());
+    assert!(
+        methods == expected || methods == without_options,
+        "AllowMethods {methods:?}: the routes take {without_options:?} (and OPTIONS)"
+    );
+    // The functions never allow credentials; neither may API Gateway.
+    if let Some(credentials) = cors.get("allowcredentials") {
+        assert_eq!(
+            untag(credentials).as_bool(),
+            Some(false),
+            "AllowCredentials"
+        );
+    }
+
+    // And what the handlers really answer a preflight with, under the default origins.
+    for (binary, endpoint) in ROUTES {
+        let response = preflight(binary, endpoint, "https://app.example.com").await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{binary}");
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header(ACCESS_CONTROL_ALLOW_ORIGIN), default, "{binary}");
+        let answered: BTreeSet<String> = header(ACCESS_CONTROL_ALLOW_HEADERS)
+            .split(',')
+            .map(|header| header.trim().to_ascii_lowercase())
+            .collect();
+        assert_eq!(answered, headers, "{binary}: allowed headers");
+        assert_eq!(
+            header(ACCESS_CONTROL_MAX_AGE),
+            PREFLIGHT_MAX_AGE_SECONDS.to_string(),
+            "{binary}"
+        );
+        for method in header(ACCESS_CONTROL_ALLOW_METHODS).split(',') {
+            assert!(
+                methods.contains(method.trim()) || method.trim() == "OPTIONS",
+                "{binary} allows {method}, which {api_name}'s AllowMethods {methods:?} does not"
+            );
+        }
+        assert!(
+            header(ACCESS_CONTROL_ALLOW_CREDENTIALS).is_empty(),
+            "{binary}"
+        );
+    }
+}
+
+#[test]
+fn each_route_is_deployed_on_its_path_and_method_through_the_http_api() {
+    let template = template();
+    let (api_name, _) = http_api_cors(&template);
+    let functions = resources_of_type(&template, "AWS::Serverless::Function");
+    for (binary, endpoint) in ROUTES {
+        let (name, function) = functions
+            .iter()
+            .find(|(_, function)| {
+                get(function, "Metadata")
+                    .and_then(|metadata| get(metadata, "BuildProperties"))
+                    .and_then(|properties| get(properties, "Binary"))
+                    .and_then(Value::as_str)
+                    == Some(binary)
+            })
+            .unwrap_or_else(|| panic!("no function builds the {binary} binary"));
+        let events = get(function, "Properties")
+            .and_then(|properties| get(properties, "Events"))
+            .map(|events| mapping(events, "Events"))
+            .unwrap_or_else(|| panic!("{name} has no Events"));
+        let routes: Vec<(String, String)> = events
+            .values()
+            .filter(|event| get(event, "Type").and_then(Value::as_str) == Some("HttpApi"))
+            .map(|event| {
+                let properties = get(event, "Properties").expect("event Properties");
+                let api = get(properties, "ApiId").and_then(reference);
+                assert_eq!(
+                    api,
+                    Some(api_name.as_str()),
+                    "{name}'s event is on {api_name}"
+                );
+                let field = |key| {
+                    get(properties, key)
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| panic!("{name}'s event has no {key}"))
+                        .to_owned()
+                };
+                (field("Method").to_ascii_uppercase(), field("Path"))
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            vec![(endpoint.method.to_string(), endpoint.route.to_owned())],
+            "{name} ({binary})"
+        );
+    }
+}
