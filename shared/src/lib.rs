@@ -3,6 +3,7 @@
 //! CORS). The function crates only wire a route to these pieces.
 
 pub mod api_error;
+pub mod api_gateway;
 pub mod cors;
 pub mod credentials;
 pub mod endpoint;

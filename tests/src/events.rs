@@ -224,6 +224,12 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             get(&[("roomId", "room.one")]).to_json(),
         ),
         (
+            // A `"` in the raw query makes a URI lambda_http cannot build (shared::api_gateway).
+            "get-token",
+            "unparsable-query.400",
+            get(&[("roomId", "a\"b")]).to_json(),
+        ),
+        (
             "get-token",
             "wrong-method.405",
             Event {

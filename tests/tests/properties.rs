@@ -1,10 +1,11 @@
 //! Properties over arbitrary input, through the real handlers: whatever arrives as token, meeting
 //! id, query, body or headers, the answer is never a panic, never a 5xx, and always either a
-//! success or the JSON error shape. Arbitrary event JSON never panics the request parser.
+//! success or the JSON error shape. Arbitrary event JSON never panics the event conversion.
 
 use std::sync::OnceLock;
 
 use api_tests::{FUNCTIONS, dev_state, invoke};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::http::Request;
 use lambda_http::{Body, RequestExt, Response};
 use proptest::prelude::*;
@@ -114,9 +115,13 @@ proptest! {
     #[test]
     fn any_event_json_parses_or_is_refused_without_a_panic(bytes in any::<Vec<u8>>()) {
         let text = String::from_utf8_lossy(&bytes);
-        let _ = lambda_http::request::from_str(&text);
+        if let Ok(event) = serde_json::from_str::<ApiGatewayV2httpRequest>(&text) {
+            let _ = shared::api_gateway::into_request(event);
+        }
     }
 
+    /// The path every event takes in the deployed functions (shared::api_gateway): a request
+    /// for the handler, or a 400 for an event lambda_http could not turn into one.
     #[test]
     fn mangled_real_events_never_break_a_handler(
         file_index in any::<prop::sample::Index>(),
@@ -129,47 +134,18 @@ proptest! {
         let at = position.index(chars.len());
         chars[at] = replacement;
         let text: String = chars.into_iter().collect();
-        match std::panic::catch_unwind(|| lambda_http::request::from_str(&text)) {
-            Ok(Ok(request)) => {
-                let response = runtime().block_on(invoke(&file.0, state(), request));
-                check(&response)?;
+        let Ok(event) = serde_json::from_str::<ApiGatewayV2httpRequest>(&text) else {
+            return Ok(());
+        };
+        let response = match shared::api_gateway::into_request(event) {
+            Ok(request) => runtime().block_on(invoke(&file.0, state(), request)),
+            Err(error) => {
+                prop_assert_eq!(error.status.as_u16(), 400);
+                error.into_response()
             }
-            Ok(Err(_)) => {}
-            // Known lambda_http 1.3.2 bug: it builds the request URI from the event's Host,
-            // rawPath and rawQueryString and unwraps the parse, so an event that makes an
-            // invalid URI panics inside the parser. API Gateway and function URLs only send
-            // valid ones, and the runtime's panic layer turns the (unwinding) panic into an
-            // invocation error, never a crash. Any other panic fails this test.
-            Err(_) => prop_assert!(
-                !uri_is_valid(&text),
-                "the parser panicked on an event with a valid host and path: {text}"
-            ),
-        }
+        };
+        check(&response)?;
     }
-}
-
-/// Whether the URI lambda_http builds from the event (Host header or domain name, rawPath, then
-/// rawQueryString appended as it is) is one it can parse; mirrors lambda_http 1.3.2's steps.
-fn uri_is_valid(text: &str) -> bool {
-    let Ok(event) = serde_json::from_str::<serde_json::Value>(text) else {
-        return true;
-    };
-    let host = event["headers"]["host"]
-        .as_str()
-        .or(event["requestContext"]["domainName"].as_str());
-    let path = event["rawPath"].as_str().unwrap_or_default();
-    let base = match host {
-        Some(host) => match reqwest::Url::parse(&format!("https://{host}{path}")) {
-            Ok(url) => url.to_string(),
-            Err(_) => return false,
-        },
-        None => path.to_owned(),
-    };
-    let uri = match event["rawQueryString"].as_str() {
-        Some(query) if !query.is_empty() => format!("{base}?{query}"),
-        _ => base,
-    };
-    uri.parse::<lambda_http::http::Uri>().is_ok()
 }
 
 fn events() -> &'static Vec<(String, String)> {

@@ -1,4 +1,4 @@
-use lambda_http::{Error, service_fn};
+use lambda_http::Error;
 use shared::State;
 
 #[tokio::main]
@@ -9,8 +9,5 @@ async fn main() -> Result<(), Error> {
         std::process::exit(1);
     };
     let state = &state;
-    lambda_http::run(service_fn(move |request| {
-        create_meeting::handler(state, request)
-    }))
-    .await
+    shared::api_gateway::run(move |request| create_meeting::handler(state, request)).await
 }
