@@ -1,0 +1,155 @@
+//! The per-request cost of the API, each case against a floor timed in the same run: one
+//! HMAC-SHA256 over as many bytes as a real token's signing input (`header.payload`), with the
+//! key prepared once, in aws-lc-rs (the crypto the functions use). `scripts/bench` runs this and
+//! prints every case as a ratio to that floor.
+//!
+//! Times are the benchmarking thread's CPU time (`api_benches::ThreadCpuTime`), not wall-clock
+//! time, so that other work on a shared machine does not land in one case and not another.
+//!
+//! Keys, claims, tokens and parsed events are made outside the timed code. The handlers are
+//! async: they run on a current-thread tokio runtime through criterion's `to_async`, which enters
+//! the runtime once per sample (not per iteration); the `async_overhead` case times the same
+//! harness around an empty future, so its cost can be seen to be negligible.
+
+use std::hint::black_box;
+use std::sync::{Arc, Once};
+
+use api_benches::{
+    CREATE_MEETING_EVENT, GET_TOKEN_EVENT, ThreadCpuTime, VALIDATE_MEETING_EVENT, default_claims,
+    event_text, long_lived_claims, parse, signing_input,
+};
+use aws_lc_rs::hmac;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use lambda_http::{Body, Request, Response};
+use shared::{Keyring, State};
+use tokio::runtime::Runtime;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime")
+}
+
+/// The development keys, as a function builds them at cold start.
+fn dev_keys() -> Arc<Keyring> {
+    runtime().block_on(api_tests::dev_state(&[]).keys())
+}
+
+fn ok(response: Result<Response<Body>, std::convert::Infallible>) -> Response<Body> {
+    match response {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The floor: the one cryptographic operation a token costs, and nothing else.
+fn floor(c: &mut Criterion<ThreadCpuTime>, name: &str) {
+    let keys = dev_keys();
+    let token = keys.sign(&long_lived_claims(&keys)).expect("signs");
+    let input = signing_input(&token).as_bytes().to_vec();
+    let key = hmac::Key::new(hmac::HMAC_SHA256, api_tests::dev_credentials().secret_key());
+    c.bench_function(name, |b| b.iter(|| hmac::sign(&key, black_box(&input))));
+}
+
+fn primitives(c: &mut Criterion<ThreadCpuTime>) {
+    floor(c, "floor_hmac_sha256");
+
+    let keys = dev_keys();
+    let claims = default_claims(&keys);
+    let token = keys.sign(&long_lived_claims(&keys)).expect("signs");
+    assert_eq!(token.len(), keys.sign(&claims).expect("signs").len());
+    c.bench_function("sign_token", |b| b.iter(|| keys.sign(black_box(&claims))));
+    assert!(keys.verify(&token).is_ok());
+    c.bench_function("verify_token", |b| {
+        b.iter(|| keys.verify(black_box(&token)))
+    });
+
+    c.bench_function("issue_meeting_id", |b| b.iter(|| keys.issue_meeting_id()));
+    let id = keys.issue_meeting_id().expect("an id").to_string();
+    assert!(keys.check_meeting_id(&id).is_ok());
+    c.bench_function("check_meeting_id", |b| {
+        b.iter(|| keys.check_meeting_id(black_box(&id)))
+    });
+}
+
+/// Times `handler` on fresh copies of one parsed event (a `Request` is not `Clone`; the copies
+/// are parsed outside the timed code, and the responses dropped outside it too).
+fn bench_handler<F, Fut>(
+    c: &mut Criterion<ThreadCpuTime>,
+    rt: &Runtime,
+    name: &str,
+    event: &str,
+    handler: F,
+) where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, std::convert::Infallible>>,
+{
+    let text = event_text(event);
+    let response = ok(rt.block_on(handler(parse(&text))));
+    assert_eq!(response.status(), 200, "{event} is answered with 200");
+    c.bench_function(name, |b| {
+        b.to_async(rt)
+            .iter_batched(|| parse(&text), &handler, BatchSize::SmallInput)
+    });
+}
+
+fn handlers(c: &mut Criterion<ThreadCpuTime>) {
+    let rt = runtime();
+    let state: &State = Box::leak(Box::new(api_tests::dev_state(&[])));
+
+    c.bench_function("async_overhead", |b| {
+        b.to_async(&rt)
+            .iter_batched(|| (), |()| async {}, BatchSize::SmallInput)
+    });
+    bench_handler(c, &rt, "handler_get_token", GET_TOKEN_EVENT, |r| {
+        get_token::handler(state, r)
+    });
+    bench_handler(
+        c,
+        &rt,
+        "handler_create_meeting",
+        CREATE_MEETING_EVENT,
+        |r| create_meeting::handler(state, r),
+    );
+    bench_handler(
+        c,
+        &rt,
+        "handler_validate_meeting",
+        VALIDATE_MEETING_EVENT,
+        |r| validate_meeting::handler(state, r),
+    );
+
+    // Informative, no goal: what else a request costs in a running function. The handlers
+    // above drop their request, so its drop is part of their time; here it is on its own.
+    let text = event_text(GET_TOKEN_EVENT);
+    c.bench_function("parse_event_get_token", |b| {
+        b.iter(|| parse(black_box(&text)))
+    });
+    c.bench_function("drop_event_get_token", |b| {
+        b.iter_batched(|| parse(&text), drop, BatchSize::SmallInput)
+    });
+    // After every other handler case, because it installs a global subscriber: the handler with
+    // its log line formatted as in Lambda (lambda_http's default subscriber), into a sink.
+    static LOGGING: Once = Once::new();
+    c.bench_function("handler_get_token_logged", |b| {
+        LOGGING
+            .call_once(|| lambda_http::tracing::init_default_subscriber_with_writer(std::io::sink));
+        b.to_async(&rt).iter_batched(
+            || parse(&text),
+            |r| get_token::handler(state, r),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+/// The floor again at the end: how far it moved during the run says how noisy the machine was.
+fn floor_again(c: &mut Criterion<ThreadCpuTime>) {
+    floor(c, "floor_hmac_sha256_end");
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = primitives, handlers, floor_again
+}
+criterion_main!(benches);

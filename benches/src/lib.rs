@@ -1,0 +1,107 @@
+//! Fixtures for the benchmarks in `benches/api.rs` (run them and print their ratios to the
+//! floor with `scripts/bench`): the events each handler is timed on, and the token whose
+//! signing input sizes the HMAC-SHA256 floor.
+
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use lambda_http::Request;
+use shared::{Claims, Keyring, PermissionSet, unix_now};
+
+/// Criterion's measurement by the CPU time of the benchmarking thread
+/// (`CLOCK_THREAD_CPUTIME_ID`) instead of wall-clock time: on a machine shared with builds, time
+/// spent waiting for a core while others run is not counted, so the floor and the cases are
+/// compared on the work they do. Everything timed here runs on that one thread (the handlers on
+/// a current-thread runtime) and never blocks.
+pub struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for clock_gettime to write; the clock always exists on
+    // Linux, so the call cannot fail.
+    let result = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    assert_eq!(result, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+
+    fn end(&self, started: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(started)
+    }
+
+    fn add(&self, v1: &Duration, v2: &Duration) -> Duration {
+        *v1 + *v2
+    }
+
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    fn to_f64(&self, value: &Duration) -> f64 {
+        value.as_nanos() as f64
+    }
+
+    fn formatter(&self) -> &dyn ValueFormatter {
+        // Durations, printed as criterion prints wall-clock ones.
+        static WALL_TIME: WallTime = WallTime;
+        WALL_TIME.formatter()
+    }
+}
+
+/// The event each handler is timed on: a request it answers with 200.
+pub const GET_TOKEN_EVENT: &str = "get-token/default-permissions.200.json";
+pub const CREATE_MEETING_EVENT: &str = "create-meeting/bearer-token.200.json";
+pub const VALIDATE_MEETING_EVENT: &str = "validate-meeting/issued-id.200.json";
+
+/// The text of `events/<path>`.
+pub fn event_text(path: &str) -> String {
+    let file = api_tests::workspace_root().join("events").join(path);
+    std::fs::read_to_string(&file)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", file.display()))
+}
+
+/// An event parsed as the Lambda runtime parses it for the handler.
+pub fn parse(text: &str) -> Request {
+    lambda_http::request::from_str(text).expect("the event parses")
+}
+
+/// The claims get-token signs for a request that names no permission and no scope.
+pub fn default_claims(keys: &Keyring) -> Claims {
+    claims_for(keys, 600)
+}
+
+/// The same claims valid for ten years: a token to verify must not expire during the run
+/// (and this machine's wall clock has been seen to jump by minutes).
+pub fn long_lived_claims(keys: &Keyring) -> Claims {
+    claims_for(keys, 10 * 365 * 86_400)
+}
+
+fn claims_for(keys: &Keyring, ttl_seconds: u64) -> Claims {
+    let permissions = PermissionSet::parse_list("allow_join").expect("allow_join is a permission");
+    Claims::new(
+        keys.api_key(),
+        &permissions,
+        None,
+        None,
+        unix_now(),
+        ttl_seconds,
+    )
+}
+
+/// What HS256 signs: `header.payload`, the token without its signature.
+pub fn signing_input(token: &str) -> &str {
+    token
+        .rsplit_once('.')
+        .map(|(input, _signature)| input)
+        .expect("a JWT has three parts")
+}
