@@ -18,9 +18,9 @@ use api_benches::{
     CREATE_MEETING_EVENT, GET_TOKEN_EVENT, ThreadCpuTime, VALIDATE_MEETING_EVENT, default_claims,
     event_text, long_lived_claims, parse, signing_input,
 };
-use aws_lc_rs::hmac;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use lambda_http::{Body, Request, Response};
+use ring::hmac;
 use shared::{Keyring, State};
 use tokio::runtime::Runtime;
 
@@ -129,11 +129,10 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
         b.iter_batched(|| parse(&text), drop, BatchSize::SmallInput)
     });
     // After every other handler case, because it installs a global subscriber: the handler with
-    // its log line formatted as in Lambda (lambda_http's default subscriber), into a sink.
+    // its log line formatted as in Lambda (shared::logging), into a sink.
     static LOGGING: Once = Once::new();
     c.bench_function("handler_get_token_logged", |b| {
-        LOGGING
-            .call_once(|| lambda_http::tracing::init_default_subscriber_with_writer(std::io::sink));
+        LOGGING.call_once(|| shared::logging::init_with_writer(std::io::sink));
         b.to_async(&rt).iter_batched(
             || parse(&text),
             |r| get_token::handler(state, r),

@@ -9,6 +9,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+use aws_smithy_http_client::tls;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -118,7 +119,15 @@ impl SecretStore {
 /// The AWS configuration loader every Secrets Manager client here is built from: the default
 /// provider chain, with bounded timeouts and retries.
 pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+    // rustls on ring, the one crypto library the VideoSDK client (reqwest) already brings, instead
+    // of the SDK's default aws-lc: one crypto library in each binary, not two.
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)

@@ -8,7 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use aws_lc_rs::{constant_time, hkdf, hmac};
+use ring::{hkdf, hmac};
+use subtle::ConstantTimeEq;
 
 use crate::credentials::ApiCredentials;
 
@@ -133,9 +134,11 @@ impl MeetingIdCodec {
         }
         let expected = self.tag(random).to_be_bytes();
         let actual = ((id.value & TAG_MASK) as u32).to_be_bytes();
-        constant_time::verify_slices_are_equal(&expected, &actual)
-            .map(|()| id)
-            .map_err(|_| MeetingIdError::NotIssued)
+        if bool::from(expected.ct_eq(&actual)) {
+            Ok(id)
+        } else {
+            Err(MeetingIdError::NotIssued)
+        }
     }
 
     fn tag(&self, random: u64) -> u32 {
@@ -229,8 +232,7 @@ mod tests {
         let space = 36u64.pow(12);
         let accepted = (0u64..1_000_000)
             .filter(|counter| {
-                let digest =
-                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &counter.to_be_bytes());
+                let digest = ring::digest::digest(&ring::digest::SHA256, &counter.to_be_bytes());
                 let mut first = [0u8; 8];
                 first.copy_from_slice(&digest.as_ref()[..8]);
                 let id = MeetingId {

@@ -2,11 +2,11 @@
 //! oversized token is refused with 401 and the code that says why.
 
 use api_tests::{dev_credentials, dev_state, invoke, json};
-use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::Body;
 use lambda_http::http::Request;
+use ring::hmac;
 use serde_json::json;
 use shared::{State, unix_now};
 
