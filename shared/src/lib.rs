@@ -8,6 +8,7 @@ pub mod cors;
 pub mod credentials;
 pub mod endpoint;
 pub mod keyring;
+pub mod logging;
 pub mod meeting_id;
 pub mod meetings;
 pub mod permissions;

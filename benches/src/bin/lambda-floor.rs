@@ -7,8 +7,8 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
-    lambda_http::tracing::info!(init_ms = 0.0, "initialised");
+    shared::logging::init();
+    tracing::info!(init_ms = 0.0, "initialised");
     lambda_http::run(service_fn(|_: Request| async {
         Ok::<_, Error>(Response::new(Body::Empty))
     }))

@@ -3,7 +3,7 @@ use shared::State;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init();
     let Ok(state) = State::from_env().await else {
         // from_env logged the one line that says why; Lambda reports the exit as an init error.
         std::process::exit(1);
