@@ -1,0 +1,31 @@
+//! Arbitrary bytes as an API Gateway HTTP API event through all three handlers, in both
+//! deployments, the way each function binary runs them (`shared::api_gateway::run`): serde_json,
+//! `shared::api_gateway::into_request`, the handler, `shared::api_gateway::into_response`.
+//! Seeded with the events in `events/`.
+//!
+//! The same invariants as the `*_request` targets; an event `into_request` refuses must be
+//! refused with a 400 `invalid_request` (see `api_gateway_event_parse`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use videosdk_api_fuzz::{
+    Deployment, Route, api_gateway_event, assert_response_invariants, event_into_request,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let Some(event) = api_gateway_event(data) else {
+        return;
+    };
+    for deployment in [Deployment::Open, Deployment::Restricted] {
+        for route in Route::ALL {
+            // A Request is not Clone: convert the event once per handler.
+            let Some(request) = event_into_request(event.clone()) else {
+                return;
+            };
+            let response = route.call(deployment, request);
+            assert_response_invariants(&response);
+            route.assert_success_invariants(&response);
+            let _ = shared::api_gateway::into_response(response);
+        }
+    }
+});
