@@ -7,6 +7,7 @@ pub mod api_gateway;
 pub mod cors;
 pub mod credentials;
 pub mod endpoint;
+mod jwt_crypto;
 pub mod keyring;
 pub mod logging;
 pub mod meeting_id;

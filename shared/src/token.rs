@@ -144,6 +144,7 @@ impl std::fmt::Debug for TokenKeys {
 
 impl TokenKeys {
     pub fn new(credentials: &ApiCredentials) -> Result<Self, TokenError> {
+        crate::jwt_crypto::install();
         let secret = credentials.secret_key();
         let encoding = EncodingKey::from_secret(secret).map_err(|_| TokenError::SigningFailed)?;
         let decoding = DecodingKey::from_secret(secret).map_err(|_| TokenError::SigningFailed)?;
@@ -270,6 +271,7 @@ mod tests {
 
     #[test]
     fn signs_exactly_what_jsonwebtoken_encode_makes() {
+        let keys = keys();
         let claims = claims(unix_now() + 600);
         let expected = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -277,7 +279,7 @@ mod tests {
             &EncodingKey::from_secret(b"secret-key-1").unwrap(),
         )
         .unwrap();
-        assert_eq!(keys().sign(&claims).unwrap(), expected);
+        assert_eq!(keys.sign(&claims).unwrap(), expected);
     }
 
     fn encode_raw(header: &str, payload: &str, signature: &str) -> String {
