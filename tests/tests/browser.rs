@@ -196,6 +196,30 @@ impl Browser {
             .await;
     }
 
+    /// Has the page validate `meeting_id` with whatever token it holds, waits for its `answers`-th
+    /// logged call, and checks the error it shows: the status, the body's code, and the message
+    /// that names the code.
+    async fn validate_any_shows_error(
+        &self,
+        meeting_id: &str,
+        answers: usize,
+        api: &LocalApi,
+        status: &str,
+        error_code: &str,
+    ) {
+        self.type_into("#meeting-id", meeting_id).await;
+        self.click("#validate-any").await;
+        self.wait_for_answers(answers, api).await;
+        assert_eq!(self.text("#any-status").await, status);
+        assert_eq!(code(&self.json("#any-body").await), error_code);
+        assert!(
+            self.text("#any-error")
+                .await
+                .starts_with(&format!("{error_code}:")),
+            "the page names the error code"
+        );
+    }
+
     /// Runs `fetch` in the page, as its own script would; returns `{status, body}` or, when the
     /// browser refuses the call, `{failed: "<error name>: <message>"}`.
     async fn fetch(&self, url: &str, init: Value) -> Value {
@@ -248,17 +272,6 @@ fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<none>")
 }
 
-fn is_meeting_id(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 3
-        && groups.iter().all(|group| {
-            group.len() == 4
-                && group
-                    .bytes()
-                    .all(|byte| byte.is_ascii_digit() || byte.is_ascii_lowercase())
-        })
-}
-
 #[tokio::test]
 async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() {
     let page = WebPage::serve();
@@ -292,18 +305,9 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
     assert_eq!(code(&answer["body"]), "missing_token", "{answer}");
 
     // The page shows that error body too: validating before it holds any token.
-    browser.type_into("#meeting-id", "aaaa-bbbb-cccc").await;
-    browser.click("#validate-any").await;
-    browser.wait_for_answers(1, &api).await;
-    assert_eq!(browser.text("#any-status").await, "401");
-    assert_eq!(code(&browser.json("#any-body").await), "missing_token");
-    assert!(
-        browser
-            .text("#any-error")
-            .await
-            .starts_with("missing_token:"),
-        "the page names the error code"
-    );
+    browser
+        .validate_any_shows_error("aaaa-bbbb-cccc", 1, &api, "401", "missing_token")
+        .await;
 
     // The whole flow: GET /get-token, then the two preflighted POSTs with the Bearer token.
     browser.click("#run").await;
@@ -334,7 +338,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
     assert_eq!(browser.text("#create-status").await, "200");
     let created = browser.json("#create-body").await;
     let meeting_id = created["meetingId"].as_str().expect("a meetingId");
-    assert!(is_meeting_id(meeting_id), "{created}");
+    assert!(meeting_id.parse::<shared::MeetingId>().is_ok(), "{created}");
 
     assert_eq!(browser.text("#validate-status").await, "200");
     assert_eq!(
@@ -353,17 +357,9 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
     }
 
     // A 404 error body, for a well-formed id this deployment never issued, with the token.
-    browser.type_into("#meeting-id", "aaaa-bbbb-cccc").await;
-    browser.click("#validate-any").await;
-    browser.wait_for_answers(5, &api).await;
-    assert_eq!(browser.text("#any-status").await, "404");
-    assert_eq!(code(&browser.json("#any-body").await), "meeting_not_found");
-    assert!(
-        browser
-            .text("#any-error")
-            .await
-            .starts_with("meeting_not_found:")
-    );
+    browser
+        .validate_any_shows_error("aaaa-bbbb-cccc", 5, &api, "404", "meeting_not_found")
+        .await;
 
     // For the README: the whole page after the flow (and that 404), the window fitted to it.
     let height = browser
