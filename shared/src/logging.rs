@@ -22,11 +22,10 @@ pub fn init_with_writer<W>(writer: W)
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .ok()
-        .and_then(|name| LevelFilter::from_str(name.trim()).ok())
-        .unwrap_or(LevelFilter::INFO);
+    let level = level(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref(),
+        std::env::var("RUST_LOG").ok().as_deref(),
+    );
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
     let subscriber = tracing_subscriber::fmt()
@@ -41,4 +40,40 @@ where
     } else {
         subscriber.try_init()
     };
+}
+
+/// The level Lambda's log-level control sets, else the one `RUST_LOG` names, else `INFO`. A value
+/// that is empty or names no level is passed over, as if unset. Lambda's `FATAL` has no tracing level of its
+/// own: it is `ERROR`, the most severe there is.
+fn level(lambda_log_level: Option<&str>, rust_log: Option<&str>) -> LevelFilter {
+    let parse = |name: &str| match name.trim() {
+        // tracing reads "" as ERROR; an empty variable is an unset one here.
+        "" => None,
+        fatal if fatal.eq_ignore_ascii_case("fatal") => Some(LevelFilter::ERROR),
+        name => LevelFilter::from_str(name).ok(),
+    };
+    lambda_log_level
+        .and_then(parse)
+        .or_else(|| rust_log.and_then(parse))
+        .unwrap_or(LevelFilter::INFO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_control_then_rust_log_then_info() {
+        assert_eq!(level(None, None), LevelFilter::INFO);
+        assert_eq!(level(Some("DEBUG"), Some("error")), LevelFilter::DEBUG);
+        assert_eq!(level(None, Some("warn")), LevelFilter::WARN);
+        assert_eq!(level(Some(" trace "), None), LevelFilter::TRACE);
+        assert_eq!(level(Some("FATAL"), None), LevelFilter::ERROR);
+        assert_eq!(level(Some("fatal"), Some("debug")), LevelFilter::ERROR);
+        // Names of no level are passed over, including RUST_LOG's per-module directives,
+        // which this subscriber does not take.
+        assert_eq!(level(Some("loud"), Some("debug")), LevelFilter::DEBUG);
+        assert_eq!(level(None, Some("info,hyper=warn")), LevelFilter::INFO);
+        assert_eq!(level(Some(""), Some("off")), LevelFilter::OFF);
+    }
 }

@@ -257,7 +257,11 @@ async fn token_refusals_are_401_with_their_code() {
     // change there can make the base64 non-canonical, which is a malformed token instead.
     let signature_start = valid.rfind('.').unwrap() + 1;
     let mut tampered = valid.clone();
-    let replacement = if valid[signature_start..].starts_with('A') { "B" } else { "A" };
+    let replacement = if valid[signature_start..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
     tampered.replace_range(signature_start..=signature_start, replacement);
     for function in ["create-meeting", "validate-meeting"] {
         let path = if function == "create-meeting" {
