@@ -1,6 +1,6 @@
 //! The per-request cost of the API, each case against a floor timed in the same run: one
 //! HMAC-SHA256 over as many bytes as a real token's signing input (`header.payload`), with the
-//! key prepared once, in aws-lc-rs (the crypto the functions use). `scripts/bench` runs this and
+//! key prepared once, in ring (the crypto the functions use). `scripts/bench` runs this and
 //! prints every case as a ratio to that floor.
 //!
 //! Times are the benchmarking thread's CPU time (`api_benches::ThreadCpuTime`), not wall-clock

@@ -214,6 +214,9 @@ pub enum Alg {
 
 #[derive(Arbitrary, Debug, Clone)]
 pub enum JwtHeader {
+    /// Byte for byte the header every token issued here carries (`TokenKeys::verify` has a
+    /// path of its own for it).
+    Ours,
     Fields {
         alg: Alg,
         typ: Option<Scalar>,
@@ -396,6 +399,7 @@ impl Jwt {
                 }
                 serde_json::to_vec(&fields).expect("a JSON map serialises")
             }
+            JwtHeader::Ours => br#"{"typ":"JWT","alg":"HS256"}"#.to_vec(),
             JwtHeader::Raw(bytes) => bytes.clone(),
         };
         let payload = match &self.payload {
@@ -555,6 +559,8 @@ impl TokenClaims {
             },
             room_id: self.room_id.clone(),
             participant_id: self.participant_id.clone(),
+            // Tokens issued here never carry one (JwtPayload covers nbf in tokens from outside).
+            nbf: None,
         }
     }
 
