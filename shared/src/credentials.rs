@@ -7,6 +7,7 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::Region;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use aws_smithy_http_client::tls;
@@ -77,11 +78,19 @@ pub struct SecretStore {
 }
 
 impl SecretStore {
-    /// A store using the SDK's default configuration (which honours
-    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`) with this module's timeouts.
-    pub async fn from_env(secret_id: impl Into<String>) -> Self {
-        let config = sdk_config_loader().load().await;
-        Self::new(Client::new(&config), secret_id)
+    /// A store whose client is configured from the environment as Lambda sets it
+    /// ([`secrets_manager_config`]). Fails, naming the variable, when the credentials or the
+    /// region are missing, rather than at the first call with the SDK's less direct error.
+    pub fn from_env(secret_id: impl Into<String>) -> Result<Self, SecretError> {
+        let secret_id = secret_id.into();
+        let config =
+            secrets_manager_config(|name| std::env::var(name).ok()).map_err(|missing| {
+                SecretError::AwsEnvironment {
+                    secret_id: secret_id.clone(),
+                    missing,
+                }
+            })?;
+        Ok(Self::new(Client::from_conf(config), secret_id))
     }
 
     pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
@@ -116,9 +125,49 @@ impl SecretStore {
     }
 }
 
-/// The AWS configuration loader every Secrets Manager client here is built from: the default
-/// provider chain, with bounded timeouts and retries.
-pub fn sdk_config_loader() -> aws_config::ConfigLoader {
+/// The Secrets Manager client's configuration from the environment `lambda_env` reads, the way
+/// Lambda provides it to every function: credentials in `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, the region in `AWS_REGION` (or
+/// `AWS_DEFAULT_REGION`), and the standard `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL`
+/// (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`), `AWS_USE_FIPS_ENDPOINT` and
+/// `AWS_USE_DUALSTACK_ENDPOINT`. The error is the name of a missing variable.
+///
+/// Built on the service's own config builder, not `aws_config::defaults(...).load()`: the loader
+/// links its whole default chain (profile files, IMDS, ECS, web identity with an STS client)
+/// whatever provider it is given, 0.35 MB of each zip that a Lambda function never runs
+/// (`scripts/bench-coldstart` measures the sizes).
+pub fn secrets_manager_config(
+    lambda_env: impl Fn(&str) -> Option<String>,
+) -> Result<aws_sdk_secretsmanager::Config, &'static str> {
+    let var = |name: &str| lambda_env(name).filter(|value| !value.trim().is_empty());
+    let flag =
+        |name: &str| var(name).is_some_and(|value| value.trim().eq_ignore_ascii_case("true"));
+    for required in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        if var(required).is_none() {
+            return Err(required);
+        }
+    }
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or("AWS_REGION")?;
+    let mut builder = secrets_manager_config_builder()
+        .credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .region(Region::new(region))
+        .use_fips(flag("AWS_USE_FIPS_ENDPOINT"))
+        .use_dual_stack(flag("AWS_USE_DUALSTACK_ENDPOINT"));
+    if !flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+        builder.set_endpoint_url(
+            var("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| var("AWS_ENDPOINT_URL")),
+        );
+    }
+    Ok(builder.build())
+}
+
+/// What every Secrets Manager client here shares: HTTPS on rustls with ring, bounded timeouts
+/// and retries. Credentials, region and endpoint are the caller's.
+pub fn secrets_manager_config_builder() -> aws_sdk_secretsmanager::config::Builder {
     // rustls on ring, the one crypto library the VideoSDK client (reqwest) already brings, instead
     // of the SDK's default aws-lc: one crypto library in each binary, not two.
     let http_client = aws_smithy_http_client::Builder::new()
@@ -126,7 +175,8 @@ pub fn sdk_config_loader() -> aws_config::ConfigLoader {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
+    aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
         .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
@@ -140,6 +190,14 @@ pub fn sdk_config_loader() -> aws_config::ConfigLoader {
 /// Why the credentials could not be read. Every variant names the secret id and never its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
+    #[error(
+        "cannot read secret {secret_id:?}: {missing} is not set (Lambda sets it for every \
+         function; elsewhere, export AWS credentials and a region)"
+    )]
+    AwsEnvironment {
+        secret_id: String,
+        missing: &'static str,
+    },
     #[error("secret {secret_id:?} was not found in Secrets Manager")]
     NotFound { secret_id: String },
     #[error("access to secret {secret_id:?} was denied ({code})")]
@@ -297,6 +355,61 @@ mod tests {
     use super::*;
 
     const ID: &str = "videosdk/prod";
+
+    fn lambda_env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_client_config_names_what_the_environment_lacks() {
+        let credentials = [
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ];
+        let region = |config: aws_sdk_secretsmanager::Config| {
+            config.region().map(|region| region.as_ref().to_owned())
+        };
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let vars: Vec<(&str, &str)> = credentials.iter().chain(extra).copied().collect();
+            secrets_manager_config(lambda_env(&vars)).map(region)
+        };
+        assert_eq!(
+            with(&[
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_DEFAULT_REGION", "us-east-1")
+            ]),
+            Ok(Some("eu-west-1".to_owned()))
+        );
+        assert_eq!(
+            with(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "us-east-1")]),
+            Ok(Some("us-east-1".to_owned()))
+        );
+        assert_eq!(with(&[]).unwrap_err(), "AWS_REGION");
+        for missing in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let vars: Vec<(&str, &str)> = credentials
+                .iter()
+                .filter(|(key, _)| *key != missing)
+                .chain(&[("AWS_REGION", "eu-west-1")])
+                .copied()
+                .collect();
+            assert_eq!(
+                secrets_manager_config(lambda_env(&vars)).unwrap_err(),
+                missing
+            );
+        }
+        let error = SecretError::AwsEnvironment {
+            secret_id: ID.into(),
+            missing: "AWS_REGION",
+        };
+        assert!(
+            error.to_string().contains("AWS_REGION is not set"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn reads_both_field_names_for_the_secret_key() {

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::api_error::ApiError;
 use crate::cors::CorsPolicy;
 use crate::credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
 use crate::keyring::Keyring;
@@ -17,7 +18,8 @@ use crate::token::TokenError;
 pub struct State {
     pub policy: TokenPolicy,
     pub cors: CorsPolicy,
-    pub meetings: MeetingBackend,
+    /// `None` in get-token, which never creates or checks a meeting ([`State::from_env_for_tokens`]).
+    meetings: Option<MeetingBackend>,
     keys: RwLock<Arc<Keyring>>,
     refresh: Option<SecretRefresh>,
 }
@@ -51,12 +53,21 @@ impl State {
             current: credentials.clone(),
             previous: None,
         };
-        Self::build(settings, &versions, None)
+        Self::build(settings, &versions, None, meeting_backend(settings)?)
     }
 
     /// A state whose keys come from `store` now and are refreshed every
     /// `settings.secret_refresh_seconds` while the function is warm.
     pub async fn with_store(settings: &Settings, store: SecretStore) -> Result<Self, InitError> {
+        Self::with_store_and(settings, store, meeting_backend).await
+    }
+
+    async fn with_store_and(
+        settings: &Settings,
+        store: SecretStore,
+        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
+    ) -> Result<Self, InitError> {
+        let meetings = meetings(settings)?;
         let versions = store.fetch().await?;
         let refresh = SecretRefresh {
             store,
@@ -65,29 +76,41 @@ impl State {
                 Instant::now() + Duration::from_secs(settings.secret_refresh_seconds),
             ),
         };
-        Self::build(settings, &versions, Some(refresh))
+        Self::build(settings, &versions, Some(refresh), meetings)
     }
 
     fn build(
         settings: &Settings,
         versions: &SecretVersions,
         refresh: Option<SecretRefresh>,
+        meetings: Option<MeetingBackend>,
     ) -> Result<Self, InitError> {
         Ok(Self {
             policy: settings.policy.clone(),
             cors: settings.cors.clone(),
-            meetings: MeetingBackend::new(&settings.meeting_backend)
-                .map_err(InitError::MeetingBackend)?,
+            meetings,
             keys: RwLock::new(Arc::new(Keyring::new(versions)?)),
             refresh,
         })
     }
 
-    /// The cold start: reads the environment, fetches the secret, builds the keys. Logs one line
-    /// either way: the failure, or how long it took.
+    /// The cold start: reads the environment, fetches the secret, builds the keys and the meeting
+    /// backend. Logs one line either way: the failure, or how long it took.
     pub async fn from_env() -> Result<Self, InitError> {
+        Self::from_env_with(meeting_backend).await
+    }
+
+    /// [`State::from_env`] without the meeting backend, for get-token. A binary that calls only
+    /// this never links the VideoSDK client (reqwest and its TLS set-up): 0.1 MB of its zip.
+    pub async fn from_env_for_tokens() -> Result<Self, InitError> {
+        Self::from_env_with(|_| Ok(None)).await
+    }
+
+    async fn from_env_with(
+        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
+    ) -> Result<Self, InitError> {
         let started = Instant::now();
-        let result = Self::load().await;
+        let result = Self::load(meetings).await;
         match &result {
             Ok(_) => tracing::info!(
                 init_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -98,21 +121,38 @@ impl State {
         result
     }
 
-    async fn load() -> Result<Self, InitError> {
+    async fn load(
+        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
+    ) -> Result<Self, InitError> {
         let settings = Settings::from_env()?;
         match &settings.secret_source {
             SecretSource::SecretsManager { secret_id } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
-                Self::with_store(&settings, SecretStore::from_env(secret_id.clone()).await).await
+                let store = SecretStore::from_env(secret_id.clone())?;
+                Self::with_store_and(&settings, store, meetings).await
             }
             SecretSource::Environment(credentials) => {
                 tracing::warn!(
                     "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
                      from the environment, which is for local development only"
                 );
-                Self::new(&settings, credentials)
+                let versions = SecretVersions {
+                    current: credentials.clone(),
+                    previous: None,
+                };
+                Self::build(&settings, &versions, None, meetings(&settings)?)
             }
         }
+    }
+
+    /// The meeting backend, in the functions that have one.
+    pub fn meetings(&self) -> Result<&MeetingBackend, ApiError> {
+        self.meetings.as_ref().ok_or_else(|| {
+            ApiError::internal(
+                "meeting_backend_unavailable",
+                "this function was started without a meeting backend",
+            )
+        })
     }
 
     /// The keys to use for this request, refreshed first when the refresh interval has passed.
@@ -150,6 +190,13 @@ impl State {
     }
 }
 
+/// The configured meeting backend, as create-meeting and validate-meeting build it.
+fn meeting_backend(settings: &Settings) -> Result<Option<MeetingBackend>, InitError> {
+    MeetingBackend::new(&settings.meeting_backend)
+        .map(Some)
+        .map_err(InitError::MeetingBackend)
+}
+
 impl SecretRefresh {
     /// True for the one caller that finds the refresh due; it also schedules the next one, so a
     /// failing Secrets Manager is asked again only after another interval.
@@ -161,5 +208,30 @@ impl SecretRefresh {
         }
         *next_due = now + self.interval;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_without_meeting_backend_says_so_with_a_500() {
+        let settings = Settings::from_lookup(|name| {
+            (name == "VIDEOSDK_API_KEY" || name == "VIDEOSDK_SECRET_KEY").then(|| "k".to_owned())
+        })
+        .unwrap();
+        let versions = SecretVersions {
+            current: ApiCredentials::new("k", "s"),
+            previous: None,
+        };
+        let tokens_only = State::build(&settings, &versions, None, None).unwrap();
+        let error = tokens_only.meetings().unwrap_err();
+        assert_eq!(
+            (error.status.as_u16(), error.code),
+            (500, "meeting_backend_unavailable")
+        );
+        let full = State::new(&settings, &versions.current).unwrap();
+        assert!(matches!(full.meetings(), Ok(MeetingBackend::Local)));
     }
 }

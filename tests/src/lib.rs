@@ -230,15 +230,14 @@ pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
 
 /// A client with the functions' configuration, for any endpoint (also an unreachable one).
 pub async fn secrets_manager_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = shared::credentials::sdk_config_loader()
+    let config = shared::credentials::secrets_manager_config_builder()
         .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
             "testing", "testing", None, None, "tests",
         ))
-        .load()
-        .await;
-    aws_sdk_secretsmanager::Client::new(&config)
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
 /// The debug build of a function's binary (`bootstrap` on Lambda), built first if needed with

@@ -13,10 +13,23 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// Runs the get-token binary as Lambda would start it and returns its exit code and output. It
 /// must end by itself: init fails before it ever asks the (absent) Runtime API for work.
 fn cold_start(endpoint: &str, secret_id: &str) -> (Option<i32>, String, Duration) {
+    cold_start_without(endpoint, secret_id, &[])
+}
+
+/// [`cold_start`] with the variables `unset` left out of the AWS environment.
+fn cold_start_without(
+    endpoint: &str,
+    secret_id: &str,
+    unset: &[&str],
+) -> (Option<i32>, String, Duration) {
     let mut command = Command::new(function_binary("get-token"));
     command
         .env_clear()
-        .envs(aws_test_environment(endpoint))
+        .envs(
+            aws_test_environment(endpoint)
+                .into_iter()
+                .filter(|(name, _)| !unset.contains(name)),
+        )
         .env("VIDEOSDK_SECRET_ID", secret_id)
         // Nothing listens here: if init wrongly succeeded the runtime would fail to connect.
         .env(
@@ -142,4 +155,35 @@ async fn an_unreachable_or_silent_endpoint_fails_the_cold_start_within_its_bound
     assert_eq!(code, Some(1));
     assert_one_clear_line(&output, "videosdk/silent", "could not be reached");
     println!("a silent endpoint ended the init after {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_aws_credentials_or_region_fail_the_cold_start_by_name() {
+    let moto = MotoServer::start();
+    moto.create_secret(
+        "videosdk/no-env",
+        r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"secret-value-never-printed"}"#,
+    )
+    .await;
+    for (unset, named) in [
+        (&["AWS_ACCESS_KEY_ID"][..], "AWS_ACCESS_KEY_ID is not set"),
+        (
+            &["AWS_SECRET_ACCESS_KEY"][..],
+            "AWS_SECRET_ACCESS_KEY is not set",
+        ),
+        (
+            &["AWS_REGION", "AWS_DEFAULT_REGION"][..],
+            "AWS_REGION is not set",
+        ),
+    ] {
+        let (code, output, _) = cold_start_without(&moto.endpoint, "videosdk/no-env", unset);
+        assert_eq!(code, Some(1), "{unset:?}");
+        assert_one_clear_line(&output, "videosdk/no-env", named);
+    }
+    // With only AWS_DEFAULT_REGION (the CLI's variable) the secret is read, and the function
+    // goes on to ask the Runtime API for work, which nothing here answers.
+    let (code, output, _) = cold_start_without(&moto.endpoint, "videosdk/no-env", &["AWS_REGION"]);
+    assert!(!output.contains("init failed"), "{output}");
+    assert!(output.contains("initialised"), "{output}");
+    assert_ne!(code, Some(0));
 }

@@ -28,7 +28,7 @@ async fn create_meeting(state: &State, request: &Request) -> Result<Response<Bod
     let keys = state.keys().await;
     keys.authenticate(request, &body)?;
     let options = MeetingRequest::from_body(&body)?;
-    let meeting = state.meetings.create(&keys, options).await?;
+    let meeting = state.meetings()?.create(&keys, options).await?;
     let mut answer = json!({ "meetingId": meeting.meeting_id, "roomId": meeting.meeting_id });
     if let Some(custom_room_id) = meeting.custom_room_id {
         answer["customRoomId"] = json!(custom_room_id);

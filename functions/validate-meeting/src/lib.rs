@@ -33,7 +33,7 @@ async fn validate_meeting(state: &State, request: &Request) -> Result<Response<B
             "Put the meeting id in the path: /validate-meeting/{meetingId}.",
         )
     })?;
-    let meeting_id = state.meetings.validate(&keys, &id).await?;
+    let meeting_id = state.meetings()?.validate(&keys, &id).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "meetingId": meeting_id, "valid": true }),
