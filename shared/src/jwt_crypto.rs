@@ -4,7 +4,9 @@
 //! RSA, ECDSA and EdDSA with their key parsers, some 0.2 MB that no path here can reach, since
 //! every token is checked against `Validation` with HS256 alone before a verifier is made. This
 //! provider offers HMAC-SHA256 only, with ring, the crypto library the binaries already link.
-//! jsonwebtoken still does all the JWT work (encoding, parsing, claims validation).
+//! jsonwebtoken uses it for every token whose header is not the one this API writes
+//! (`TokenKeys::verify_by_jsonwebtoken`); tokens with our header are signed and verified with a
+//! ring key prepared once (`shared/src/token.rs` says why).
 
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{ErrorKind, Result};
