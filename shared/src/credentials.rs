@@ -139,9 +139,12 @@ impl SecretStore {
 pub fn secrets_manager_config(
     lambda_env: impl Fn(&str) -> Option<String>,
 ) -> Result<aws_sdk_secretsmanager::Config, &'static str> {
-    let var = |name: &str| lambda_env(name).filter(|value| !value.trim().is_empty());
-    let flag =
-        |name: &str| var(name).is_some_and(|value| value.trim().eq_ignore_ascii_case("true"));
+    let var = |name: &str| {
+        lambda_env(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    };
+    let flag = |name: &str| var(name).is_some_and(|value| value.eq_ignore_ascii_case("true"));
     for required in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
         if var(required).is_none() {
             return Err(required);
@@ -385,7 +388,7 @@ mod tests {
             Ok(Some("eu-west-1".to_owned()))
         );
         assert_eq!(
-            with(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", "us-east-1")]),
+            with(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", " us-east-1\n")]),
             Ok(Some("us-east-1".to_owned()))
         );
         assert_eq!(with(&[]).unwrap_err(), "AWS_REGION");

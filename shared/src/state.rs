@@ -49,11 +49,19 @@ pub enum InitError {
 impl State {
     /// A state with fixed credentials and no refresh (the environment source, tests).
     pub fn new(settings: &Settings, credentials: &ApiCredentials) -> Result<Self, InitError> {
+        Self::with_fixed_credentials(settings, credentials, meeting_backend(settings)?)
+    }
+
+    fn with_fixed_credentials(
+        settings: &Settings,
+        credentials: &ApiCredentials,
+        meetings: Option<MeetingBackend>,
+    ) -> Result<Self, InitError> {
         let versions = SecretVersions {
             current: credentials.clone(),
             previous: None,
         };
-        Self::build(settings, &versions, None, meeting_backend(settings)?)
+        Self::build(settings, &versions, None, meetings)
     }
 
     /// A state whose keys come from `store` now and are refreshed every
@@ -136,11 +144,7 @@ impl State {
                     "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
                      from the environment, which is for local development only"
                 );
-                let versions = SecretVersions {
-                    current: credentials.clone(),
-                    previous: None,
-                };
-                Self::build(&settings, &versions, None, meetings(&settings)?)
+                Self::with_fixed_credentials(&settings, credentials, meetings(&settings)?)
             }
         }
     }
