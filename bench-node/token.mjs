@@ -1,6 +1,6 @@
 // The token code of the API written as a Node.js function would write it, with jsonwebtoken:
 // the same claims as shared/src/token.rs (Claims::new for a request with no room or
-// participant: role CRAWLER) and the same checks on verify (HS256 only, exp, then apikey).
+// participant: role rtc) and the same checks on verify (HS256 only, exp, then apikey).
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
@@ -11,7 +11,7 @@ export function claims(apiKey, now, ttlSeconds = TTL_SECONDS) {
     apikey: apiKey,
     permissions: ['allow_join'],
     version: 2,
-    roles: ['CRAWLER'],
+    roles: ['rtc'],
     iat: now,
     exp: now + ttlSeconds,
   };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use lambda_http::Request;
-use shared::{Claims, Keyring, PermissionSet, unix_now};
+use shared::{Claims, Keyring, PermissionSet, TokenRoles, TokenScope, unix_now};
 
 /// Criterion's measurement by the CPU time of the benchmarking thread
 /// (`CLOCK_THREAD_CPUTIME_ID`) instead of wall-clock time: on a machine shared with builds, time
@@ -91,8 +91,8 @@ fn claims_for(keys: &Keyring, ttl_seconds: u64) -> Claims {
     Claims::new(
         keys.api_key(),
         &permissions,
-        None,
-        None,
+        &TokenRoles::participant(),
+        TokenScope::default(),
         unix_now(),
         ttl_seconds,
     )

@@ -98,7 +98,8 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::permissions::PermissionSet;
+    use crate::permissions::{PermissionSet, TokenRoles};
+    use crate::token::TokenScope;
     use crate::unix_now;
 
     fn credentials(secret: &str) -> ApiCredentials {
@@ -118,8 +119,8 @@ mod tests {
         keys.sign(&Claims::new(
             keys.api_key(),
             &permissions,
-            None,
-            None,
+            &TokenRoles::participant(),
+            TokenScope::default(),
             unix_now(),
             60,
         ))
@@ -150,7 +151,14 @@ mod tests {
     fn expired_tokens_of_the_previous_version_stay_expired() {
         let first = keyring("one", None);
         let permissions = PermissionSet::parse_list("allow_join").unwrap();
-        let mut claims = Claims::new("api-key", &permissions, None, None, 0, 0);
+        let mut claims = Claims::new(
+            "api-key",
+            &permissions,
+            &TokenRoles::participant(),
+            TokenScope::default(),
+            0,
+            0,
+        );
         claims.exp = unix_now() - 1;
         let expired = first.sign(&claims).unwrap();
         let second = keyring("two", Some("one"));

@@ -25,10 +25,10 @@ pub use endpoint::Endpoint;
 pub use keyring::{AccountKeys, Keyring};
 pub use meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
 pub use meetings::{Meeting, MeetingBackend, MeetingBackendKind, MeetingRequest};
-pub use permissions::{Permission, PermissionSet, TokenPolicy};
+pub use permissions::{Permission, PermissionSet, TokenPolicy, TokenRoles};
 pub use settings::{Settings, SettingsError};
 pub use state::{InitError, State};
-pub use token::{Claims, TokenError, TokenKeys};
+pub use token::{Claims, TokenError, TokenKeys, TokenScope};
 
 /// Seconds since the Unix epoch. A clock before 1970 is treated as the epoch, never a panic.
 pub fn unix_now() -> u64 {

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
-use videosdk::{AutoCloseConfigInput, AutoCloseType, RoomCreateParams, RoomWebhookInput};
+use videosdk::{AutoCloseConfigInput, AutoCloseType, Region, RoomCreateParams, RoomWebhookInput};
 
 use crate::api_error::{ApiError, excerpt};
 use crate::keyring::Keyring;
 use crate::meeting_id::MeetingIdError;
-use crate::permissions::PermissionSet;
+use crate::request::MAX_SCOPE_ID_LENGTH;
 use crate::token::Claims;
 use crate::unix_now;
 
@@ -26,12 +26,22 @@ const MAX_CUSTOM_ROOM_ID_LENGTH: usize = 64;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
 const MAX_WEBHOOK_EVENTS: usize = 32;
 const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
+const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
+/// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
+pub const GEO_FENCE_REGIONS: [&str; 11] = [
+    "us001", "us002", "eu001", "in001", "in002", "in003", "sg001", "sg002", "uk001", "uae001",
+    "aus001",
+];
 
 /// Which backend `MEETING_BACKEND` selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MeetingBackendKind {
     Local,
-    VideoSdk { endpoint: String },
+    VideoSdk {
+        endpoint: String,
+        /// `ALLOW_CLIENT_WEBHOOKS`: whether a caller may name a webhook URL for its room.
+        allow_client_webhooks: bool,
+    },
 }
 
 /// The meeting backend of a running function, built once at cold start.
@@ -47,6 +57,8 @@ pub struct MeetingRequest {
     pub custom_room_id: Option<String>,
     pub auto_close: Option<AutoCloseConfigInput>,
     pub webhook: Option<RoomWebhookInput>,
+    pub geo_fence: Option<Region>,
+    pub allowed_participant_ids: Option<Vec<String>>,
 }
 
 /// A meeting that exists.
@@ -60,9 +72,29 @@ impl MeetingBackend {
     pub fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
         match kind {
             MeetingBackendKind::Local => Ok(Self::Local),
-            MeetingBackendKind::VideoSdk { endpoint } => {
-                VideoSdkRooms::new(endpoint).map(Self::VideoSdk)
+            MeetingBackendKind::VideoSdk {
+                endpoint,
+                allow_client_webhooks,
+            } => VideoSdkRooms::new(endpoint, *allow_client_webhooks).map(Self::VideoSdk),
+        }
+    }
+
+    /// The options of a create-meeting body, checked for this backend: the local one takes
+    /// none, VideoSDK's takes a caller's webhook only when the operator allows it.
+    pub fn meeting_request(&self, body: &Map<String, Value>) -> Result<MeetingRequest, ApiError> {
+        match self {
+            Self::Local => {
+                let request = MeetingRequest::from_body(body, true)?;
+                if request.has_options() {
+                    return Err(ApiError::bad_request(
+                        "unsupported_option",
+                        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds and \
+                         webhook need MEETING_BACKEND=videosdk.",
+                    ));
+                }
+                Ok(request)
             }
+            Self::VideoSdk(rooms) => MeetingRequest::from_body(body, rooms.allow_client_webhooks),
         }
     }
 
@@ -73,15 +105,6 @@ impl MeetingBackend {
     ) -> Result<Meeting, ApiError> {
         match self {
             Self::Local => {
-                if request.custom_room_id.is_some()
-                    || request.auto_close.is_some()
-                    || request.webhook.is_some()
-                {
-                    return Err(ApiError::bad_request(
-                        "unsupported_option",
-                        "customRoomId, autoCloseConfig and webhook need MEETING_BACKEND=videosdk.",
-                    ));
-                }
                 let id = keys.issue_meeting_id().map_err(|error| {
                     ApiError::internal("randomness_unavailable", error.to_string())
                 })?;
@@ -127,7 +150,8 @@ fn not_found() -> ApiError {
     )
 }
 
-fn is_plain_id(text: &str, max: usize) -> bool {
+/// 1 to `max` ASCII letters, digits, '_' or '-': what room and participant ids may hold here.
+pub(crate) fn is_plain_id(text: &str, max: usize) -> bool {
     (1..=max).contains(&text.len())
         && text
             .bytes()
@@ -135,9 +159,23 @@ fn is_plain_id(text: &str, max: usize) -> bool {
 }
 
 impl MeetingRequest {
-    /// Reads the optional `customRoomId`, `autoCloseConfig` and `webhook` of a create-meeting
-    /// body (other fields, such as the token or VideoSDK examples' `region`, are not ours).
-    pub fn from_body(body: &Map<String, Value>) -> Result<Self, ApiError> {
+    fn has_options(&self) -> bool {
+        self.custom_room_id.is_some()
+            || self.auto_close.is_some()
+            || self.webhook.is_some()
+            || self.geo_fence.is_some()
+            || self.allowed_participant_ids.is_some()
+    }
+
+    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`
+    /// and `webhook` of a create-meeting body. Other fields, such as the token or the `region`
+    /// VideoSDK's example clients still send, are not ours and are ignored. A `webhook` makes
+    /// VideoSDK call a URL of the caller's choosing, so it is refused unless
+    /// `allow_client_webhooks`.
+    pub fn from_body(
+        body: &Map<String, Value>,
+        allow_client_webhooks: bool,
+    ) -> Result<Self, ApiError> {
         let invalid = |field: &'static str, why: String| {
             ApiError::bad_request("invalid_meeting_option", format!("{field}: {why}"))
         };
@@ -197,8 +235,64 @@ impl MeetingRequest {
             }
             Some(_) => return Err(invalid("autoCloseConfig", "must be an object".into())),
         };
+        let geo_fence = match body.get("geoFence") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(code)) if GEO_FENCE_REGIONS.contains(&code.as_str()) => {
+                Some(Region::from(code.as_str()))
+            }
+            Some(other) => {
+                return Err(invalid(
+                    "geoFence",
+                    format!(
+                        "{} is not one of VideoSDK's regions ({})",
+                        excerpt(&other.to_string()),
+                        GEO_FENCE_REGIONS.join(", ")
+                    ),
+                ));
+            }
+        };
+        let allowed_participant_ids = match body.get("allowedParticipantIds") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(ids)) if (1..=MAX_ALLOWED_PARTICIPANT_IDS).contains(&ids.len()) => {
+                let mut checked: Vec<String> = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match id.as_str() {
+                        Some(id)
+                            if is_plain_id(id, MAX_SCOPE_ID_LENGTH)
+                                && !checked.iter().any(|seen| seen == id) =>
+                        {
+                            checked.push(id.to_owned());
+                        }
+                        _ => {
+                            return Err(invalid(
+                                "allowedParticipantIds",
+                                format!(
+                                    "{} is not a participant id (1 to {MAX_SCOPE_ID_LENGTH} \
+                                     letters, digits, '_' or '-') or is listed twice",
+                                    excerpt(&id.to_string())
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Some(checked)
+            }
+            Some(_) => {
+                return Err(invalid(
+                    "allowedParticipantIds",
+                    format!("a list of 1 to {MAX_ALLOWED_PARTICIPANT_IDS} participant ids"),
+                ));
+            }
+        };
         let webhook = match body.get("webhook") {
             None | Some(Value::Null) => None,
+            Some(_) if !allow_client_webhooks => {
+                return Err(ApiError::bad_request(
+                    "option_not_allowed",
+                    "webhook: this API does not let callers choose where VideoSDK sends a \
+                     room's events (ALLOW_CLIENT_WEBHOOKS is off).",
+                ));
+            }
             Some(Value::Object(webhook)) => {
                 let url = match webhook.get("endPoint") {
                     Some(Value::String(url))
@@ -253,6 +347,8 @@ impl MeetingRequest {
             custom_room_id,
             auto_close,
             webhook,
+            geo_fence,
+            allowed_participant_ids,
         })
     }
 }
@@ -264,10 +360,11 @@ impl MeetingRequest {
 pub struct VideoSdkRooms {
     http: reqwest::Client,
     endpoint: String,
+    allow_client_webhooks: bool,
 }
 
 impl VideoSdkRooms {
-    pub fn new(endpoint: &str) -> Result<Self, String> {
+    pub fn new(endpoint: &str, allow_client_webhooks: bool) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .build()
@@ -275,6 +372,7 @@ impl VideoSdkRooms {
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
+            allow_client_webhooks,
         })
     }
 
@@ -303,6 +401,8 @@ impl VideoSdkRooms {
             custom_room_id: request.custom_room_id,
             auto_close_config: request.auto_close,
             webhook: request.webhook,
+            geo_fence: request.geo_fence,
+            allowed_participant_ids: request.allowed_participant_ids,
             ..RoomCreateParams::default()
         };
         let room = self
@@ -342,19 +442,10 @@ impl VideoSdkRooms {
     }
 }
 
-/// The token this service signs for its own REST calls: the crawler role, one minute.
+/// The token this service signs for its own REST calls: the management role, one minute,
+/// minted per call and never returned to a caller.
 fn service_token(keys: &Keyring) -> Result<String, ApiError> {
-    let permissions = PermissionSet::parse_list("allow_join").map_err(|_| {
-        ApiError::internal("signing_failed", "The service token could not be made.")
-    })?;
-    let claims = Claims::new(
-        keys.api_key(),
-        &permissions,
-        None,
-        None,
-        unix_now(),
-        VIDEOSDK_CALL_TOKEN_TTL_SECONDS,
-    );
+    let claims = Claims::for_api(keys.api_key(), unix_now(), VIDEOSDK_CALL_TOKEN_TTL_SECONDS);
     Ok(keys.sign(&claims)?)
 }
 

@@ -169,12 +169,78 @@ impl From<PolicyRefusal> for crate::ApiError {
     }
 }
 
-/// What a token issued by this deployment may say: its lifetime and its permissions.
+/// VideoSDK's participant role: a token with it joins rooms.
+pub const ROLE_PARTICIPANT: &str = "rtc";
+/// VideoSDK's management role: a token with it calls the account's REST API (rooms, recordings,
+/// sessions). Only this service's own upstream calls need it.
+pub const ROLE_MANAGEMENT: &str = "crawler";
+
+/// Why a `TOKEN_ROLES` list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("the role list is empty; use rtc")]
+    Empty,
+    #[error("unknown role {0:?}; use rtc (participants) or crawler (REST API)")]
+    Unknown(String),
+    #[error("role {0:?} is listed twice")]
+    Duplicate(String),
+}
+
+/// The `roles` claim of the tokens get-token issues: `rtc` and/or `crawler`, in any case, kept
+/// exactly as written (so `CRAWLER` reproduces the token of VideoSDK's early examples).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRoles(Vec<String>);
+
+impl TokenRoles {
+    /// Participant tokens: `["rtc"]`.
+    pub fn participant() -> Self {
+        Self(vec![ROLE_PARTICIPANT.to_owned()])
+    }
+
+    /// Parses a comma-separated list such as `rtc` or `rtc,crawler`.
+    pub fn parse_list(list: &str) -> Result<Self, RoleError> {
+        let mut roles: Vec<String> = Vec::new();
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            let known = [ROLE_PARTICIPANT, ROLE_MANAGEMENT]
+                .iter()
+                .any(|role| role.eq_ignore_ascii_case(name));
+            if !known {
+                return Err(RoleError::Unknown(name.to_owned()));
+            }
+            if roles.iter().any(|role| role.eq_ignore_ascii_case(name)) {
+                return Err(RoleError::Duplicate(name.to_owned()));
+            }
+            roles.push(name.to_owned());
+        }
+        if roles.is_empty() {
+            return Err(RoleError::Empty);
+        }
+        Ok(Self(roles))
+    }
+
+    /// Whether the tokens can call VideoSDK's REST API for the whole account.
+    pub fn includes_management(&self) -> bool {
+        self.0
+            .iter()
+            .any(|role| role.eq_ignore_ascii_case(ROLE_MANAGEMENT))
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.0.clone()
+    }
+}
+
+/// What a token issued by this deployment may say: its lifetime, permissions and roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenPolicy {
     pub ttl_seconds: u64,
     pub default_permissions: PermissionSet,
     pub allowed_permissions: AllowedPermissions,
+    pub roles: TokenRoles,
 }
 
 impl TokenPolicy {
@@ -204,6 +270,7 @@ mod tests {
             ttl_seconds: 600,
             default_permissions: PermissionSet::parse_list("allow_join").unwrap(),
             allowed_permissions: AllowedPermissions::parse_list("allow_join,ask_join").unwrap(),
+            roles: TokenRoles::participant(),
         }
     }
 
@@ -259,6 +326,26 @@ mod tests {
         assert_eq!(
             policy.grant(Some("ask_join,allow_join")),
             Err(PolicyRefusal::Invalid(PermissionError::Conflicting))
+        );
+    }
+
+    #[test]
+    fn roles_are_rtc_or_crawler_in_any_case_kept_as_written() {
+        let roles = TokenRoles::parse_list(" CRAWLER ").unwrap();
+        assert_eq!(roles.to_vec(), ["CRAWLER"]);
+        assert!(roles.includes_management());
+        let roles = TokenRoles::parse_list("rtc,Crawler").unwrap();
+        assert_eq!(roles.to_vec(), ["rtc", "Crawler"]);
+        assert!(!TokenRoles::participant().includes_management());
+        assert_eq!(TokenRoles::participant().to_vec(), ["rtc"]);
+        assert_eq!(TokenRoles::parse_list(" , "), Err(RoleError::Empty));
+        assert_eq!(
+            TokenRoles::parse_list("rtc,admin"),
+            Err(RoleError::Unknown("admin".into()))
+        );
+        assert_eq!(
+            TokenRoles::parse_list("rtc,RTC"),
+            Err(RoleError::Duplicate("RTC".into()))
         );
     }
 }

@@ -90,11 +90,7 @@ pub fn query_parameter<'a>(
 
 /// A room or participant id a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`.
 pub fn scope_id(name: &'static str, code: &'static str, value: &str) -> Result<String, ApiError> {
-    let valid = (1..=MAX_SCOPE_ID_LENGTH).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if valid {
+    if crate::meetings::is_plain_id(value, MAX_SCOPE_ID_LENGTH) {
         Ok(value.to_owned())
     } else {
         Err(ApiError::bad_request(

@@ -3,7 +3,7 @@
 use crate::cors::CorsPolicy;
 use crate::credentials::{ApiCredentials, SecretSource};
 use crate::meetings::{DEFAULT_VIDEOSDK_API_ENDPOINT, MeetingBackendKind};
-use crate::permissions::{AllowedPermissions, PermissionSet, TokenPolicy};
+use crate::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
 
 pub const DEFAULT_TTL_SECONDS: u64 = 600;
 pub const MAX_TTL_SECONDS: u64 = 86_400;
@@ -11,6 +11,7 @@ pub const DEFAULT_PERMISSIONS: &str = "allow_join";
 pub const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
 pub const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
+pub const DEFAULT_TOKEN_ROLES: &str = "rtc";
 
 /// Everything configurable, read from the environment.
 #[derive(Debug, Clone)]
@@ -137,9 +138,25 @@ impl Settings {
         let cors = CorsPolicy::parse(&origins_text)
             .map_err(|reason| SettingsError::new("ALLOWED_ORIGINS", reason))?;
 
+        let roles_text = get("TOKEN_ROLES").unwrap_or_else(|| DEFAULT_TOKEN_ROLES.to_owned());
+        let roles = TokenRoles::parse_list(&roles_text)
+            .map_err(|error| SettingsError::new("TOKEN_ROLES", error.to_string()))?;
+
+        let allow_client_webhooks = match get("ALLOW_CLIENT_WEBHOOKS") {
+            None => false,
+            Some(flag) if flag.eq_ignore_ascii_case("true") => true,
+            Some(flag) if flag.eq_ignore_ascii_case("false") => false,
+            Some(other) => {
+                return Err(SettingsError::new(
+                    "ALLOW_CLIENT_WEBHOOKS",
+                    format!("{other:?} is neither true nor false"),
+                ));
+            }
+        };
+
         let meeting_backend = match get("MEETING_BACKEND").as_deref() {
-            None | Some("local") => MeetingBackendKind::Local,
-            Some("videosdk") => {
+            Some("local") => MeetingBackendKind::Local,
+            None | Some("videosdk") => {
                 let endpoint = get("VIDEOSDK_API_ENDPOINT")
                     .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
                 let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
@@ -150,7 +167,10 @@ impl Settings {
                         format!("{endpoint:?} is not an http(s) URL"),
                     ));
                 }
-                MeetingBackendKind::VideoSdk { endpoint }
+                MeetingBackendKind::VideoSdk {
+                    endpoint,
+                    allow_client_webhooks,
+                }
             }
             Some(other) => {
                 return Err(SettingsError::new(
@@ -166,6 +186,7 @@ impl Settings {
                 ttl_seconds,
                 default_permissions,
                 allowed_permissions,
+                roles,
             },
             cors,
             secret_refresh_seconds,
@@ -220,7 +241,14 @@ mod tests {
         );
         assert_eq!(settings.cors, CorsPolicy::AnyOrigin);
         assert_eq!(settings.secret_refresh_seconds, 300);
-        assert_eq!(settings.meeting_backend, MeetingBackendKind::Local);
+        assert_eq!(settings.policy.roles, TokenRoles::participant());
+        assert_eq!(
+            settings.meeting_backend,
+            MeetingBackendKind::VideoSdk {
+                endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into(),
+                allow_client_webhooks: false
+            }
+        );
         assert!(matches!(
             settings.secret_source,
             SecretSource::Environment(_)
@@ -297,18 +325,38 @@ mod tests {
             with("SECRET_REFRESH_SECONDS", "86401"),
             "SECRET_REFRESH_SECONDS"
         );
+        assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
+        assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
     }
 
     #[test]
-    fn the_videosdk_backend_takes_an_endpoint() {
+    fn the_videosdk_backend_takes_an_endpoint_and_the_webhook_switch() {
         let mut pairs = DEV.to_vec();
-        pairs.push(("MEETING_BACKEND", "videosdk"));
+        pairs.push(("MEETING_BACKEND", "local"));
+        assert_eq!(
+            settings(&pairs).unwrap().meeting_backend,
+            MeetingBackendKind::Local
+        );
+        let mut pairs = DEV.to_vec();
+        pairs.extend([
+            ("MEETING_BACKEND", "videosdk"),
+            ("ALLOW_CLIENT_WEBHOOKS", "TRUE"),
+            ("VIDEOSDK_API_ENDPOINT", "http://127.0.0.1:9"),
+        ]);
         assert_eq!(
             settings(&pairs).unwrap().meeting_backend,
             MeetingBackendKind::VideoSdk {
-                endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into()
+                endpoint: "http://127.0.0.1:9".into(),
+                allow_client_webhooks: true
             }
         );
+        let mut pairs = DEV.to_vec();
+        pairs.push(("ALLOW_CLIENT_WEBHOOKS", "yes"));
+        assert_eq!(
+            settings(&pairs).unwrap_err().variable,
+            "ALLOW_CLIENT_WEBHOOKS"
+        );
+        let mut pairs = DEV.to_vec();
         pairs.push(("VIDEOSDK_API_ENDPOINT", "ftp://example.com"));
         assert_eq!(
             settings(&pairs).unwrap_err().variable,

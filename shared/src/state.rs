@@ -133,6 +133,13 @@ impl State {
         meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
     ) -> Result<Self, InitError> {
         let settings = Settings::from_env()?;
+        if settings.policy.roles.includes_management() {
+            tracing::warn!(
+                "TOKEN_ROLES includes crawler: every caller of /get-token gets a token for \
+                 VideoSDK's REST API of this whole account (rooms, recordings, sessions), not \
+                 only for joining meetings; use rtc unless every caller is trusted"
+            );
+        }
         match &settings.secret_source {
             SecretSource::SecretsManager { secret_id } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
@@ -221,8 +228,10 @@ mod tests {
 
     #[test]
     fn a_state_without_meeting_backend_says_so_with_a_500() {
-        let settings = Settings::from_lookup(|name| {
-            (name == "VIDEOSDK_API_KEY" || name == "VIDEOSDK_SECRET_KEY").then(|| "k".to_owned())
+        let settings = Settings::from_lookup(|name| match name {
+            "VIDEOSDK_API_KEY" | "VIDEOSDK_SECRET_KEY" => Some("k".to_owned()),
+            "MEETING_BACKEND" => Some("local".to_owned()),
+            _ => None,
         })
         .unwrap();
         let versions = SecretVersions {

@@ -10,14 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
 use crate::credentials::ApiCredentials;
-use crate::permissions::{Permission, PermissionSet};
+use crate::permissions::{Permission, PermissionSet, ROLE_MANAGEMENT, TokenRoles};
 
 /// The token format version VideoSDK's v2 APIs expect.
 pub const TOKEN_VERSION: u32 = 2;
-/// The role of a token that is not scoped to a room or participant, as in VideoSDK's examples.
-pub const ROLE_CRAWLER: &str = "CRAWLER";
-/// The role VideoSDK needs to join a meeting; given to tokens scoped to a room or participant.
-pub const ROLE_RTC: &str = "rtc";
 /// Longer tokens are refused before any parsing; ours are a few hundred bytes.
 pub const MAX_TOKEN_LENGTH: usize = 4096;
 /// The one algorithm tokens are signed and accepted with.
@@ -65,28 +61,49 @@ fn present_number<'de, D: serde::Deserializer<'de>>(
     u64::deserialize(deserializer).map(Some)
 }
 
+/// What a participant token is limited to: one room, one participant id, both, or neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenScope {
+    pub room_id: Option<String>,
+    pub participant_id: Option<String>,
+}
+
 impl Claims {
-    /// The claims of a new token issued at `now` for `ttl_seconds`. A token scoped to a room or a
-    /// participant gets the `rtc` role; any other gets `CRAWLER`.
+    /// The claims of a token issued at `now` for `ttl_seconds`, with the roles the operator
+    /// configured (`rtc` unless TOKEN_ROLES says otherwise) and the scope asked for.
     pub fn new(
         api_key: &str,
         permissions: &PermissionSet,
-        room_id: Option<String>,
-        participant_id: Option<String>,
+        roles: &TokenRoles,
+        scope: TokenScope,
         now: u64,
         ttl_seconds: u64,
     ) -> Self {
-        let scoped = room_id.is_some() || participant_id.is_some();
-        let role = if scoped { ROLE_RTC } else { ROLE_CRAWLER };
         Self {
             apikey: api_key.to_owned(),
             permissions: permissions.to_vec(),
             version: TOKEN_VERSION,
-            roles: vec![role.to_owned()],
+            roles: roles.to_vec(),
             iat: now,
             exp: now.saturating_add(ttl_seconds),
-            room_id,
-            participant_id,
+            room_id: scope.room_id,
+            participant_id: scope.participant_id,
+            nbf: None,
+        }
+    }
+
+    /// The claims of this service's own token for VideoSDK's REST API: the management role
+    /// and the permissions VideoSDK's server SDK gives such a token (its `forApi()` builder).
+    pub fn for_api(api_key: &str, now: u64, ttl_seconds: u64) -> Self {
+        Self {
+            apikey: api_key.to_owned(),
+            permissions: vec![Permission::AllowJoin, Permission::AllowMod],
+            version: TOKEN_VERSION,
+            roles: vec![ROLE_MANAGEMENT.to_owned()],
+            iat: now,
+            exp: now.saturating_add(ttl_seconds),
+            room_id: None,
+            participant_id: None,
             nbf: None,
         }
     }
@@ -350,7 +367,14 @@ mod tests {
         let now = unix_now();
         Claims {
             exp,
-            ..Claims::new("api-key-1", &permissions, None, None, now, 600)
+            ..Claims::new(
+                "api-key-1",
+                &permissions,
+                &TokenRoles::participant(),
+                TokenScope::default(),
+                now,
+                600,
+            )
         }
     }
 
@@ -385,8 +409,8 @@ mod tests {
             .sign(&Claims::new(
                 "api-key-1",
                 &permissions,
-                None,
-                None,
+                &TokenRoles::participant(),
+                TokenScope::default(),
                 now,
                 600,
             ))
@@ -410,7 +434,7 @@ mod tests {
                 "apikey": "api-key-1",
                 "permissions": ["allow_join", "allow_mod"],
                 "version": 2,
-                "roles": ["CRAWLER"],
+                "roles": ["rtc"],
                 "iat": now,
                 "exp": now + 600,
             })
@@ -423,21 +447,47 @@ mod tests {
     }
 
     #[test]
-    fn scoped_tokens_carry_the_rtc_role_and_their_scope() {
+    fn tokens_carry_the_configured_roles_and_their_scope() {
         let permissions = PermissionSet::parse_list("allow_join").unwrap();
+        let scope = TokenScope {
+            room_id: Some("abcd-efgh-ijkl".into()),
+            participant_id: Some("alice".into()),
+        };
         let claims = Claims::new(
             "k",
             &permissions,
-            Some("abcd-efgh-ijkl".into()),
-            Some("alice".into()),
+            &TokenRoles::participant(),
+            scope,
             100,
             60,
         );
-        assert_eq!(claims.roles, [ROLE_RTC]);
+        assert_eq!(claims.roles, ["rtc"]);
         let json = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["roomId"], "abcd-efgh-ijkl");
         assert_eq!(json["participantId"], "alice");
         assert_eq!(json["exp"], 160);
+
+        let roles = TokenRoles::parse_list("CRAWLER").unwrap();
+        let claims = Claims::new("k", &permissions, &roles, TokenScope::default(), 100, 60);
+        assert_eq!(claims.roles, ["CRAWLER"]);
+        let json = serde_json::to_value(&claims).unwrap();
+        assert!(json.get("roomId").is_none() && json.get("participantId").is_none());
+    }
+
+    #[test]
+    fn the_api_token_is_a_management_token() {
+        let claims = Claims::for_api("k", 100, 60);
+        assert_eq!(
+            serde_json::to_value(&claims).unwrap(),
+            serde_json::json!({
+                "apikey": "k",
+                "permissions": ["allow_join", "allow_mod"],
+                "version": 2,
+                "roles": ["crawler"],
+                "iat": 100,
+                "exp": 160,
+            })
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use shared::{ApiCredentials, Claims, MeetingIdCodec, PermissionSet, TokenKeys};
+use shared::{
+    ApiCredentials, Claims, MeetingIdCodec, PermissionSet, TokenKeys, TokenRoles, TokenScope,
+};
 
 use crate::{FUNCTIONS, dev_credentials, workspace_root};
 
@@ -62,6 +64,10 @@ const FAR_EXPIRY: u64 = 4_102_444_800;
 const PAST_EXPIRY: u64 = 1_700_000_000;
 
 fn token(credentials: &ApiCredentials, exp: u64) -> String {
+    scoped_token(credentials, exp, TokenScope::default())
+}
+
+fn scoped_token(credentials: &ApiCredentials, exp: u64, scope: TokenScope) -> String {
     let keys = TokenKeys::new(credentials).expect("keys build");
     let permissions = PermissionSet::parse_list("allow_join").expect("valid permissions");
     let claims = Claims {
@@ -69,8 +75,8 @@ fn token(credentials: &ApiCredentials, exp: u64) -> String {
         ..Claims::new(
             credentials.api_key(),
             &permissions,
-            None,
-            None,
+            &TokenRoles::participant(),
+            scope,
             1_700_000_000,
             0,
         )
@@ -80,7 +86,7 @@ fn token(credentials: &ApiCredentials, exp: u64) -> String {
 
 fn unsigned_token(credentials: &ApiCredentials) -> String {
     let payload = json!({"apikey": credentials.api_key(), "permissions": ["allow_join"],
-        "version": 2, "roles": ["CRAWLER"], "iat": 1_700_000_000u64, "exp": FAR_EXPIRY});
+        "version": 2, "roles": ["rtc"], "iat": 1_700_000_000u64, "exp": FAR_EXPIRY});
     format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
@@ -175,6 +181,14 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         .map(|id| format!("{}{}", &id[..13], if id.ends_with('a') { 'b' } else { 'a' }))
         .find(|id| codec.check(id).is_err())
         .expect("an unknown id");
+    // Room-scoped tokens, for the issued meeting and for another room.
+    let room_scoped = |room: &str| {
+        let scope = TokenScope {
+            room_id: Some(room.to_owned()),
+            participant_id: Some("alice".to_owned()),
+        };
+        format!("Bearer {}", scoped_token(&dev, FAR_EXPIRY, scope))
+    };
     let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
     let validate_path = |id: &str| format!("/validate-meeting/{id}");
     let origin = ("origin", "https://app.example.com".to_owned());
@@ -331,7 +345,38 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             ),
         ),
     ];
+    let create_cases = [
+        create_cases.to_vec(),
+        vec![(
+            "room-scoped-token.403",
+            post(
+                "/create-meeting".into(),
+                "/create-meeting",
+                vec![("authorization", room_scoped(&meeting))],
+                None,
+            ),
+        )],
+    ]
+    .concat();
     let validate_cases = [
+        (
+            "token-for-this-room.200",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", room_scoped(&meeting))],
+                None,
+            ),
+        ),
+        (
+            "token-for-another-room.403",
+            post(
+                validate_path(&meeting),
+                "/validate-meeting/{meetingId}",
+                vec![("authorization", room_scoped("abcd-efgh-ijkl"))],
+                None,
+            ),
+        ),
         (
             "issued-id.200",
             post(
@@ -388,7 +433,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         ),
     ];
     for (function, cases) in [
-        ("create-meeting", create_cases.to_vec()),
+        ("create-meeting", create_cases),
         ("validate-meeting", validate_cases.to_vec()),
     ] {
         for (case, (path, route, headers, body)) in cases {

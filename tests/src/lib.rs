@@ -11,8 +11,10 @@ use shared::{ApiCredentials, Settings, State};
 
 pub mod events;
 pub mod local_api;
+pub mod videosdk_stand_in;
 
 pub use local_api::LocalApi;
+pub use videosdk_stand_in::VideoSdkStandIn;
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -58,7 +60,10 @@ pub fn dev_state(pairs: &[(&str, &str)]) -> State {
             String::from_utf8_lossy(credentials.secret_key()).into_owned(),
         ),
     ];
-    all.extend(pairs.iter().map(|(k, v)| (*k, v.to_string())));
+    // Explicit pairs first: the first value of a name wins. The handler tests run offline, on
+    // the local backend, unless they ask for another.
+    all.splice(0..0, pairs.iter().map(|(k, v)| (*k, v.to_string())));
+    all.push(("MEETING_BACKEND", "local".to_owned()));
     let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
     State::new(&settings(&borrowed), &credentials).expect("state builds")
 }
@@ -95,6 +100,40 @@ pub fn venv_tool(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Runs VideoSDK's official Node server SDK (`tests/node/videosdk-oracle.mjs`, installed by the
+/// test command with `npm ci`) on one JSON request and returns its JSON answer.
+pub fn node_oracle(request: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write as _;
+    let folder = workspace_root().join("tests/node");
+    assert!(
+        folder
+            .join("node_modules/@videosdk.live/server-sdk")
+            .exists(),
+        "VideoSDK's Node server SDK is missing: run ./scripts/test, which installs it \
+         (npm ci --prefix tests/node)"
+    );
+    let mut child = Command::new("node")
+        .arg(folder.join("videosdk-oracle.mjs"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs (Node.js 18 or later)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("the request reaches node");
+    let output = child.wait_with_output().expect("node ends");
+    assert!(
+        output.status.success(),
+        "the Node oracle failed on {request}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the Node oracle prints JSON")
 }
 
 /// A free TCP port on 127.0.0.1, so that parallel runs do not collide.

@@ -73,12 +73,28 @@ async fn get_token_signs_the_default_policy() {
     assert_eq!(claims["apikey"], dev_credentials().api_key());
     assert_eq!(claims["permissions"], json!(["allow_join"]));
     assert_eq!(claims["version"], 2);
-    assert_eq!(claims["roles"], json!(["CRAWLER"]));
+    assert_eq!(claims["roles"], json!(["rtc"]), "a participant token");
     let iat = claims["iat"].as_u64().unwrap();
     assert!(iat >= before && iat <= unix_now());
     assert_eq!(claims["exp"].as_u64().unwrap(), iat + 600);
     assert_eq!(body["expiresAt"], claims["exp"]);
     assert!(claims.get("roomId").is_none() && claims.get("participantId").is_none());
+}
+
+#[tokio::test]
+async fn token_roles_are_the_operators_as_written() {
+    for (roles, expected) in [
+        ("CRAWLER", json!(["CRAWLER"])),
+        ("rtc,crawler", json!(["rtc", "crawler"])),
+    ] {
+        let state = dev_state(&[("TOKEN_ROLES", roles)]);
+        let (status, body) = get_token(&state, "?roomId=abcd-efgh-ijkl").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            claims_of(body["token"].as_str().unwrap())["roles"],
+            expected
+        );
+    }
 }
 
 #[tokio::test]
@@ -245,8 +261,8 @@ async fn token_refusals_are_401_with_their_code() {
         let mut claims = shared::Claims::new(
             dev_credentials().api_key(),
             &shared::PermissionSet::parse_list("allow_join").unwrap(),
-            None,
-            None,
+            &shared::TokenRoles::participant(),
+            shared::TokenScope::default(),
             unix_now() - 700,
             600,
         );

@@ -53,3 +53,118 @@ async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
         assert!(videosdk::verify_token(&token, "another-secret").is_err());
     }
 }
+
+/// The claims of a JWT, without checking anything (both sides are verified elsewhere).
+fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// The claims apart from the times, which differ between any two tokens.
+fn timeless(token: &str) -> serde_json::Value {
+    let mut claims = claims_of(token);
+    let object = claims.as_object_mut().expect("an object");
+    assert!(object.remove("iat").is_some() && object.remove("exp").is_some());
+    claims
+}
+
+/// VideoSDK's Node server SDK (npm `@videosdk.live/server-sdk`) mints, for the same key,
+/// permissions, room and participant, a participant token (`accessToken()`) with the claims of
+/// ours, and a management token (`forApi()`) with the claims of the one this service sends to
+/// VideoSDK's REST API.
+#[tokio::test]
+async fn our_tokens_have_the_claims_of_the_node_sdks() {
+    let videosdk = api_tests::VideoSdkStandIn::start(
+        dev_credentials().api_key(),
+        std::str::from_utf8(dev_credentials().secret_key()).unwrap(),
+    )
+    .await;
+    let state = dev_state(&[
+        ("ALLOWED_PERMISSIONS", "allow_join,allow_mod,ask_join"),
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &videosdk.uri()),
+    ]);
+    let credentials = dev_credentials();
+    let secret = std::str::from_utf8(credentials.secret_key()).unwrap();
+    let cases: [(&[&str], Option<&str>, Option<&str>); 5] = [
+        (&["allow_join"], None, None),
+        (
+            &["allow_join", "allow_mod"],
+            Some("abcd-efgh-ijkl"),
+            Some("alice"),
+        ),
+        (&["ask_join"], Some("abcd-efgh-ijkl"), None),
+        (&["allow_join"], None, Some("bob_2")),
+        (&["allow_mod"], Some("room-1"), Some("carol")),
+    ];
+    let mut api_token = None;
+    for (permissions, room, participant) in cases {
+        let mut map = std::collections::HashMap::<String, Vec<String>>::new();
+        map.insert("permissions".into(), vec![permissions.join(",")]);
+        if let Some(room) = room {
+            map.insert("roomId".into(), vec![room.into()]);
+        }
+        if let Some(participant) = participant {
+            map.insert("participantId".into(), vec![participant.into()]);
+        }
+        let request = Request::builder()
+            .uri("https://api.example/get-token")
+            .body(Body::Empty)
+            .unwrap()
+            .with_query_string_parameters(map);
+        let response = invoke("get-token", &state, request).await;
+        assert_eq!(response.status(), 200, "{permissions:?}");
+        let ours = json(&response)["token"].as_str().unwrap().to_owned();
+
+        let theirs = api_tests::node_oracle(&serde_json::json!({
+            "command": "tokens",
+            "apiKey": credentials.api_key(),
+            "secret": secret,
+            "permissions": permissions,
+            "roomId": room,
+            "participantId": participant,
+        }));
+        let participant_token = theirs["participant"].as_str().unwrap();
+        assert_eq!(
+            timeless(&ours),
+            timeless(participant_token),
+            "{permissions:?} {room:?} {participant:?}"
+        );
+        api_token = theirs["api"].as_str().map(str::to_owned);
+    }
+
+    // The token create-meeting sends to VideoSDK, as VideoSDK received it.
+    let caller = {
+        let request = Request::builder()
+            .uri("https://api.example/get-token")
+            .body(Body::Empty)
+            .unwrap();
+        json(&invoke("get-token", &state, request).await)["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let request = Request::builder()
+        .method("POST")
+        .uri("https://api.example/create-meeting")
+        .header("authorization", format!("Bearer {caller}"))
+        .body(Body::Empty)
+        .unwrap();
+    let response = invoke("create-meeting", &state, request).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let calls = videosdk.calls();
+    let sent = calls[0].authorization.as_deref().expect("a token was sent");
+    assert!(calls[0].authorized, "VideoSDK's checks refused it");
+    assert_eq!(
+        timeless(sent),
+        timeless(&api_token.expect("the Node SDK's forApi() token"))
+    );
+    assert!(
+        !String::from_utf8_lossy(response.body().as_ref()).contains(sent),
+        "the management token is never returned"
+    );
+}

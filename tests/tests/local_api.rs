@@ -2,7 +2,9 @@
 //! their secret from a real Secrets Manager API (moto_server) at cold start.
 
 use api_tests::local_api::http_client;
-use api_tests::{LocalApi, MotoServer, aws_test_environment, dev_credentials, events};
+use api_tests::{
+    LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials, events,
+};
 use serde_json::{Value, json};
 use shared::{ApiCredentials, TokenError, TokenKeys};
 
@@ -216,6 +218,109 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     );
     assert!(!log.contains(&secret_key), "the secret reached the log");
     assert!(!log.contains(&token), "a token reached the log");
+}
+
+/// As deployed by default: `MEETING_BACKEND=videosdk`, the key in Secrets Manager, and VideoSDK
+/// (a stand-in that checks every call as VideoSDK does) creating and validating real rooms.
+// Multi-threaded: the stand-in answers the functions on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_are_created_and_validated_at_videosdk_with_the_stored_key() {
+    let moto = MotoServer::start();
+    let secret_key = format!("moto-secret-{}", std::process::id());
+    let stored = json!({"VIDEOSDK_API_KEY": "moto-api-key", "VIDEOSDK_SECRET_KEY": secret_key});
+    let arn = moto
+        .create_secret("videosdk/rooms", &stored.to_string())
+        .await;
+    let videosdk = VideoSdkStandIn::start("moto-api-key", &secret_key).await;
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", arn),
+        ("MEETING_BACKEND", "videosdk".to_owned()),
+        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+    ]);
+    let api = LocalApi::start(&environment, false);
+    let client = http_client();
+    use reqwest::Method;
+
+    let (status, body) = call(&client, Method::GET, api.url("/get-token"), None, None).await;
+    assert_eq!(status, 200, "{body}\n{}", api.log());
+    let token = body["token"].as_str().expect("a token").to_owned();
+    let create = |body: Value| {
+        call(
+            &client,
+            Method::POST,
+            api.url("/create-meeting"),
+            Some(&token),
+            Some(body.to_string()),
+        )
+    };
+    let validate = |id: String| {
+        call(
+            &client,
+            Method::POST,
+            api.url(&format!("/validate-meeting/{id}")),
+            Some(&token),
+            None,
+        )
+    };
+
+    let (status, body) = create(json!({"region": "sg001"})).await;
+    assert_eq!(status, 200, "{body}\n{}", api.log());
+    let room = body["meetingId"].as_str().expect("a room id").to_owned();
+    assert_eq!(body["roomId"], room.as_str());
+    let (status, body) = validate(room.clone()).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"meetingId": room, "valid": true}))
+    );
+    let (status, body) = validate("nobo-dyho-mexx".into()).await;
+    assert_eq!((status, code(&body)), (404, "meeting_not_found"), "{body}");
+
+    let (status, first) = create(json!({"customRoomId": "standup"})).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, second) = create(json!({"customRoomId": "standup"})).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(
+        first["roomId"], second["roomId"],
+        "customRoomId is idempotent"
+    );
+    assert_eq!(second["customRoomId"], "standup");
+    assert_ne!(first["roomId"], room.as_str());
+
+    let calls = videosdk.calls();
+    assert_eq!(calls.len(), 5, "{calls:#?}");
+    assert!(
+        calls.iter().all(|call| call.authorized),
+        "VideoSDK refused a call: {calls:#?}"
+    );
+
+    // A caller token signed with another key never reaches VideoSDK.
+    let forged = TokenKeys::new(&ApiCredentials::new("moto-api-key", "not-the-secret"))
+        .unwrap()
+        .sign(&stored_claims_like(&token, &secret_key))
+        .unwrap();
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        api.url("/create-meeting"),
+        Some(&forged),
+        None,
+    )
+    .await;
+    assert_eq!((status, code(&body)), (401, "invalid_signature"), "{body}");
+    assert_eq!(
+        videosdk.calls().len(),
+        5,
+        "no upstream call for a forged token"
+    );
+}
+
+/// The claims of `token` (verified with the stored key), to sign again with another key.
+fn stored_claims_like(token: &str, secret_key: &str) -> shared::Claims {
+    TokenKeys::new(&ApiCredentials::new("moto-api-key", secret_key))
+        .unwrap()
+        .verify(token)
+        .expect("signed with the stored key")
 }
 
 // Multi-threaded: the request runs on another worker while this one watches the log.

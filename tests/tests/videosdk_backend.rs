@@ -20,19 +20,57 @@ async fn videosdk_state(server: &MockServer) -> State {
     ])
 }
 
+/// The same backend with `ALLOW_CLIENT_WEBHOOKS=true`.
+async fn videosdk_state_with_client_webhooks(server: &MockServer) -> State {
+    dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+        ("ALLOW_CLIENT_WEBHOOKS", "true"),
+    ])
+}
+
 async fn caller_token(state: &State) -> String {
-    let request = Request::builder()
-        .uri("https://api.example/get-token")
-        .body(Body::Empty)
-        .unwrap();
+    scoped_caller_token(state, "").await
+}
+
+/// A token from get-token for `query` (such as `roomId=...`).
+async fn scoped_caller_token(state: &State, query: &str) -> String {
+    let request = lambda_http::RequestExt::with_query_string_parameters(
+        Request::builder()
+            .uri(format!("https://api.example/get-token?{query}"))
+            .body(Body::Empty)
+            .unwrap(),
+        query_map(query),
+    );
     json(&invoke("get-token", state, request).await)["token"]
         .as_str()
         .unwrap()
         .to_owned()
 }
 
+fn query_map(query: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let mut map = std::collections::HashMap::<String, Vec<String>>::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        map.entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
+    }
+    map
+}
+
 async fn post(state: &State, function: &str, path: String, body: Value) -> Response<Body> {
     let token = caller_token(state).await;
+    post_with(state, function, path, body, &token).await
+}
+
+async fn post_with(
+    state: &State,
+    function: &str,
+    path: String,
+    body: Value,
+    token: &str,
+) -> Response<Body> {
     let request = Request::builder()
         .method("POST")
         .uri(format!("https://api.example{path}"))
@@ -62,7 +100,7 @@ fn error_code(response: &Response<Body>) -> String {
 }
 
 #[tokio::test]
-async fn create_sends_a_crawler_token_of_ours_and_the_checked_options() {
+async fn create_sends_a_management_token_of_ours_and_the_checked_options() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v2/rooms"))
@@ -72,11 +110,13 @@ async fn create_sends_a_crawler_token_of_ours_and_the_checked_options() {
         .expect(1)
         .mount(&server)
         .await;
-    let state = videosdk_state(&server).await;
+    let state = videosdk_state_with_client_webhooks(&server).await;
     let options = json!({
         "customRoomId": "standup",
         "autoCloseConfig": {"type": "session-ends", "duration": 600},
         "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]},
+        "geoFence": "eu001",
+        "allowedParticipantIds": ["alice", "bob-2"],
         "region": "sg001"
     });
     let response = post(&state, "create-meeting", "/create-meeting".into(), options).await;
@@ -95,7 +135,7 @@ async fn create_sends_a_crawler_token_of_ours_and_the_checked_options() {
         .unwrap()
         .verify(authorization)
         .expect("our HS256 key");
-    assert_eq!(claims.roles, ["CRAWLER"]);
+    assert_eq!(claims.roles, ["crawler"]);
     assert_eq!(claims.exp - claims.iat, 60);
     let header: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -110,8 +150,101 @@ async fn create_sends_a_crawler_token_of_ours_and_the_checked_options() {
         json!({
             "customRoomId": "standup",
             "autoCloseConfig": {"type": "session-ends", "duration": 600},
-            "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]}
-        })
+            "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]},
+            "geoFence": "eu001",
+            "allowedParticipantIds": ["alice", "bob-2"]
+        }),
+        "the checked options, and not the discontinued region"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_webhook_is_refused_unless_the_operator_allows_it() {
+    let server = MockServer::start().await;
+    let state = videosdk_state(&server).await;
+    let webhook = json!({"webhook": {"endPoint": "https://attacker.example/collect"}});
+    let response = post(
+        &state,
+        "create-meeting",
+        "/create-meeting".into(),
+        webhook.clone(),
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (400, "option_not_allowed".into())
+    );
+    // A malformed webhook is refused the same way: its shape is not looked at.
+    let response = post(
+        &state,
+        "create-meeting",
+        "/create-meeting".into(),
+        json!({"webhook": 1}),
+    )
+    .await;
+    assert_eq!(error_code(&response), "option_not_allowed");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/rooms/validate/abcd-efgh-ijkl"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(room("abcd-efgh-ijkl", None)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let state = videosdk_state(&server).await;
+    let room_token = scoped_caller_token(&state, "roomId=abcd-efgh-ijkl&peerId=alice").await;
+    let response = post_with(
+        &state,
+        "validate-meeting",
+        "/validate-meeting/abcd-efgh-ijkl".into(),
+        json!({}),
+        &room_token,
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let response = post_with(
+        &state,
+        "validate-meeting",
+        "/validate-meeting/wxyz-wxyz-wxyz".into(),
+        json!({}),
+        &room_token,
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (403, "token_scope_mismatch".into())
+    );
+    let response = post_with(
+        &state,
+        "create-meeting",
+        "/create-meeting".into(),
+        json!({}),
+        &room_token,
+    )
+    .await;
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (403, "token_scope_mismatch".into())
+    );
+    // A participant scope alone restricts neither route.
+    let participant_token = scoped_caller_token(&state, "participantId=alice").await;
+    let response = post_with(
+        &state,
+        "validate-meeting",
+        "/validate-meeting/abcd-efgh-ijkl".into(),
+        json!({}),
+        &participant_token,
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "a scope mismatch is refused before VideoSDK is asked"
     );
 }
 
@@ -290,6 +423,34 @@ async fn options_are_checked_before_anything_is_sent() {
         json!({"customRoomId": 42}),
         json!({"autoCloseConfig": {"type": "forever"}}),
         json!({"autoCloseConfig": {"duration": -1}}),
+        json!({"geoFence": "mars001"}),
+        json!({"geoFence": "EU001"}),
+        json!({"geoFence": ["eu001"]}),
+        json!({"allowedParticipantIds": []}),
+        json!({"allowedParticipantIds": "alice"}),
+        json!({"allowedParticipantIds": ["alice", "alice"]}),
+        json!({"allowedParticipantIds": ["a b"]}),
+        json!({"allowedParticipantIds": [42]}),
+        json!({"allowedParticipantIds": ["a".repeat(65)]}),
+        json!({"allowedParticipantIds": (0..101).map(|n| format!("p{n}")).collect::<Vec<_>>()}),
+    ] {
+        let response = post(
+            &state,
+            "create-meeting",
+            "/create-meeting".into(),
+            options.clone(),
+        )
+        .await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (400, "invalid_meeting_option".into()),
+            "{options}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+
+    let state = videosdk_state_with_client_webhooks(&server).await;
+    for options in [
         json!({"webhook": {"endPoint": "http://plain-http.example.com"}}),
         json!({"webhook": {"endPoint": "https://ok.example.com", "events": ["a b"]}}),
         json!({"webhook": "https://ok.example.com"}),

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::api_error::json_response;
 use shared::request::json_body;
-use shared::{ApiError, Endpoint, MeetingRequest, State};
+use shared::{ApiError, Endpoint, State};
 
 pub const ENDPOINT: Endpoint = Endpoint {
     route: "/create-meeting",
@@ -26,9 +26,16 @@ pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, 
 async fn create_meeting(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
     let keys = state.keys().await;
-    keys.authenticate(request, &body)?;
-    let options = MeetingRequest::from_body(&body)?;
-    let meeting = state.meetings()?.create(&keys, options).await?;
+    let claims = keys.authenticate(request, &body)?;
+    if claims.room_id.is_some() {
+        return Err(ApiError::forbidden(
+            "token_scope_mismatch",
+            "This token is scoped to one room; creating a meeting needs a token without roomId.",
+        ));
+    }
+    let meetings = state.meetings()?;
+    let options = meetings.meeting_request(&body)?;
+    let meeting = meetings.create(&keys, options).await?;
     let mut answer = json!({ "meetingId": meeting.meeting_id, "roomId": meeting.meeting_id });
     if let Some(custom_room_id) = meeting.custom_room_id {
         answer["customRoomId"] = json!(custom_room_id);

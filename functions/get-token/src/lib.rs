@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::api_error::json_response;
 use shared::request::{query_parameter, scope_id};
-use shared::{ApiError, Claims, Endpoint, State, unix_now};
+use shared::{ApiError, Claims, Endpoint, State, TokenScope, unix_now};
 
 pub const ENDPOINT: Endpoint = Endpoint {
     route: "/get-token",
@@ -22,19 +22,21 @@ pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, 
 
 async fn get_token(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
     let requested = query_parameter(request, &["permissions"])?;
-    let room_id = query_parameter(request, &["roomId", "meetingId"])?
-        .map(|value| scope_id("roomId", "invalid_room_id", value))
-        .transpose()?;
-    let participant_id = query_parameter(request, &["participantId", "peerId"])?
-        .map(|value| scope_id("participantId", "invalid_participant_id", value))
-        .transpose()?;
+    let scope = TokenScope {
+        room_id: query_parameter(request, &["roomId", "meetingId"])?
+            .map(|value| scope_id("roomId", "invalid_room_id", value))
+            .transpose()?,
+        participant_id: query_parameter(request, &["participantId", "peerId"])?
+            .map(|value| scope_id("participantId", "invalid_participant_id", value))
+            .transpose()?,
+    };
     let permissions = state.policy.grant(requested)?;
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),
         &permissions,
-        room_id,
-        participant_id,
+        &state.policy.roles,
+        scope,
         unix_now(),
         state.policy.ttl_seconds,
     );

@@ -26,13 +26,24 @@ pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, 
 async fn validate_meeting(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
     let keys = state.keys().await;
-    keys.authenticate(request, &body)?;
+    let claims = keys.authenticate(request, &body)?;
     let id = path_parameter(request, "meetingId", "validate-meeting").ok_or_else(|| {
         ApiError::bad_request(
             "missing_meeting_id",
             "Put the meeting id in the path: /validate-meeting/{meetingId}.",
         )
     })?;
+    // A token scoped to a room answers for that room only, as written in the token.
+    if claims
+        .room_id
+        .as_ref()
+        .is_some_and(|room_id| *room_id != id)
+    {
+        return Err(ApiError::forbidden(
+            "token_scope_mismatch",
+            "This token is scoped to another room.",
+        ));
+    }
     let meeting_id = state.meetings()?.validate(&keys, &id).await?;
     Ok(json_response(
         StatusCode::OK,

@@ -1,0 +1,216 @@
+//! A local stand-in for VideoSDK's v2 rooms API that checks every call the way VideoSDK does
+//! before it answers: the bare JWT in `Authorization` (no `Bearer`), HS256, signed with the
+//! account's secret (verified by VideoSDK's own Rust SDK), the account's `apikey`, `version: 2`,
+//! a management role (`crawler`, any case) and an `exp` in the future. A call that fails any of
+//! these gets VideoSDK's 401. Rooms it creates are remembered: `customRoomId` is idempotent, and
+//! `GET /v2/rooms/validate/{id}` knows a room by its id or its custom id (404 otherwise).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// One call VideoSDK received, and whether it passed the token checks.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// The `Authorization` header as sent: the token this service minted for the call.
+    pub authorization: Option<String>,
+    pub authorized: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Room {
+    room_id: String,
+    custom_room_id: Option<String>,
+}
+
+struct Account {
+    api_key: String,
+    secret: String,
+    rooms: Mutex<Vec<Room>>,
+    calls: Mutex<Vec<Call>>,
+}
+
+/// The running stand-in; it stops when dropped.
+pub struct VideoSdkStandIn {
+    server: MockServer,
+    account: Arc<Account>,
+}
+
+impl VideoSdkStandIn {
+    /// A stand-in for the account with this API key and secret.
+    pub async fn start(api_key: &str, secret: &str) -> Self {
+        let server = MockServer::start().await;
+        let account = Arc::new(Account {
+            api_key: api_key.to_owned(),
+            secret: secret.to_owned(),
+            rooms: Mutex::new(Vec::new()),
+            calls: Mutex::new(Vec::new()),
+        });
+        Mock::given(method("POST"))
+            .and(path("/v2/rooms"))
+            .respond_with(CreateRoom(Arc::clone(&account)))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex("^/v2/rooms/validate/[^/]+$"))
+            .respond_with(ValidateRoom(Arc::clone(&account)))
+            .mount(&server)
+            .await;
+        Self { server, account }
+    }
+
+    /// The base URL to give the functions as `VIDEOSDK_API_ENDPOINT`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Every call received so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.account.calls).clone()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn message(status: u16, text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(json!({ "message": text }))
+}
+
+impl Account {
+    /// Records the call; `Err` is the 401 VideoSDK answers a call whose token it refuses.
+    fn check(&self, request: &Request) -> Result<(), Box<ResponseTemplate>> {
+        let verdict = self.check_token(request);
+        lock(&self.calls).push(Call {
+            method: request.method.to_string(),
+            path: request.url.path().to_owned(),
+            body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
+            authorization: request
+                .headers
+                .get("authorization")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            authorized: verdict.is_ok(),
+        });
+        verdict.map_err(|why| Box::new(message(401, why)))
+    }
+
+    fn check_token(&self, request: &Request) -> Result<(), &'static str> {
+        let token = request
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .ok_or("no Authorization header")?;
+        if token.contains(' ') {
+            return Err("Authorization must be the bare token");
+        }
+        let header: Value = token
+            .split('.')
+            .next()
+            .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or("malformed token header")?;
+        if header["alg"] != "HS256" {
+            return Err("token is not HS256");
+        }
+        let claims = videosdk::verify_token(token, &self.secret)
+            .map_err(|_| "token signature invalid or token expired")?;
+        if claims.api_key.as_deref() != Some(self.api_key.as_str()) {
+            return Err("token apikey is not this account's");
+        }
+        if claims.version != Some(2) {
+            return Err("token version is not 2");
+        }
+        if !claims
+            .roles
+            .iter()
+            .any(|role| role.eq_ignore_ascii_case("crawler"))
+        {
+            return Err("token has no management role");
+        }
+        if claims.expires_at.is_none() {
+            return Err("token has no exp");
+        }
+        Ok(())
+    }
+
+    fn room_json(&self, room: &Room) -> Value {
+        json!({
+            "id": format!("id-{}", room.room_id),
+            "roomId": room.room_id,
+            "customRoomId": room.custom_room_id,
+            "apiKey": self.api_key,
+            "disabled": false,
+            "createdAt": "2026-12-01T00:00:00.000Z",
+        })
+    }
+}
+
+/// `abcd-efgh-ijkl`-shaped ids, distinct for each room.
+fn room_id(index: usize) -> String {
+    let mut letters = [b'a'; 12];
+    let mut rest = index;
+    for slot in letters.iter_mut().rev() {
+        *slot = b'a' + (rest % 26) as u8;
+        rest /= 26;
+    }
+    let text = String::from_utf8_lossy(&letters).into_owned();
+    format!("vsdk-{}-{}", &text[4..8], &text[8..12])
+}
+
+struct CreateRoom(Arc<Account>);
+
+impl Respond for CreateRoom {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Err(refusal) = self.0.check(request) {
+            return *refusal;
+        }
+        let body: Value = match serde_json::from_slice(&request.body) {
+            Ok(Value::Object(body)) => Value::Object(body),
+            _ if request.body.is_empty() => json!({}),
+            _ => return message(400, "body is not a JSON object"),
+        };
+        let custom_room_id = body["customRoomId"].as_str().map(str::to_owned);
+        let mut rooms = lock(&self.0.rooms);
+        if let Some(custom) = &custom_room_id
+            && let Some(existing) = rooms
+                .iter()
+                .find(|room| room.custom_room_id.as_ref() == Some(custom))
+        {
+            return ResponseTemplate::new(200).set_body_json(self.0.room_json(existing));
+        }
+        let room = Room {
+            room_id: room_id(rooms.len()),
+            custom_room_id,
+        };
+        rooms.push(room.clone());
+        ResponseTemplate::new(200).set_body_json(self.0.room_json(&room))
+    }
+}
+
+struct ValidateRoom(Arc<Account>);
+
+impl Respond for ValidateRoom {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Err(refusal) = self.0.check(request) {
+            return *refusal;
+        }
+        let id = request.url.path().rsplit('/').next().unwrap_or_default();
+        let rooms = lock(&self.0.rooms);
+        match rooms
+            .iter()
+            .find(|room| room.room_id == id || room.custom_room_id.as_deref() == Some(id))
+        {
+            Some(room) => ResponseTemplate::new(200).set_body_json(self.0.room_json(room)),
+            None => message(404, "Room not found"),
+        }
+    }
+}
