@@ -11,17 +11,19 @@
 //! the runtime once per sample (not per iteration); the `async_overhead` case times the same
 //! harness around an empty future, so its cost can be seen to be negligible.
 
+use shared::domain::unix_now;
 use std::hint::black_box;
 use std::sync::{Arc, Once};
 
 use api_benches::{
-    CREATE_MEETING_EVENT, GET_TOKEN_EVENT, ThreadCpuTime, VALIDATE_MEETING_EVENT, default_claims,
-    event_text, long_lived_claims, parse, signing_input,
+    ThreadCpuTime, default_claims, event_text, long_lived_claims, parse, signing_input, timed_event,
 };
+use api_tests::ApiState as State;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use lambda_http::{Body, Request, Response};
 use ring::hmac;
-use shared::{Keyring, State};
+use shared::domain::keyring::Keyring;
+use shared::routes::{self, GET_TOKEN};
 use tokio::runtime::Runtime;
 
 fn runtime() -> Runtime {
@@ -32,14 +34,9 @@ fn runtime() -> Runtime {
 
 /// The development keys, as a function builds them at cold start.
 fn dev_keys() -> Arc<Keyring> {
-    runtime().block_on(api_tests::dev_state(&[]).keys())
-}
-
-fn ok(response: Result<Response<Body>, std::convert::Infallible>) -> Response<Body> {
-    match response {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+    let runtime = runtime();
+    let state = runtime.block_on(api_tests::dev_state(&[]));
+    runtime.block_on(state.keys())
 }
 
 /// The floor: the one cryptographic operation a token costs, and nothing else.
@@ -59,9 +56,9 @@ fn primitives(c: &mut Criterion<ThreadCpuTime>) {
     let token = keys.sign(&long_lived_claims(&keys)).expect("signs");
     assert_eq!(token.len(), keys.sign(&claims).expect("signs").len());
     c.bench_function("sign_token", |b| b.iter(|| keys.sign(black_box(&claims))));
-    assert!(keys.verify(&token).is_ok());
+    assert!(keys.verify_at(&token, unix_now()).is_ok());
     c.bench_function("verify_token", |b| {
-        b.iter(|| keys.verify(black_box(&token)))
+        b.iter(|| keys.verify_at(black_box(&token), unix_now()))
     });
 
     c.bench_function("issue_meeting_id", |b| b.iter(|| keys.issue_meeting_id()));
@@ -82,10 +79,10 @@ fn bench_handler<F, Fut>(
     handler: F,
 ) where
     F: Fn(Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, std::convert::Infallible>>,
+    Fut: Future<Output = Response<Body>>,
 {
     let text = event_text(event);
-    let response = ok(rt.block_on(handler(parse(&text))));
+    let response = rt.block_on(handler(parse(&text)));
     assert_eq!(response.status(), 200, "{event} is answered with 200");
     c.bench_function(name, |b| {
         b.to_async(rt)
@@ -95,33 +92,22 @@ fn bench_handler<F, Fut>(
 
 fn handlers(c: &mut Criterion<ThreadCpuTime>) {
     let rt = runtime();
-    let state: &State = Box::leak(Box::new(api_tests::dev_state(&[])));
+    let state: &State = Box::leak(Box::new(rt.block_on(api_tests::dev_state(&[]))));
 
     c.bench_function("async_overhead", |b| {
         b.to_async(&rt)
             .iter_batched(|| (), |()| async {}, BatchSize::SmallInput)
     });
-    bench_handler(c, &rt, "handler_get_token", GET_TOKEN_EVENT, |r| {
-        get_token::handler(state, r)
-    });
-    bench_handler(
-        c,
-        &rt,
-        "handler_create_meeting",
-        CREATE_MEETING_EVENT,
-        |r| create_meeting::handler(state, r),
-    );
-    bench_handler(
-        c,
-        &rt,
-        "handler_validate_meeting",
-        VALIDATE_MEETING_EVENT,
-        |r| validate_meeting::handler(state, r),
-    );
+    for route in &routes::ALL {
+        let name = format!("handler_{}", route.name.replace('-', "_"));
+        bench_handler(c, &rt, &name, &timed_event(route), |r| {
+            routes::answer(route, state, r)
+        });
+    }
 
     // Informative, no goal: what else a request costs in a running function. The handlers
     // above drop their request, so its drop is part of their time; here it is on its own.
-    let text = event_text(GET_TOKEN_EVENT);
+    let text = event_text(&timed_event(&GET_TOKEN));
     c.bench_function("parse_event_get_token", |b| {
         b.iter(|| parse(black_box(&text)))
     });
@@ -129,13 +115,13 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
         b.iter_batched(|| parse(&text), drop, BatchSize::SmallInput)
     });
     // After every other handler case, because it installs a global subscriber: the handler with
-    // its log line formatted as in Lambda (shared::logging), into a sink.
+    // its log line formatted as in Lambda (shared::aws::logging), into a sink.
     static LOGGING: Once = Once::new();
     c.bench_function("handler_get_token_logged", |b| {
-        LOGGING.call_once(|| shared::logging::init_with_writer(std::io::sink));
+        LOGGING.call_once(|| shared::aws::logging::init_with_writer(std::io::sink));
         b.to_async(&rt).iter_batched(
             || parse(&text),
-            |r| get_token::handler(state, r),
+            |r| routes::answer(&GET_TOKEN, state, r),
             BatchSize::SmallInput,
         )
     });

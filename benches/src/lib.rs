@@ -6,7 +6,12 @@ use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use lambda_http::Request;
-use shared::{Claims, Keyring, PermissionSet, TokenRoles, TokenScope, unix_now};
+use shared::domain::keyring::Keyring;
+use shared::domain::permissions::{PermissionSet, TokenRoles};
+use shared::domain::token::{Claims, TokenScope};
+use shared::domain::unix_now;
+use shared::http::route::Route;
+use shared::routes::{CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING};
 
 /// Criterion's measurement by the CPU time of the benchmarking thread
 /// (`CLOCK_THREAD_CPUTIME_ID`) instead of wall-clock time: on a machine shared with builds, time
@@ -58,10 +63,21 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
-/// The event each handler is timed on: a request it answers with 200.
-pub const GET_TOKEN_EVENT: &str = "get-token/default-permissions.200.json";
-pub const CREATE_MEETING_EVENT: &str = "create-meeting/bearer-token.200.json";
-pub const VALIDATE_MEETING_EVENT: &str = "validate-meeting/issued-id.200.json";
+/// The event of `events/<route>/` each handler is timed on: a request it answers with 200.
+pub const TIMED_EVENTS: [(&Route, &str); 3] = [
+    (&GET_TOKEN, "default-permissions.200.json"),
+    (&CREATE_MEETING, "bearer-token.200.json"),
+    (&VALIDATE_MEETING, "issued-id.200.json"),
+];
+
+/// `<route>/<case>.json`, the path under `events/` of a timed event.
+pub fn timed_event(route: &Route) -> String {
+    let (_, case) = TIMED_EVENTS
+        .iter()
+        .find(|(timed, _)| *timed == route)
+        .unwrap_or_else(|| panic!("no timed event for {}: add one to TIMED_EVENTS", route.name));
+    format!("{}/{case}", route.name)
+}
 
 /// The text of `events/<path>`.
 pub fn event_text(path: &str) -> String {

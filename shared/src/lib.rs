@@ -1,39 +1,21 @@
-//! Everything the three Lambda functions have in common: configuration, the API secret, the token
-//! policy, signing and verification, meeting ids, and the HTTP conventions (JSON bodies, errors,
-//! CORS). The function crates only wire a route to these pieces.
+//! Everything the Lambda functions have in common, in layers that only look inward:
+//!
+//! - [`domain`]: tokens, permissions and roles, meeting ids and room options, keys; no HTTP, no
+//!   AWS.
+//! - [`http`]: reading requests, CORS, methods and sizes, the error type and its codes, which
+//!   domain errors map to.
+//! - [`aws`] and [`videosdk`]: the outside world: Secrets Manager, the Lambda loop and logging;
+//!   VideoSDK's rooms API.
+//! - [`settings`], [`state`], [`meetings`]: configuration and what a cold start builds.
+//! - [`routes`]: the route registry and the handlers; each function's `main` runs one.
 
-pub mod api_error;
-pub mod api_gateway;
-pub mod cors;
-pub mod credentials;
-pub mod endpoint;
-mod jwt_crypto;
-pub mod keyring;
-pub mod logging;
-pub mod meeting_id;
+#![warn(unreachable_pub)]
+
+pub mod aws;
+pub mod domain;
+pub mod http;
 pub mod meetings;
-pub mod permissions;
-pub mod request;
+pub mod routes;
 pub mod settings;
 pub mod state;
-pub mod token;
-
-pub use api_error::ApiError;
-pub use cors::CorsPolicy;
-pub use credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
-pub use endpoint::Endpoint;
-pub use keyring::{AccountKeys, Keyring};
-pub use meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
-pub use meetings::{Meeting, MeetingBackend, MeetingBackendKind, MeetingRequest};
-pub use permissions::{Permission, PermissionSet, TokenPolicy, TokenRoles};
-pub use settings::{Settings, SettingsError};
-pub use state::{InitError, State};
-pub use token::{Claims, TokenError, TokenKeys, TokenScope};
-
-/// Seconds since the Unix epoch. A clock before 1970 is treated as the epoch, never a panic.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_secs())
-        .unwrap_or(0)
-}
+pub mod videosdk;

@@ -1,17 +1,32 @@
 //! The environment variables the functions read once at start, checked before any request.
 
-use crate::cors::CorsPolicy;
-use crate::credentials::{ApiCredentials, SecretSource};
-use crate::meetings::{DEFAULT_VIDEOSDK_API_ENDPOINT, MeetingBackendKind};
-use crate::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
+use crate::aws::environment::AwsEnvironment;
+use crate::domain::credentials::ApiCredentials;
+use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
+use crate::http::cors::CorsPolicy;
+use crate::meetings::MeetingBackendKind;
+use crate::videosdk::DEFAULT_VIDEOSDK_API_ENDPOINT;
 
-pub const DEFAULT_TTL_SECONDS: u64 = 600;
-pub const MAX_TTL_SECONDS: u64 = 86_400;
-pub const DEFAULT_PERMISSIONS: &str = "allow_join";
-pub const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
+const DEFAULT_TTL_SECONDS: u64 = 600;
+const MAX_TTL_SECONDS: u64 = 86_400;
+const DEFAULT_PERMISSIONS: &str = "allow_join";
+const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
-pub const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
-pub const DEFAULT_TOKEN_ROLES: &str = "rtc";
+const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
+const DEFAULT_TOKEN_ROLES: &str = "rtc";
+
+/// Where the VideoSDK key comes from.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    /// A Secrets Manager secret (name or ARN), read at cold start and refreshed while warm, with
+    /// the AWS environment that reaches it.
+    SecretsManager {
+        secret_id: String,
+        aws: AwsEnvironment,
+    },
+    /// `VIDEOSDK_API_KEY` / `VIDEOSDK_SECRET_KEY` from the environment: local development only.
+    Environment(ApiCredentials),
+}
 
 /// Everything configurable, read from the environment.
 #[derive(Debug, Clone)]
@@ -56,7 +71,18 @@ impl Settings {
         };
 
         let secret_source = match get("VIDEOSDK_SECRET_ID") {
-            Some(secret_id) => SecretSource::SecretsManager { secret_id },
+            Some(secret_id) => {
+                let aws = AwsEnvironment::from_lookup(&lookup).map_err(|missing| {
+                    SettingsError::new(
+                        missing,
+                        format!(
+                            "not set, and needed to read secret {secret_id:?} (Lambda sets it \
+                             for every function; elsewhere, export AWS credentials and a region)"
+                        ),
+                    )
+                })?;
+                SecretSource::SecretsManager { secret_id, aws }
+            }
             None => {
                 let secret_key = get("VIDEOSDK_SECRET_KEY").or_else(|| get("VIDEOSDK_SECRET"));
                 match (get("VIDEOSDK_API_KEY"), secret_key) {
@@ -160,7 +186,7 @@ impl Settings {
                 let endpoint = get("VIDEOSDK_API_ENDPOINT")
                     .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
                 let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-                    && reqwest::Url::parse(&endpoint).is_ok();
+                    && url::Url::parse(&endpoint).is_ok();
                 if !valid {
                     return Err(SettingsError::new(
                         "VIDEOSDK_API_ENDPOINT",
@@ -200,7 +226,7 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::permissions::Permission;
+    use crate::domain::permissions::Permission;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let map: HashMap<String, String> = pairs
@@ -262,8 +288,18 @@ mod tests {
             "VIDEOSDK_SECRET_ID",
             "arn:aws:secretsmanager:eu-west-1:1:secret:x",
         ));
+        assert_eq!(
+            settings(&pairs).unwrap_err().variable,
+            "AWS_ACCESS_KEY_ID",
+            "the AWS environment is needed to read it"
+        );
+        pairs.extend([
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
         match settings(&pairs).unwrap().secret_source {
-            SecretSource::SecretsManager { secret_id } => assert!(secret_id.ends_with(":x")),
+            SecretSource::SecretsManager { secret_id, .. } => assert!(secret_id.ends_with(":x")),
             other => panic!("expected Secrets Manager, got {other:?}"),
         }
     }

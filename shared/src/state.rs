@@ -1,25 +1,46 @@
-//! What a function builds once per cold start and every request reads: the policies and the
-//! keys, which a warm function refreshes from Secrets Manager so that a rotation takes effect
-//! without a cold start.
+//! What a function builds once per cold start and every request reads: the policies, the keys
+//! (which a warm function refreshes from Secrets Manager, so that a rotation takes effect
+//! without a cold start) and, in the functions that have one, the meeting backend.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::api_error::ApiError;
-use crate::cors::CorsPolicy;
-use crate::credentials::{ApiCredentials, SecretError, SecretSource, SecretStore, SecretVersions};
-use crate::keyring::Keyring;
+use crate::aws::secrets_manager::{SecretError, SecretStore};
+use crate::domain::credentials::SecretVersions;
+use crate::domain::keyring::Keyring;
+use crate::domain::permissions::TokenPolicy;
+use crate::domain::token::TokenError;
+use crate::http::cors::CorsPolicy;
 use crate::meetings::MeetingBackend;
-use crate::permissions::TokenPolicy;
-use crate::settings::{Settings, SettingsError};
-use crate::token::TokenError;
+use crate::settings::{SecretSource, Settings, SettingsError};
+
+/// The part of a function's state that only some functions have, built from the settings at
+/// cold start: [`MeetingBackend`] for the meeting routes, [`NoMeetingBackend`] for get-token.
+pub trait Backend: Sized {
+    fn from_settings(settings: &Settings) -> Result<Self, InitError>;
+}
+
+/// get-token's backend: none. A binary whose state has this never links the VideoSDK client.
+#[derive(Debug, Clone, Copy)]
+pub struct NoMeetingBackend;
+
+impl Backend for NoMeetingBackend {
+    fn from_settings(_: &Settings) -> Result<Self, InitError> {
+        Ok(Self)
+    }
+}
+
+impl Backend for MeetingBackend {
+    fn from_settings(settings: &Settings) -> Result<Self, InitError> {
+        MeetingBackend::new(&settings.meeting_backend).map_err(InitError::MeetingBackend)
+    }
+}
 
 #[derive(Debug)]
-pub struct State {
+pub struct State<B> {
     pub policy: TokenPolicy,
     pub cors: CorsPolicy,
-    /// `None` in get-token, which never creates or checks a meeting ([`State::from_env_for_tokens`]).
-    meetings: Option<MeetingBackend>,
+    pub backend: B,
     keys: RwLock<Arc<Keyring>>,
     refresh: Option<SecretRefresh>,
 }
@@ -46,79 +67,15 @@ pub enum InitError {
     MeetingBackend(String),
 }
 
-impl State {
-    /// A state with fixed credentials and no refresh (the environment source, tests).
-    pub fn new(settings: &Settings, credentials: &ApiCredentials) -> Result<Self, InitError> {
-        Self::with_fixed_credentials(settings, credentials, meeting_backend(settings)?)
-    }
-
-    fn with_fixed_credentials(
-        settings: &Settings,
-        credentials: &ApiCredentials,
-        meetings: Option<MeetingBackend>,
-    ) -> Result<Self, InitError> {
-        let versions = SecretVersions {
-            current: credentials.clone(),
-            previous: None,
-        };
-        Self::build(settings, &versions, None, meetings)
-    }
-
-    /// A state whose keys come from `store` now and are refreshed every
-    /// `settings.secret_refresh_seconds` while the function is warm.
-    pub async fn with_store(settings: &Settings, store: SecretStore) -> Result<Self, InitError> {
-        Self::with_store_and(settings, store, meeting_backend).await
-    }
-
-    async fn with_store_and(
-        settings: &Settings,
-        store: SecretStore,
-        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
-    ) -> Result<Self, InitError> {
-        let meetings = meetings(settings)?;
-        let versions = store.fetch().await?;
-        let refresh = SecretRefresh {
-            store,
-            interval: Duration::from_secs(settings.secret_refresh_seconds),
-            next_due: Mutex::new(
-                Instant::now() + Duration::from_secs(settings.secret_refresh_seconds),
-            ),
-        };
-        Self::build(settings, &versions, Some(refresh), meetings)
-    }
-
-    fn build(
-        settings: &Settings,
-        versions: &SecretVersions,
-        refresh: Option<SecretRefresh>,
-        meetings: Option<MeetingBackend>,
-    ) -> Result<Self, InitError> {
-        Ok(Self {
-            policy: settings.policy.clone(),
-            cors: settings.cors.clone(),
-            meetings,
-            keys: RwLock::new(Arc::new(Keyring::new(versions)?)),
-            refresh,
-        })
-    }
-
-    /// The cold start: reads the environment, fetches the secret, builds the keys and the meeting
-    /// backend. Logs one line either way: the failure, or how long it took.
+impl<B: Backend> State<B> {
+    /// The cold start: reads the environment, then [`State::from_settings`]. Logs one line
+    /// either way: the failure, or how long it took.
     pub async fn from_env() -> Result<Self, InitError> {
-        Self::from_env_with(meeting_backend).await
-    }
-
-    /// [`State::from_env`] without the meeting backend, for get-token. A binary that calls only
-    /// this never links the VideoSDK client (reqwest and its TLS set-up): 0.1 MB of its zip.
-    pub async fn from_env_for_tokens() -> Result<Self, InitError> {
-        Self::from_env_with(|_| Ok(None)).await
-    }
-
-    async fn from_env_with(
-        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
-    ) -> Result<Self, InitError> {
         let started = Instant::now();
-        let result = Self::load(meetings).await;
+        let result = match Settings::from_env() {
+            Ok(settings) => Self::from_settings(settings).await,
+            Err(error) => Err(error.into()),
+        };
         match &result {
             Ok(_) => tracing::info!(
                 init_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -129,10 +86,9 @@ impl State {
         result
     }
 
-    async fn load(
-        meetings: impl FnOnce(&Settings) -> Result<Option<MeetingBackend>, InitError>,
-    ) -> Result<Self, InitError> {
-        let settings = Settings::from_env()?;
+    /// The one way a state is built: the backend, then the keys from where the settings say
+    /// (Secrets Manager, refreshed every `SECRET_REFRESH_SECONDS`, or the environment).
+    pub async fn from_settings(settings: Settings) -> Result<Self, InitError> {
         if settings.policy.roles.includes_management() {
             tracing::warn!(
                 "TOKEN_ROLES includes crawler: every caller of /get-token gets a token for \
@@ -140,32 +96,43 @@ impl State {
                  only for joining meetings; use rtc unless every caller is trusted"
             );
         }
-        match &settings.secret_source {
-            SecretSource::SecretsManager { secret_id } => {
+        let backend = B::from_settings(&settings)?;
+        let (versions, refresh) = match settings.secret_source {
+            SecretSource::SecretsManager { secret_id, aws } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
-                let store = SecretStore::from_env(secret_id.clone())?;
-                Self::with_store_and(&settings, store, meetings).await
+                let store = SecretStore::new(&aws, secret_id);
+                let versions = store.fetch().await?;
+                let interval = Duration::from_secs(settings.secret_refresh_seconds);
+                let refresh = SecretRefresh {
+                    store,
+                    interval,
+                    next_due: Mutex::new(Instant::now() + interval),
+                };
+                (versions, Some(refresh))
             }
-            SecretSource::Environment(credentials) => {
+            SecretSource::Environment(current) => {
                 tracing::warn!(
                     "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
                      from the environment, which is for local development only"
                 );
-                Self::with_fixed_credentials(&settings, credentials, meetings(&settings)?)
+                let versions = SecretVersions {
+                    current,
+                    previous: None,
+                };
+                (versions, None)
             }
-        }
-    }
-
-    /// The meeting backend, in the functions that have one.
-    pub fn meetings(&self) -> Result<&MeetingBackend, ApiError> {
-        self.meetings.as_ref().ok_or_else(|| {
-            ApiError::internal(
-                "meeting_backend_unavailable",
-                "this function was started without a meeting backend",
-            )
+        };
+        Ok(Self {
+            policy: settings.policy,
+            cors: settings.cors,
+            backend,
+            keys: RwLock::new(Arc::new(Keyring::new(&versions)?)),
+            refresh,
         })
     }
+}
 
+impl<B> State<B> {
     /// The keys to use for this request, refreshed first when the refresh interval has passed.
     /// A failed refresh is logged and the keys in hand stay in use.
     pub async fn keys(&self) -> Arc<Keyring> {
@@ -182,14 +149,6 @@ impl State {
         self.current_keys()
     }
 
-    /// Reads the secret now, whatever the interval; for tests and operators' tooling.
-    pub async fn refresh_now(&self) -> Result<(), InitError> {
-        match &self.refresh {
-            Some(refresh) => self.refresh_keys(refresh).await,
-            None => Ok(()),
-        }
-    }
-
     async fn refresh_keys(&self, refresh: &SecretRefresh) -> Result<(), InitError> {
         let keyring = Keyring::new(&refresh.store.fetch().await?)?;
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
@@ -199,13 +158,6 @@ impl State {
     fn current_keys(&self) -> Arc<Keyring> {
         Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
     }
-}
-
-/// The configured meeting backend, as create-meeting and validate-meeting build it.
-fn meeting_backend(settings: &Settings) -> Result<Option<MeetingBackend>, InitError> {
-    MeetingBackend::new(&settings.meeting_backend)
-        .map(Some)
-        .map_err(InitError::MeetingBackend)
 }
 
 impl SecretRefresh {
@@ -219,32 +171,5 @@ impl SecretRefresh {
         }
         *next_due = now + self.interval;
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_state_without_meeting_backend_says_so_with_a_500() {
-        let settings = Settings::from_lookup(|name| match name {
-            "VIDEOSDK_API_KEY" | "VIDEOSDK_SECRET_KEY" => Some("k".to_owned()),
-            "MEETING_BACKEND" => Some("local".to_owned()),
-            _ => None,
-        })
-        .unwrap();
-        let versions = SecretVersions {
-            current: ApiCredentials::new("k", "s"),
-            previous: None,
-        };
-        let tokens_only = State::build(&settings, &versions, None, None).unwrap();
-        let error = tokens_only.meetings().unwrap_err();
-        assert_eq!(
-            (error.status.as_u16(), error.code),
-            (500, "meeting_backend_unavailable")
-        );
-        let full = State::new(&settings, &versions.current).unwrap();
-        assert!(matches!(full.meetings(), Ok(MeetingBackend::Local)));
     }
 }

@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use shared::{
-    ApiCredentials, Claims, MeetingIdCodec, PermissionSet, TokenKeys, TokenRoles, TokenScope,
-};
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::meeting_id::MeetingIdCodec;
+use shared::domain::permissions::{PermissionSet, TokenRoles};
+use shared::domain::token::{Claims, TokenKeys, TokenScope};
+use shared::http::route::Route;
+use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING};
 
-use crate::{FUNCTIONS, dev_credentials, workspace_root};
+use crate::{dev_credentials, workspace_root};
 
 /// One file of `events/`.
 #[derive(Debug, Clone)]
@@ -26,7 +29,7 @@ pub struct EventFile {
 pub fn all() -> Vec<EventFile> {
     let root = workspace_root().join("events");
     let mut files = Vec::new();
-    for function in FUNCTIONS {
+    for function in routes::ALL.map(|route| route.name) {
         let folder = root.join(function);
         let entries = std::fs::read_dir(&folder)
             .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()));
@@ -98,7 +101,8 @@ fn unsigned_token(credentials: &ApiCredentials) -> String {
 struct Event<'a> {
     method: &'a str,
     path: &'a str,
-    route: Option<&'a str>,
+    /// The API Gateway route, `None` for a function URL.
+    route: Option<&'a Route>,
     query: &'a [(&'a str, &'a str)],
     headers: Vec<(&'a str, String)>,
     body: Option<String>,
@@ -117,7 +121,7 @@ impl Event<'_> {
             headers.insert((*name).into(), json!(value));
         }
         let route_key = match self.route {
-            Some(route) => format!("{} {route}", self.method),
+            Some(route) => format!("{} {}", self.method, route.path),
             None => "$default".to_owned(),
         };
         let mut event = json!({
@@ -154,9 +158,13 @@ impl Event<'_> {
                 .collect();
             event["queryStringParameters"] = Value::Object(parameters);
         }
-        if self.route == Some("/validate-meeting/{meetingId}") {
-            let id = self.path.rsplit('/').next().unwrap_or_default();
-            event["pathParameters"] = json!({ "meetingId": id });
+        let parameter = self
+            .route
+            .and_then(|route| route.path.rsplit_once("/{"))
+            .and_then(|(_, name)| name.strip_suffix('}'));
+        if let Some(name) = parameter {
+            let value = self.path.rsplit('/').next().unwrap_or_default();
+            event["pathParameters"] = json!({ name: value });
         }
         if let Some(body) = &self.body {
             event["body"] = json!(body);
@@ -190,61 +198,66 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         format!("Bearer {}", scoped_token(&dev, FAR_EXPIRY, scope))
     };
     let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
-    let validate_path = |id: &str| format!("/validate-meeting/{id}");
+    let validate_path = |id: &str| VALIDATE_MEETING.path.replace("{meetingId}", id);
+    let create_path = || CREATE_MEETING.path.to_owned();
     let origin = ("origin", "https://app.example.com".to_owned());
 
     let get = |query: &'static [(&'static str, &'static str)]| Event {
         method: "GET",
-        path: "/get-token",
-        route: Some("/get-token"),
+        path: GET_TOKEN.path,
+        route: Some(&GET_TOKEN),
         query,
         headers: vec![],
         body: None,
     };
-    let post = |path: String, route: &'static str, headers: Vec<(&'static str, String)>, body| {
+    let post = |path: String, route: &'static Route, headers: Vec<(&'static str, String)>, body| {
         (path, route, headers, body)
     };
 
     let mut events: Vec<(&str, &str, Value)> = vec![
-        ("get-token", "default-permissions.200", get(&[]).to_json()),
         (
-            "get-token",
+            GET_TOKEN.name,
+            "default-permissions.200",
+            get(&[]).to_json(),
+        ),
+        (
+            GET_TOKEN.name,
             "scoped-to-room-and-peer.200",
             get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "ask-join.200",
             get(&[("permissions", "ask_join")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "forbidden-permission.403",
             get(&[("permissions", "allow_join,allow_mod")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "unknown-permission.400",
             get(&[("permissions", "superuser")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "conflicting-permissions.400",
             get(&[("permissions", "ask_join,allow_join")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "invalid-room-id.400",
             get(&[("roomId", "room.one")]).to_json(),
         ),
         (
             // A `"` in the raw query makes a URI lambda_http cannot build (shared::api_gateway).
-            "get-token",
+            GET_TOKEN.name,
             "unparsable-query.400",
             get(&[("roomId", "a\"b")]).to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "wrong-method.405",
             Event {
                 method: "POST",
@@ -253,7 +266,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             .to_json(),
         ),
         (
-            "get-token",
+            GET_TOKEN.name,
             "preflight.204",
             Event {
                 method: "OPTIONS",
@@ -271,8 +284,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "bearer-token.200",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", bearer.clone())],
                 None,
             ),
@@ -280,8 +293,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "token-in-body.200",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("content-type", "application/json".into())],
                 json_body(&valid),
             ),
@@ -289,21 +302,21 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "bare-authorization.200",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", valid.clone())],
                 None,
             ),
         ),
         (
             "no-token.401",
-            post("/create-meeting".into(), "/create-meeting", vec![], None),
+            post(create_path(), &CREATE_MEETING, vec![], None),
         ),
         (
             "expired-token.401",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", expired.clone())],
                 None,
             ),
@@ -311,8 +324,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "signed-with-another-key.401",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", forged)],
                 None,
             ),
@@ -320,8 +333,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "alg-none.401",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", alg_none)],
                 None,
             ),
@@ -329,8 +342,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "malformed-json.400",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("content-type", "application/json".into())],
                 Some("{\"token\": ".into()),
             ),
@@ -338,8 +351,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         (
             "oversized-body.413",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", bearer.clone())],
                 Some(format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024))),
             ),
@@ -350,8 +363,8 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         vec![(
             "room-scoped-token.403",
             post(
-                "/create-meeting".into(),
-                "/create-meeting",
+                create_path(),
+                &CREATE_MEETING,
                 vec![("authorization", room_scoped(&meeting))],
                 None,
             ),
@@ -363,7 +376,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "token-for-this-room.200",
             post(
                 validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", room_scoped(&meeting))],
                 None,
             ),
@@ -372,7 +385,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "token-for-another-room.403",
             post(
                 validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", room_scoped("abcd-efgh-ijkl"))],
                 None,
             ),
@@ -381,7 +394,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "issued-id.200",
             post(
                 validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", bearer.clone())],
                 None,
             ),
@@ -390,7 +403,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "token-in-body.200",
             post(
                 validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("content-type", "application/json".into())],
                 json_body(&valid),
             ),
@@ -399,7 +412,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "unknown-id.404",
             post(
                 validate_path(&unknown),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", bearer.clone())],
                 None,
             ),
@@ -408,33 +421,28 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             "malformed-id.400",
             post(
                 validate_path("not-a-meeting"),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", bearer.clone())],
                 None,
             ),
         ),
         (
             "no-token.401",
-            post(
-                validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
-                vec![],
-                None,
-            ),
+            post(validate_path(&meeting), &VALIDATE_MEETING, vec![], None),
         ),
         (
             "expired-token.401",
             post(
                 validate_path(&meeting),
-                "/validate-meeting/{meetingId}",
+                &VALIDATE_MEETING,
                 vec![("authorization", expired)],
                 None,
             ),
         ),
     ];
     for (function, cases) in [
-        ("create-meeting", create_cases),
-        ("validate-meeting", validate_cases.to_vec()),
+        (CREATE_MEETING.name, create_cases),
+        (VALIDATE_MEETING.name, validate_cases.to_vec()),
     ] {
         for (case, (path, route, headers, body)) in cases {
             let event = Event {
@@ -449,12 +457,12 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         }
     }
     events.push((
-        "create-meeting",
+        CREATE_MEETING.name,
         "wrong-method.405",
         Event {
             method: "GET",
-            path: "/create-meeting",
-            route: Some("/create-meeting"),
+            path: CREATE_MEETING.path,
+            route: Some(&CREATE_MEETING),
             query: &[],
             headers: vec![("authorization", bearer.clone())],
             body: None,
@@ -463,7 +471,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
     ));
     let function_url_path = format!("/{meeting}");
     events.push((
-        "validate-meeting",
+        VALIDATE_MEETING.name,
         "function-url-without-route.200",
         Event {
             method: "POST",

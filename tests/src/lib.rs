@@ -7,7 +7,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Request, Response};
-use shared::{ApiCredentials, Settings, State};
+use shared::aws::environment::AwsEnvironment;
+use shared::domain::credentials::ApiCredentials;
+use shared::http::route::Route;
+use shared::meetings::MeetingBackend;
+use shared::routes;
+use shared::settings::Settings;
+use shared::state::State;
 
 pub mod events;
 pub mod local_api;
@@ -50,8 +56,18 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
     .expect("test settings are valid")
 }
 
+/// The state of a meeting function, with which every route can be answered.
+pub type ApiState = State<MeetingBackend>;
+
+/// The state a function builds at cold start, from `pairs` as its environment.
+pub async fn state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
+    State::from_settings(settings(pairs))
+        .await
+        .expect("state builds")
+}
+
 /// The state a function builds at cold start with the development credentials.
-pub fn dev_state(pairs: &[(&str, &str)]) -> State {
+pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
     let credentials = dev_credentials();
     let mut all = vec![
         ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
@@ -65,24 +81,24 @@ pub fn dev_state(pairs: &[(&str, &str)]) -> State {
     all.splice(0..0, pairs.iter().map(|(k, v)| (*k, v.to_string())));
     all.push(("MEETING_BACKEND", "local".to_owned()));
     let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    State::new(&settings(&borrowed), &credentials).expect("state builds")
+    state(&borrowed).await
 }
 
-/// The three functions, by the name of their crate (and of their `events/` folder).
-pub const FUNCTIONS: [&str; 3] = ["get-token", "create-meeting", "validate-meeting"];
+/// The route of the function named `function` (its crate, and its `events/` folder).
+pub fn route(function: &str) -> &'static Route {
+    routes::ALL
+        .iter()
+        .find(|route| route.name == function)
+        .unwrap_or_else(|| panic!("no route is answered by a function named {function}"))
+}
 
 /// Sends `request` to the handler of `function`, as its Lambda binary would.
-pub async fn invoke(function: &str, state: &State, request: Request) -> Response<Body> {
-    let response = match function {
-        "get-token" => get_token::handler(state, request).await,
-        "create-meeting" => create_meeting::handler(state, request).await,
-        "validate-meeting" => validate_meeting::handler(state, request).await,
-        other => panic!("no function named {other}"),
-    };
-    match response {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
+pub async fn invoke(
+    function: &str,
+    state: &State<MeetingBackend>,
+    request: Request,
+) -> Response<Body> {
+    routes::answer(route(function), state, request).await
 }
 
 /// The body of a response as JSON.
@@ -267,16 +283,21 @@ pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The AWS environment of [`aws_test_environment`], as the functions read it.
+pub fn test_aws_environment(endpoint: &str) -> AwsEnvironment {
+    let variables = aws_test_environment(endpoint);
+    AwsEnvironment::from_lookup(|name| {
+        variables
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("a complete AWS environment")
+}
+
 /// A client with the functions' configuration, for any endpoint (also an unreachable one).
 pub async fn secrets_manager_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = shared::credentials::secrets_manager_config_builder()
-        .endpoint_url(endpoint)
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
-        ))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
+    shared::aws::secrets_manager::client(&test_aws_environment(endpoint))
 }
 
 /// The debug build of a function's binary (`bootstrap` on Lambda), built first if needed with

@@ -22,8 +22,8 @@ impl LocalApi {
     pub fn start(environment: &[(&str, String)], dev_key: bool) -> Self {
         // Build the functions first, with cargo lambda watch's own command, so that no request
         // waits for a compiler.
-        for function in crate::FUNCTIONS {
-            crate::function_binary(function);
+        for route in shared::routes::ALL {
+            crate::function_binary(route.name);
         }
         let port = free_port();
         let log_dir = tempfile::tempdir().expect("a temporary directory");

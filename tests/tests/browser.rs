@@ -338,7 +338,12 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
     assert_eq!(browser.text("#create-status").await, "200");
     let created = browser.json("#create-body").await;
     let meeting_id = created["meetingId"].as_str().expect("a meetingId");
-    assert!(meeting_id.parse::<shared::MeetingId>().is_ok(), "{created}");
+    assert!(
+        meeting_id
+            .parse::<shared::domain::meeting_id::MeetingId>()
+            .is_ok(),
+        "{created}"
+    );
 
     assert_eq!(browser.text("#validate-status").await, "200");
     assert_eq!(

@@ -8,7 +8,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 
 #[tokio::test]
 async fn every_event_gets_its_expected_status() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let files = events::all();
     assert!(files.len() >= 20, "only {} events", files.len());
     let mut failures = Vec::new();
@@ -18,7 +18,7 @@ async fn every_event_gets_its_expected_status() {
             .unwrap_or_else(|error| panic!("{} does not parse: {error}", file.path.display()));
         // The deployed functions' path (shared::api_gateway), which hands every event it can
         // convert to lambda_http's own conversion: the request must be the one from_str makes.
-        let response = match shared::api_gateway::into_request(event) {
+        let response = match shared::aws::lambda::into_request(event) {
             Ok(request) => {
                 let parsed = lambda_http::request::from_str(&text).expect("parses");
                 assert_eq!(request.method(), parsed.method(), "{}", file.case);
@@ -64,7 +64,7 @@ async fn every_event_gets_its_expected_status() {
 #[test]
 fn every_function_has_a_success_and_failures() {
     let files = events::all();
-    for function in api_tests::FUNCTIONS {
+    for function in shared::routes::ALL.map(|route| route.name) {
         let statuses: Vec<u16> = files
             .iter()
             .filter(|file| file.function == function)

@@ -1,6 +1,7 @@
 //! A token-forgery battery through the real handlers: every forged, confused, malformed or
 //! oversized token is refused with 401 and the code that says why.
 
+use api_tests::ApiState as State;
 use api_tests::{dev_credentials, dev_state, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,7 +9,7 @@ use lambda_http::Body;
 use lambda_http::http::Request;
 use ring::hmac;
 use serde_json::json;
-use shared::{State, unix_now};
+use shared::domain::unix_now;
 
 fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -58,7 +59,7 @@ async fn answer(state: &State, token: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn every_forgery_is_refused_with_its_code() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let credentials = dev_credentials();
     let secret = credentials.secret_key();
     let ours = credentials.api_key();

@@ -1,6 +1,7 @@
 //! The three handlers called directly, as the Lambda runtime calls them: the contract of each
 //! route, the common conventions (CORS, methods, sizes) and the full token -> meeting flow.
 
+use api_tests::ApiState as State;
 use api_tests::{dev_credentials, dev_state, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,7 +11,7 @@ use lambda_http::http::header::{
 use lambda_http::http::{Request as HttpRequest, StatusCode};
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Value, json};
-use shared::{State, unix_now};
+use shared::domain::unix_now;
 
 /// A request as lambda_http builds it from an event: the query string arrives already decoded,
 /// as API Gateway's parameters, so values need not be valid in a URI.
@@ -65,7 +66,7 @@ fn error_code(body: &Value) -> &str {
 
 #[tokio::test]
 async fn get_token_signs_the_default_policy() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let before = unix_now();
     let (status, body) = get_token(&state, "").await;
     assert_eq!(status, StatusCode::OK);
@@ -87,7 +88,7 @@ async fn token_roles_are_the_operators_as_written() {
         ("CRAWLER", json!(["CRAWLER"])),
         ("rtc,crawler", json!(["rtc", "crawler"])),
     ] {
-        let state = dev_state(&[("TOKEN_ROLES", roles)]);
+        let state = dev_state(&[("TOKEN_ROLES", roles)]).await;
         let (status, body) = get_token(&state, "?roomId=abcd-efgh-ijkl").await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(
@@ -99,7 +100,7 @@ async fn token_roles_are_the_operators_as_written() {
 
 #[tokio::test]
 async fn get_token_scopes_to_room_and_participant_under_both_names() {
-    let state = dev_state(&[("TOKEN_TTL_SECONDS", "60")]);
+    let state = dev_state(&[("TOKEN_TTL_SECONDS", "60")]).await;
     for query in [
         "?roomId=abcd-efgh-ijkl&participantId=alice",
         "?meetingId=abcd-efgh-ijkl&peerId=alice",
@@ -119,7 +120,7 @@ async fn get_token_scopes_to_room_and_participant_under_both_names() {
 
 #[tokio::test]
 async fn get_token_refuses_what_the_policy_forbids() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     for (query, status, code) in [
         ("?permissions=allow_mod", 403, "permission_not_allowed"),
         ("?permissions=root", 400, "unknown_permission"),
@@ -144,7 +145,7 @@ async fn get_token_refuses_what_the_policy_forbids() {
     let long = format!("?peerId={}", "p".repeat(65));
     assert_eq!(get_token(&state, &long).await.0, StatusCode::BAD_REQUEST);
 
-    let moderators = dev_state(&[("ALLOWED_PERMISSIONS", "allow_join,allow_mod")]);
+    let moderators = dev_state(&[("ALLOWED_PERMISSIONS", "allow_join,allow_mod")]).await;
     let (status, body) = get_token(&moderators, "?permissions=allow_join,allow_mod").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -155,7 +156,7 @@ async fn get_token_refuses_what_the_policy_forbids() {
 
 #[tokio::test]
 async fn created_meetings_validate_and_others_do_not() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let token = token(&state).await;
     let bearer = format!("Bearer {token}");
     let response = invoke(
@@ -235,11 +236,12 @@ async fn created_meetings_validate_and_others_do_not() {
     assert_eq!(error_code(&json(&response)), "missing_meeting_id");
 
     // A deployment with another secret did not issue this id.
-    let other = State::new(
-        &api_tests::settings(&[("VIDEOSDK_API_KEY", "k"), ("VIDEOSDK_SECRET_KEY", "other")]),
-        &shared::ApiCredentials::new(dev_credentials().api_key(), "other"),
-    )
-    .unwrap();
+    let other = api_tests::state(&[
+        ("VIDEOSDK_API_KEY", dev_credentials().api_key()),
+        ("VIDEOSDK_SECRET_KEY", "other"),
+        ("MEETING_BACKEND", "local"),
+    ])
+    .await;
     let response = invoke(
         "validate-meeting",
         &other,
@@ -255,14 +257,14 @@ async fn created_meetings_validate_and_others_do_not() {
 
 #[tokio::test]
 async fn token_refusals_are_401_with_their_code() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let valid = token(&state).await;
     let expired = {
-        let mut claims = shared::Claims::new(
+        let mut claims = shared::domain::token::Claims::new(
             dev_credentials().api_key(),
-            &shared::PermissionSet::parse_list("allow_join").unwrap(),
-            &shared::TokenRoles::participant(),
-            shared::TokenScope::default(),
+            &shared::domain::permissions::PermissionSet::parse_list("allow_join").unwrap(),
+            &shared::domain::permissions::TokenRoles::participant(),
+            shared::domain::token::TokenScope::default(),
             unix_now() - 700,
             600,
         );
@@ -314,7 +316,7 @@ async fn token_refusals_are_401_with_their_code() {
 
 #[tokio::test]
 async fn wrong_methods_oversized_and_bad_bodies_are_4xx() {
-    let state = dev_state(&[]);
+    let state = dev_state(&[]).await;
     let response = invoke(
         "get-token",
         &state,
@@ -364,7 +366,8 @@ async fn cors_headers_are_on_every_answer_for_allowed_origins_only() {
     let state = dev_state(&[(
         "ALLOWED_ORIGINS",
         "https://app.example.com,http://127.0.0.1:8080",
-    )]);
+    )])
+    .await;
 
     let response = invoke(
         "get-token",
@@ -435,7 +438,7 @@ async fn cors_headers_are_on_every_answer_for_allowed_origins_only() {
     let response = invoke("get-token", &state, request("GET", "/get-token", &[], "")).await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let open = dev_state(&[]);
+    let open = dev_state(&[]).await;
     let response = invoke(
         "create-meeting",
         &open,

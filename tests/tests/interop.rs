@@ -4,10 +4,11 @@
 use api_tests::{dev_credentials, dev_state, invoke, json};
 use lambda_http::http::Request;
 use lambda_http::{Body, RequestExt};
+use shared::domain::unix_now;
 
 #[tokio::test]
 async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
-    let state = dev_state(&[("ALLOWED_PERMISSIONS", "allow_join,allow_mod,ask_join")]);
+    let state = dev_state(&[("ALLOWED_PERMISSIONS", "allow_join,allow_mod,ask_join")]).await;
     let credentials = dev_credentials();
     let secret = std::str::from_utf8(credentials.secret_key()).unwrap();
     for query in [
@@ -32,7 +33,7 @@ async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
         assert_eq!(response.status(), 200, "{query:?}");
         let token = json(&response)["token"].as_str().unwrap().to_owned();
 
-        let ours = state.keys().await.verify(&token).unwrap();
+        let ours = state.keys().await.verify_at(&token, unix_now()).unwrap();
         let theirs = videosdk::verify_token(&token, secret).expect("the official SDK verifies it");
         assert_eq!(theirs.api_key.as_deref(), Some(ours.apikey.as_str()));
         let permissions: Vec<String> = ours.permissions.iter().map(|p| p.to_string()).collect();
@@ -87,7 +88,8 @@ async fn our_tokens_have_the_claims_of_the_node_sdks() {
         ("ALLOWED_PERMISSIONS", "allow_join,allow_mod,ask_join"),
         ("MEETING_BACKEND", "videosdk"),
         ("VIDEOSDK_API_ENDPOINT", &videosdk.uri()),
-    ]);
+    ])
+    .await;
     let credentials = dev_credentials();
     let secret = std::str::from_utf8(credentials.secret_key()).unwrap();
     let cases: [(&[&str], Option<&str>, Option<&str>); 5] = [

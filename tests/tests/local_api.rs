@@ -6,7 +6,9 @@ use api_tests::{
     LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials, events,
 };
 use serde_json::{Value, json};
-use shared::{ApiCredentials, TokenError, TokenKeys};
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::token::{TokenError, TokenKeys};
+use shared::domain::unix_now;
 
 async fn call(
     client: &reqwest::Client,
@@ -64,13 +66,13 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     let stored_keys =
         TokenKeys::new(&ApiCredentials::new("moto-api-key", secret_key.clone())).unwrap();
     let claims = stored_keys
-        .verify(&token)
+        .verify_at(&token, unix_now())
         .expect("signed with the key stored in moto");
     assert_eq!(claims.apikey, "moto-api-key");
     assert_eq!(claims.participant_id.as_deref(), Some("alice"));
     let dev_keys = TokenKeys::new(&dev_credentials()).unwrap();
     assert_eq!(
-        dev_keys.verify(&token).unwrap_err(),
+        dev_keys.verify_at(&token, unix_now()).unwrap_err(),
         TokenError::BadSignature
     );
 
@@ -316,10 +318,10 @@ async fn rooms_are_created_and_validated_at_videosdk_with_the_stored_key() {
 }
 
 /// The claims of `token` (verified with the stored key), to sign again with another key.
-fn stored_claims_like(token: &str, secret_key: &str) -> shared::Claims {
+fn stored_claims_like(token: &str, secret_key: &str) -> shared::domain::token::Claims {
     TokenKeys::new(&ApiCredentials::new("moto-api-key", secret_key))
         .unwrap()
-        .verify(token)
+        .verify_at(token, unix_now())
         .expect("signed with the stored key")
 }
 

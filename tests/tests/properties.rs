@@ -4,16 +4,18 @@
 
 use std::sync::OnceLock;
 
-use api_tests::{FUNCTIONS, dev_state, invoke};
+use api_tests::ApiState as State;
+use api_tests::{dev_state, invoke};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::http::Request;
 use lambda_http::{Body, RequestExt, Response};
 use proptest::prelude::*;
-use shared::State;
 
 fn state() -> &'static State {
     static STATE: OnceLock<State> = OnceLock::new();
-    STATE.get_or_init(|| dev_state(&[("ALLOWED_ORIGINS", "https://app.example.com")]))
+    STATE.get_or_init(|| {
+        runtime().block_on(dev_state(&[("ALLOWED_ORIGINS", "https://app.example.com")]))
+    })
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -80,7 +82,7 @@ proptest! {
 
     #[test]
     fn any_request_gets_a_json_answer_and_never_a_5xx(
-        function in prop::sample::select(FUNCTIONS.to_vec()),
+        function in prop::sample::select(shared::routes::ALL.map(|route| route.name).to_vec()),
         method in any_method(),
         meeting_id in any_text(),
         authorization in prop::option::of(any_text()),
@@ -116,7 +118,7 @@ proptest! {
     fn any_event_json_parses_or_is_refused_without_a_panic(bytes in any::<Vec<u8>>()) {
         let text = String::from_utf8_lossy(&bytes);
         if let Ok(event) = serde_json::from_str::<ApiGatewayV2httpRequest>(&text) {
-            let _ = shared::api_gateway::into_request(event);
+            let _ = shared::aws::lambda::into_request(event);
         }
     }
 
@@ -137,7 +139,7 @@ proptest! {
         let Ok(event) = serde_json::from_str::<ApiGatewayV2httpRequest>(&text) else {
             return Ok(());
         };
-        let response = match shared::api_gateway::into_request(event) {
+        let response = match shared::aws::lambda::into_request(event) {
             Ok(request) => runtime().block_on(invoke(&file.0, state(), request)),
             Err(error) => {
                 prop_assert_eq!(error.status.as_u16(), 400);

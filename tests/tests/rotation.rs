@@ -2,11 +2,13 @@
 //! the new version, keeps accepting what the previous version made, refuses anything older, and
 //! keeps serving when a refresh fails.
 
-use api_tests::{MotoServer, invoke, json, settings};
+use api_tests::{ApiState as State, MotoServer, aws_test_environment, invoke, json};
 use lambda_http::http::Request;
 use lambda_http::{Body, Request as LambdaRequest};
 use serde_json::json;
-use shared::{ApiCredentials, InitError, SecretError, SecretStore, State, TokenError, TokenKeys};
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::token::{TokenError, TokenKeys};
+use shared::domain::unix_now;
 
 const SECRET: &str = "videosdk/rotating";
 
@@ -70,32 +72,42 @@ async fn put(moto: &MotoServer, secret_key: &str) {
         .expect("moto stores the new version");
 }
 
+/// A function's state reading `SECRET` from moto, refreshing every `refresh_seconds` (blank: the
+/// default).
+async fn warm_function(moto: &MotoServer, refresh_seconds: &str) -> State {
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", SECRET.to_owned()),
+        ("SECRET_REFRESH_SECONDS", refresh_seconds.to_owned()),
+        ("MEETING_BACKEND", "local".to_owned()),
+    ]);
+    let pairs: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    api_tests::state(&pairs).await
+}
+
 #[tokio::test]
 async fn a_warm_function_follows_rotations_without_a_failed_request() {
     let moto = MotoServer::start();
     moto.create_secret(SECRET, &stored("secret-one")).await;
     // 0: re-read the secret on every request, so the test needs no waiting.
-    let settings = settings(&[
-        ("VIDEOSDK_SECRET_ID", SECRET),
-        ("SECRET_REFRESH_SECONDS", "0"),
-    ]);
-    let state = State::with_store(&settings, SecretStore::new(moto.client().await, SECRET))
-        .await
-        .unwrap();
+    let state = warm_function(&moto, "0").await;
 
     let token_one = new_token(&state).await;
-    assert!(keys("secret-one").verify(&token_one).is_ok());
+    assert!(keys("secret-one").verify_at(&token_one, unix_now()).is_ok());
     let (status, id_one) = create(&state, &token_one).await;
     assert_eq!(status, 200);
 
     put(&moto, "secret-two").await;
     let token_two = new_token(&state).await;
     assert!(
-        keys("secret-two").verify(&token_two).is_ok(),
+        keys("secret-two").verify_at(&token_two, unix_now()).is_ok(),
         "signs with the new version"
     );
     assert_eq!(
-        keys("secret-one").verify(&token_two),
+        keys("secret-one").verify_at(&token_two, unix_now()),
         Err(TokenError::BadSignature)
     );
     // What the previous version made keeps working until it expires.
@@ -110,7 +122,11 @@ async fn a_warm_function_follows_rotations_without_a_failed_request() {
 
     put(&moto, "secret-three").await;
     let token_three = new_token(&state).await;
-    assert!(keys("secret-three").verify(&token_three).is_ok());
+    assert!(
+        keys("secret-three")
+            .verify_at(&token_three, unix_now())
+            .is_ok()
+    );
     // Two versions back: refused.
     assert_eq!(create(&state, &token_one).await.0, 401);
     assert_eq!(validate(&state, &token_three, &id_one).await, 404);
@@ -125,13 +141,12 @@ async fn a_warm_function_follows_rotations_without_a_failed_request() {
         .send()
         .await
         .unwrap();
-    let refresh = state.refresh_now().await.unwrap_err();
-    assert!(
-        matches!(refresh, InitError::Secret(SecretError::NotFound { .. })),
-        "{refresh:?}"
-    );
     let token_four = new_token(&state).await;
-    assert!(keys("secret-three").verify(&token_four).is_ok());
+    assert!(
+        keys("secret-three")
+            .verify_at(&token_four, unix_now())
+            .is_ok()
+    );
     assert_eq!(create(&state, &token_three).await.0, 200);
 }
 
@@ -139,18 +154,18 @@ async fn a_warm_function_follows_rotations_without_a_failed_request() {
 async fn between_refreshes_the_secret_is_not_read_again() {
     let moto = MotoServer::start();
     moto.create_secret(SECRET, &stored("secret-one")).await;
-    let settings = settings(&[("VIDEOSDK_SECRET_ID", SECRET)]);
-    assert_eq!(settings.secret_refresh_seconds, 300);
-    let state = State::with_store(&settings, SecretStore::new(moto.client().await, SECRET))
-        .await
-        .unwrap();
+    // The default interval, 300 s: no refresh within this test.
+    let state = warm_function(&moto, "").await;
     put(&moto, "secret-two").await;
     let token = new_token(&state).await;
     assert!(
-        keys("secret-one").verify(&token).is_ok(),
+        keys("secret-one").verify_at(&token, unix_now()).is_ok(),
         "still the version read at cold start"
     );
-
-    state.refresh_now().await.unwrap();
-    assert!(keys("secret-two").verify(&new_token(&state).await).is_ok());
+    let cold = warm_function(&moto, "").await;
+    assert!(
+        keys("secret-two")
+            .verify_at(&new_token(&cold).await, unix_now())
+            .is_ok()
+    );
 }

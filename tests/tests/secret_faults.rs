@@ -166,14 +166,14 @@ async fn missing_aws_credentials_or_region_fail_the_cold_start_by_name() {
     )
     .await;
     for (unset, named) in [
-        (&["AWS_ACCESS_KEY_ID"][..], "AWS_ACCESS_KEY_ID is not set"),
+        (&["AWS_ACCESS_KEY_ID"][..], "AWS_ACCESS_KEY_ID: not set"),
         (
             &["AWS_SECRET_ACCESS_KEY"][..],
-            "AWS_SECRET_ACCESS_KEY is not set",
+            "AWS_SECRET_ACCESS_KEY: not set",
         ),
         (
             &["AWS_REGION", "AWS_DEFAULT_REGION"][..],
-            "AWS_REGION is not set",
+            "AWS_REGION: not set",
         ),
     ] {
         let (code, output, _) = cold_start_without(&moto.endpoint, "videosdk/no-env", unset);

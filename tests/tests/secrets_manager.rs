@@ -1,9 +1,19 @@
 //! The functions' secret loader against a real Secrets Manager API: moto_server on 127.0.0.1,
 //! reached by the real AWS SDK with dummy credentials.
 
-use api_tests::{MotoServer, free_port, secrets_manager_client};
-use shared::SecretError;
-use shared::credentials::fetch_from_secrets_manager;
+use api_tests::{MotoServer, free_port, test_aws_environment};
+use shared::aws::secrets_manager::{SecretError, SecretStore};
+use shared::domain::credentials::{ApiCredentials, CredentialsFormatError};
+
+/// The secret's current version, read as a cold start reads it.
+async fn fetch_from_secrets_manager(
+    endpoint: &str,
+    secret_id: &str,
+) -> Result<ApiCredentials, SecretError> {
+    SecretStore::new(&test_aws_environment(endpoint), secret_id)
+        .fetch_version("AWSCURRENT")
+        .await
+}
 
 #[tokio::test]
 async fn reads_and_refuses_secrets_like_a_cold_start_does() {
@@ -17,7 +27,7 @@ async fn reads_and_refuses_secrets_like_a_cold_start_does() {
         )
         .await;
     for id in ["videosdk/ok", arn.as_str()] {
-        let credentials = fetch_from_secrets_manager(&client, id)
+        let credentials = fetch_from_secrets_manager(&moto.endpoint, id)
             .await
             .expect("found");
         assert_eq!(credentials.api_key(), "key-from-moto");
@@ -29,12 +39,12 @@ async fn reads_and_refuses_secrets_like_a_cold_start_does() {
         r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET":"secret-under-its-sdk-name"}"#,
     )
     .await;
-    let credentials = fetch_from_secrets_manager(&client, "videosdk/sdk-name")
+    let credentials = fetch_from_secrets_manager(&moto.endpoint, "videosdk/sdk-name")
         .await
         .unwrap();
     assert_eq!(credentials.secret_key(), b"secret-under-its-sdk-name");
 
-    let missing = fetch_from_secrets_manager(&client, "videosdk/missing")
+    let missing = fetch_from_secrets_manager(&moto.endpoint, "videosdk/missing")
         .await
         .unwrap_err();
     assert_eq!(
@@ -50,25 +60,31 @@ async fn reads_and_refuses_secrets_like_a_cold_start_does() {
         r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"hunter2"#,
     )
     .await;
-    let malformed = fetch_from_secrets_manager(&client, "videosdk/malformed")
+    let malformed = fetch_from_secrets_manager(&moto.endpoint, "videosdk/malformed")
         .await
         .unwrap_err();
     assert!(
-        matches!(malformed, SecretError::MalformedJson { .. }),
+        matches!(
+            malformed,
+            SecretError::Unusable {
+                problem: CredentialsFormatError::MalformedJson { .. },
+                ..
+            }
+        ),
         "{malformed:?}"
     );
     assert!(!malformed.to_string().contains("hunter2"));
 
     moto.create_secret("videosdk/no-secret-key", r#"{"VIDEOSDK_API_KEY":"k"}"#)
         .await;
-    let no_key = fetch_from_secrets_manager(&client, "videosdk/no-secret-key")
+    let no_key = fetch_from_secrets_manager(&moto.endpoint, "videosdk/no-secret-key")
         .await
         .unwrap_err();
     assert_eq!(
         no_key,
-        SecretError::MissingField {
+        SecretError::Unusable {
             secret_id: "videosdk/no-secret-key".into(),
-            field: "VIDEOSDK_SECRET_KEY"
+            problem: CredentialsFormatError::MissingField("VIDEOSDK_SECRET_KEY")
         }
     );
 
@@ -81,7 +97,7 @@ async fn reads_and_refuses_secrets_like_a_cold_start_does() {
         .send()
         .await
         .unwrap();
-    let binary = fetch_from_secrets_manager(&client, "videosdk/binary")
+    let binary = fetch_from_secrets_manager(&moto.endpoint, "videosdk/binary")
         .await
         .unwrap_err();
     assert_eq!(
@@ -96,8 +112,7 @@ async fn reads_and_refuses_secrets_like_a_cold_start_does() {
 async fn an_unreachable_endpoint_is_a_clear_error_not_a_hang() {
     // Nothing listens on a port we just freed: the connection is refused, retried once, reported.
     let endpoint = format!("http://127.0.0.1:{}", free_port());
-    let client = secrets_manager_client(&endpoint).await;
-    let error = fetch_from_secrets_manager(&client, "videosdk/prod")
+    let error = fetch_from_secrets_manager(&endpoint, "videosdk/prod")
         .await
         .unwrap_err();
     assert!(

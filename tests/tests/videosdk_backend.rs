@@ -1,15 +1,17 @@
 //! MEETING_BACKEND=videosdk: rooms are created and validated through VideoSDK's v2 REST API by
 //! the official crate, here pointed at a local HTTP server standing in for VideoSDK (wiremock).
 
+use shared::domain::unix_now;
 use std::time::Duration;
 
+use api_tests::ApiState as State;
 use api_tests::{dev_credentials, dev_state, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::Request;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
-use shared::{State, TokenKeys};
+use shared::domain::token::TokenKeys;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -18,6 +20,7 @@ async fn videosdk_state(server: &MockServer) -> State {
         ("MEETING_BACKEND", "videosdk"),
         ("VIDEOSDK_API_ENDPOINT", &server.uri()),
     ])
+    .await
 }
 
 /// The same backend with `ALLOW_CLIENT_WEBHOOKS=true`.
@@ -27,6 +30,7 @@ async fn videosdk_state_with_client_webhooks(server: &MockServer) -> State {
         ("VIDEOSDK_API_ENDPOINT", &server.uri()),
         ("ALLOW_CLIENT_WEBHOOKS", "true"),
     ])
+    .await
 }
 
 async fn caller_token(state: &State) -> String {
@@ -133,7 +137,7 @@ async fn create_sends_a_management_token_of_ours_and_the_checked_options() {
     assert!(!authorization.starts_with("Bearer"));
     let claims = TokenKeys::new(&dev_credentials())
         .unwrap()
-        .verify(authorization)
+        .verify_at(authorization, unix_now())
         .expect("our HS256 key");
     assert_eq!(claims.roles, ["crawler"]);
     assert_eq!(claims.exp - claims.iat, 60);
@@ -471,7 +475,7 @@ async fn options_are_checked_before_anything_is_sent() {
     assert!(server.received_requests().await.unwrap().is_empty());
 
     // The local backend has no custom ids and says so.
-    let local = dev_state(&[]);
+    let local = dev_state(&[]).await;
     let response = post(
         &local,
         "create-meeting",
@@ -491,7 +495,8 @@ async fn an_unreachable_videosdk_is_a_502() {
     let state = dev_state(&[
         ("MEETING_BACKEND", "videosdk"),
         ("VIDEOSDK_API_ENDPOINT", &endpoint),
-    ]);
+    ])
+    .await;
     let response = post(
         &state,
         "create-meeting",

@@ -1,5 +1,5 @@
 //! The floor of `scripts/bench-coldstart`: a Lambda function that does nothing, on the same
-//! runtime as the three functions (`shared::api_gateway::run` on tokio, the same log subscriber)
+//! runtime as the three functions (`shared::aws::lambda::run` on tokio, the same log subscriber)
 //! and built with the same profile, but with no settings, no secret and no keys. Its start and
 //! its size are what any function of this kind costs; the functions are measured against it.
 
@@ -9,8 +9,8 @@ use lambda_http::{Body, Error, Request, Response};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
+    shared::aws::logging::init();
     tracing::info!(init_ms = 0.0, "initialised");
-    shared::api_gateway::run(|_: Request| async { Ok::<_, Infallible>(Response::new(Body::Empty)) })
+    shared::aws::lambda::run(|_: Request| async { Ok::<_, Infallible>(Response::new(Body::Empty)) })
         .await
 }

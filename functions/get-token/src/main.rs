@@ -1,13 +1,17 @@
+//! The `get-token` Lambda function: builds its state once per cold start, then answers every event
+//! with `shared::routes::get_token::handler`.
+
 use lambda_http::Error;
-use shared::State;
+use shared::state::{NoMeetingBackend, State};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    let Ok(state) = State::from_env_for_tokens().await else {
-        // from_env_for_tokens logged the one line that says why; Lambda reports the exit as an init error.
+    shared::aws::logging::init();
+    let Ok(state) = State::<NoMeetingBackend>::from_env().await else {
+        // from_env logged the one line that says why; Lambda reports the exit as an init error.
         std::process::exit(1);
     };
     let state = &state;
-    shared::api_gateway::run(move |request| get_token::handler(state, request)).await
+    shared::aws::lambda::run(move |request| shared::routes::get_token::handler(state, request))
+        .await
 }

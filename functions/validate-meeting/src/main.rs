@@ -1,13 +1,20 @@
+//! The `validate-meeting` Lambda function: builds its state once per cold start, then answers every event
+//! with `shared::routes::validate_meeting::handler`.
+
 use lambda_http::Error;
-use shared::State;
+use shared::meetings::MeetingBackend;
+use shared::state::State;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
-    let Ok(state) = State::from_env().await else {
+    shared::aws::logging::init();
+    let Ok(state) = State::<MeetingBackend>::from_env().await else {
         // from_env logged the one line that says why; Lambda reports the exit as an init error.
         std::process::exit(1);
     };
     let state = &state;
-    shared::api_gateway::run(move |request| validate_meeting::handler(state, request)).await
+    shared::aws::lambda::run(move |request| {
+        shared::routes::validate_meeting::handler(state, request)
+    })
+    .await
 }

@@ -2,32 +2,32 @@
 
 use std::convert::Infallible;
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::api_error::json_response;
-use shared::request::{query_parameter, scope_id};
-use shared::{ApiError, Claims, Endpoint, State, TokenScope, unix_now};
 
-pub const ENDPOINT: Endpoint = Endpoint {
-    route: "/get-token",
-    method: Method::GET,
-};
+use super::GET_TOKEN;
+use crate::domain::token::{Claims, TokenScope};
+use crate::domain::unix_now;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::request::{query_parameter, scope_id};
+use crate::http::response::json_response;
+use crate::state::State;
 
-pub async fn handler(state: &State, request: Request) -> Result<Response<Body>, Infallible> {
-    Ok(ENDPOINT
+pub async fn handler<B>(state: &State<B>, request: Request) -> Result<Response<Body>, Infallible> {
+    Ok(GET_TOKEN
         .serve(&state.cors, &request, |request| get_token(state, request))
         .await)
 }
 
-async fn get_token(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
+async fn get_token<B>(state: &State<B>, request: &Request) -> Result<Response<Body>, ApiError> {
     let requested = query_parameter(request, &["permissions"])?;
     let scope = TokenScope {
         room_id: query_parameter(request, &["roomId", "meetingId"])?
-            .map(|value| scope_id("roomId", "invalid_room_id", value))
+            .map(|value| scope_id("roomId", ErrorCode::InvalidRoomId, value))
             .transpose()?,
         participant_id: query_parameter(request, &["participantId", "peerId"])?
-            .map(|value| scope_id("participantId", "invalid_participant_id", value))
+            .map(|value| scope_id("participantId", ErrorCode::InvalidParticipantId, value))
             .transpose()?,
     };
     let permissions = state.policy.grant(requested)?;

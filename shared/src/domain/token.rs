@@ -8,9 +8,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::api_error::ApiError;
-use crate::credentials::ApiCredentials;
-use crate::permissions::{Permission, PermissionSet, ROLE_MANAGEMENT, TokenRoles};
+use crate::domain::credentials::ApiCredentials;
+use crate::domain::permissions::{Permission, PermissionSet, ROLE_MANAGEMENT, TokenRoles};
 
 /// The token format version VideoSDK's v2 APIs expect.
 pub const TOKEN_VERSION: u32 = 2;
@@ -134,30 +133,6 @@ pub enum TokenError {
     SigningFailed,
 }
 
-impl TokenError {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Missing => "missing_token",
-            Self::Malformed => "invalid_token",
-            Self::UnsupportedAlgorithm => "unsupported_algorithm",
-            Self::BadSignature => "invalid_signature",
-            Self::Expired => "expired_token",
-            Self::InvalidClaims => "invalid_claims",
-            Self::ApiKeyMismatch => "api_key_mismatch",
-            Self::SigningFailed => "signing_failed",
-        }
-    }
-}
-
-impl From<TokenError> for ApiError {
-    fn from(error: TokenError) -> Self {
-        match error {
-            TokenError::SigningFailed => ApiError::internal(error.code(), error.to_string()),
-            _ => ApiError::unauthorized(error.code(), error.to_string()),
-        }
-    }
-}
-
 /// The signing and verification keys of one account, built once at start.
 pub struct TokenKeys {
     api_key: String,
@@ -181,7 +156,7 @@ impl std::fmt::Debug for TokenKeys {
 
 impl TokenKeys {
     pub fn new(credentials: &ApiCredentials) -> Result<Self, TokenError> {
-        crate::jwt_crypto::install();
+        crate::domain::jwt_crypto::install();
         let secret = credentials.secret_key();
         let decoding = DecodingKey::from_secret(secret).map_err(|_| TokenError::SigningFailed)?;
         let header =
@@ -231,7 +206,7 @@ impl TokenKeys {
     /// Every token this API issues starts with the same header, `encoded_header`; for those,
     /// `verify_own_header` takes the same decisions as jsonwebtoken's `decode` (which
     /// `verify_by_jsonwebtoken` runs for any other header) at well under half its cost.
-    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
             return Err(TokenError::Malformed);
         }
@@ -241,7 +216,7 @@ impl TokenKeys {
         match rest.and_then(|rest| rest.rsplit_once('.')) {
             Some((payload, signature)) => {
                 let message = &token[..token.len() - signature.len() - 1];
-                self.verify_own_header(token, message, payload, signature)
+                self.verify_own_header(token, message, payload, signature, now)
             }
             None => self.verify_by_jsonwebtoken(token),
         }
@@ -263,6 +238,7 @@ impl TokenKeys {
         message: &str,
         payload: &str,
         signature: &str,
+        now: u64,
     ) -> Result<Claims, TokenError> {
         let mut tag = [0u8; 32];
         let tag_decoded = signature.len() == SIGNATURE_PART_LENGTH
@@ -275,7 +251,6 @@ impl TokenKeys {
             .map_err(|_| TokenError::BadSignature)?;
         let claims: Claims =
             serde_json::from_slice(&payload).map_err(|_| TokenError::InvalidClaims)?;
-        let now = crate::unix_now();
         if claims.exp < now {
             return Err(TokenError::Expired);
         }
@@ -355,7 +330,7 @@ fn header_refusal(token: &str) -> TokenError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::unix_now;
+    use crate::domain::unix_now;
     use jsonwebtoken::EncodingKey;
 
     fn keys() -> TokenKeys {
@@ -439,7 +414,7 @@ mod tests {
                 "exp": now + 600,
             })
         );
-        let verified = keys.verify(&token).unwrap();
+        let verified = keys.verify_at(&token, unix_now()).unwrap();
         assert_eq!(
             verified.permissions,
             [Permission::AllowJoin, Permission::AllowMod]
@@ -494,9 +469,15 @@ mod tests {
     fn refuses_expired_and_missing_exp() {
         let keys = keys();
         let expired = keys.sign(&claims(unix_now() - 1)).unwrap();
-        assert_eq!(keys.verify(&expired), Err(TokenError::Expired));
+        assert_eq!(
+            keys.verify_at(&expired, unix_now()),
+            Err(TokenError::Expired)
+        );
         let far_past = keys.sign(&claims(1)).unwrap();
-        assert_eq!(keys.verify(&far_past), Err(TokenError::Expired));
+        assert_eq!(
+            keys.verify_at(&far_past, unix_now()),
+            Err(TokenError::Expired)
+        );
 
         let no_exp = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -504,7 +485,10 @@ mod tests {
             &EncodingKey::from_secret(b"secret-key-1").unwrap(),
         )
         .unwrap();
-        assert_eq!(keys.verify(&no_exp), Err(TokenError::InvalidClaims));
+        assert_eq!(
+            keys.verify_at(&no_exp, unix_now()),
+            Err(TokenError::InvalidClaims)
+        );
     }
 
     #[test]
@@ -514,18 +498,27 @@ mod tests {
             .unwrap()
             .sign(&claims(unix_now() + 60))
             .unwrap();
-        assert_eq!(keys.verify(&other_secret), Err(TokenError::BadSignature));
+        assert_eq!(
+            keys.verify_at(&other_secret, unix_now()),
+            Err(TokenError::BadSignature)
+        );
 
         let other_account =
             TokenKeys::new(&ApiCredentials::new("api-key-2", "secret-key-1")).unwrap();
         let mut foreign = claims(unix_now() + 60);
         foreign.apikey = "api-key-2".into();
         let foreign = other_account.sign(&foreign).unwrap();
-        assert_eq!(keys.verify(&foreign), Err(TokenError::ApiKeyMismatch));
+        assert_eq!(
+            keys.verify_at(&foreign, unix_now()),
+            Err(TokenError::ApiKeyMismatch)
+        );
 
         let payload = serde_json::to_string(&claims(unix_now() + 60)).unwrap();
         let none = encode_raw(r#"{"alg":"none","typ":"JWT"}"#, &payload, "");
-        assert_eq!(keys.verify(&none), Err(TokenError::UnsupportedAlgorithm));
+        assert_eq!(
+            keys.verify_at(&none, unix_now()),
+            Err(TokenError::UnsupportedAlgorithm)
+        );
         for alg in ["HS512", "RS256", "ES256"] {
             let token = encode_raw(
                 &format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
@@ -533,7 +526,7 @@ mod tests {
                 "c2ln",
             );
             assert_eq!(
-                keys.verify(&token),
+                keys.verify_at(&token, unix_now()),
                 Err(TokenError::UnsupportedAlgorithm),
                 "{alg}"
             );
@@ -550,10 +543,16 @@ mod tests {
         let tampered_payload =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&tampered_claims).unwrap());
         let tampered = format!("{}.{}.{}", parts[0], tampered_payload, parts[2]);
-        assert_eq!(keys.verify(&tampered), Err(TokenError::BadSignature));
+        assert_eq!(
+            keys.verify_at(&tampered, unix_now()),
+            Err(TokenError::BadSignature)
+        );
 
         let truncated = &token[..token.len() - 3];
-        assert_eq!(keys.verify(truncated), Err(TokenError::BadSignature));
+        assert_eq!(
+            keys.verify_at(truncated, unix_now()),
+            Err(TokenError::BadSignature)
+        );
 
         for junk in [
             "",
@@ -563,7 +562,11 @@ mod tests {
             "...",
             &"x".repeat(MAX_TOKEN_LENGTH + 1),
         ] {
-            assert_eq!(keys.verify(junk), Err(TokenError::Malformed), "{junk:.20}");
+            assert_eq!(
+                keys.verify_at(junk, unix_now()),
+                Err(TokenError::Malformed),
+                "{junk:.20}"
+            );
         }
     }
 
@@ -581,7 +584,7 @@ mod tests {
     }
 
     fn assert_paths_agree(keys: &TokenKeys, token: &str) -> Result<Claims, TokenError> {
-        let fast = keys.verify(token);
+        let fast = keys.verify_at(token, unix_now());
         assert_eq!(
             fast,
             keys.verify_by_jsonwebtoken(token),
@@ -744,7 +747,7 @@ mod tests {
             let keys = keys();
             for candidate in [payload.clone(), format!("{payload}{junk}"), junk.clone()] {
                 let token = signed_with_our_header(&candidate);
-                let fast = keys.verify(&token);
+                let fast = keys.verify_at(&token, unix_now());
                 let slow = keys.verify_by_jsonwebtoken(&token);
                 // The clock may tick between the two calls; only an expiry may differ then.
                 let tick = matches!(

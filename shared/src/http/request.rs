@@ -5,13 +5,13 @@ use lambda_http::http::header::AUTHORIZATION;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
-use crate::api_error::{ApiError, excerpt};
-use crate::token::TokenError;
+use crate::domain::meetings::{MAX_SCOPE_ID_LENGTH, is_plain_id};
+use crate::domain::token::TokenError;
+use crate::http::error::{ApiError, ErrorCode, excerpt};
+use crate::http::route::Route;
 
 /// The largest body accepted; every legitimate body here is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// The longest room or participant id a token may be scoped to.
-pub const MAX_SCOPE_ID_LENGTH: usize = 64;
 
 /// The request body as a JSON object; no body is an empty object.
 pub fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
@@ -26,12 +26,12 @@ pub fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request(
-            "invalid_body",
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::InvalidBody,
             "The body must be a JSON object, such as {\"token\": \"...\"}.",
         )),
-        Err(error) => Err(ApiError::bad_request(
-            "invalid_json",
+        Err(error) => Err(ApiError::new(
+            ErrorCode::InvalidJson,
             format!(
                 "The body is not valid JSON (line {}, column {}).",
                 error.line(),
@@ -61,8 +61,8 @@ pub fn token<'a>(request: &'a Request, body: &'a Map<String, Value>) -> Result<&
         None | Some(Value::Null) => Err(TokenError::Missing.into()),
         Some(Value::String(token)) if token.trim().is_empty() => Err(TokenError::Missing.into()),
         Some(Value::String(token)) => Ok(token.trim()),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_body",
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidBody,
             "The body's \"token\" must be a string.",
         )),
     }
@@ -80,8 +80,8 @@ pub fn query_parameter<'a>(
     let mut values = names.iter().filter_map(|name| query.all(name)).flatten();
     let first = values.next();
     if values.next().is_some() {
-        return Err(ApiError::bad_request(
-            "duplicate_parameter",
+        return Err(ApiError::new(
+            ErrorCode::DuplicateParameter,
             format!("Send {} once.", names.join(" or ")),
         ));
     }
@@ -89,11 +89,11 @@ pub fn query_parameter<'a>(
 }
 
 /// A room or participant id a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`.
-pub fn scope_id(name: &'static str, code: &'static str, value: &str) -> Result<String, ApiError> {
-    if crate::meetings::is_plain_id(value, MAX_SCOPE_ID_LENGTH) {
+pub fn scope_id(name: &'static str, code: ErrorCode, value: &str) -> Result<String, ApiError> {
+    if is_plain_id(value, MAX_SCOPE_ID_LENGTH) {
         Ok(value.to_owned())
     } else {
-        Err(ApiError::bad_request(
+        Err(ApiError::new(
             code,
             format!(
                 "{name} {:?} must be 1 to {MAX_SCOPE_ID_LENGTH} letters, digits, '_' or '-'.",
@@ -103,10 +103,13 @@ pub fn scope_id(name: &'static str, code: &'static str, value: &str) -> Result<S
     }
 }
 
-/// A path parameter from API Gateway's route (`/validate-meeting/{meetingId}`) or, where there
-/// is no route (a function URL), the last segment of the path, unless that is the route's own
-/// name.
-pub fn path_parameter(request: &Request, name: &str, route_name: &str) -> Option<String> {
+/// The parameter that ends `route`'s path (`/validate-meeting/{meetingId}`), from API Gateway's
+/// route or, where there is no route (a function URL), the last segment of the path, unless that
+/// is the route's own fixed part.
+pub fn path_parameter(request: &Request, route: &Route) -> Option<String> {
+    let (fixed, parameter) = route.path.rsplit_once('/')?;
+    let name = parameter.strip_prefix('{')?.strip_suffix('}')?;
+    let fixed_name = fixed.rsplit('/').next().unwrap_or_default();
     if let Some(value) = request
         .path_parameters_ref()
         .and_then(|parameters| parameters.first(name))
@@ -118,7 +121,7 @@ pub fn path_parameter(request: &Request, name: &str, route_name: &str) -> Option
         .path()
         .rsplit('/')
         .find(|segment| !segment.is_empty())
-        .filter(|segment| *segment != route_name)
+        .filter(|segment| *segment != fixed_name)
         .map(str::to_owned)
 }
 
@@ -171,7 +174,11 @@ mod tests {
             (None, r#"{"token":null}"#),
         ] {
             let error = token_of(authorization, body).unwrap_err();
-            assert_eq!(error.code, "missing_token", "{authorization:?} {body:?}");
+            assert_eq!(
+                error.code,
+                ErrorCode::MissingToken,
+                "{authorization:?} {body:?}"
+            );
         }
     }
 
@@ -179,12 +186,15 @@ mod tests {
     fn bad_bodies_are_400() {
         assert_eq!(
             token_of(None, "{\"token\":").unwrap_err().code,
-            "invalid_json"
+            ErrorCode::InvalidJson
         );
-        assert_eq!(token_of(None, "[1,2]").unwrap_err().code, "invalid_body");
+        assert_eq!(
+            token_of(None, "[1,2]").unwrap_err().code,
+            ErrorCode::InvalidBody
+        );
         assert_eq!(
             token_of(None, r#"{"token":42}"#).unwrap_err().code,
-            "invalid_body"
+            ErrorCode::InvalidBody
         );
     }
 
@@ -209,7 +219,7 @@ mod tests {
             query_parameter(&request, &["roomId", "meetingId"])
                 .unwrap_err()
                 .code,
-            "duplicate_parameter"
+            ErrorCode::DuplicateParameter
         );
         let request = with_query(&[("roomId", "a"), ("roomId", "a")]);
         assert!(query_parameter(&request, &["roomId"]).is_err());
@@ -222,11 +232,11 @@ mod tests {
     #[test]
     fn scope_ids_are_short_and_plain() {
         assert_eq!(
-            scope_id("roomId", "invalid_room_id", "abcd-efgh_IJ9").unwrap(),
+            scope_id("roomId", ErrorCode::InvalidRoomId, "abcd-efgh_IJ9").unwrap(),
             "abcd-efgh_IJ9"
         );
         let longest = "a".repeat(MAX_SCOPE_ID_LENGTH);
-        assert!(scope_id("roomId", "invalid_room_id", &longest).is_ok());
+        assert!(scope_id("roomId", ErrorCode::InvalidRoomId, &longest).is_ok());
         for bad in [
             "",
             " ",
@@ -236,8 +246,8 @@ mod tests {
             "<script>",
             &"a".repeat(MAX_SCOPE_ID_LENGTH + 1),
         ] {
-            let error = scope_id("roomId", "invalid_room_id", bad).unwrap_err();
-            assert_eq!(error.code, "invalid_room_id", "{bad:?}");
+            let error = scope_id("roomId", ErrorCode::InvalidRoomId, bad).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidRoomId, "{bad:?}");
         }
     }
 
@@ -249,7 +259,12 @@ mod tests {
                 .body(Body::Empty)
                 .unwrap()
         };
-        let id = |path| path_parameter(&request(path), "meetingId", "validate-meeting");
+        let route = Route {
+            name: "validate-meeting",
+            path: "/validate-meeting/{meetingId}",
+            method: lambda_http::http::Method::POST,
+        };
+        let id = |path| path_parameter(&request(path), &route);
         assert_eq!(
             id("/validate-meeting/abcd-efgh-ijkl").as_deref(),
             Some("abcd-efgh-ijkl")
@@ -262,7 +277,7 @@ mod tests {
         parameters.insert("meetingId".to_string(), "from-route".to_string());
         let routed = request("/validate-meeting/ignored").with_path_parameters(parameters);
         assert_eq!(
-            path_parameter(&routed, "meetingId", "validate-meeting").as_deref(),
+            path_parameter(&routed, &route).as_deref(),
             Some("from-route")
         );
     }

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use ring::{hkdf, hmac};
 use subtle::ConstantTimeEq;
 
-use crate::credentials::ApiCredentials;
+use crate::domain::credentials::ApiCredentials;
 
 const RANDOM_BITS: u32 = 40;
 const TAG_BITS: u32 = 22;

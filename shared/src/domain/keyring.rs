@@ -2,14 +2,9 @@
 //! one, so that tokens and meeting ids made just before a rotation keep working until they
 //! expire, while anything older is refused.
 
-use lambda_http::Request;
-use serde_json::{Map, Value};
-
-use crate::api_error::ApiError;
-use crate::credentials::{ApiCredentials, SecretVersions};
-use crate::meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
-use crate::request;
-use crate::token::{Claims, TokenError, TokenKeys};
+use crate::domain::credentials::{ApiCredentials, SecretVersions};
+use crate::domain::meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
+use crate::domain::token::{Claims, TokenError, TokenKeys};
 
 /// Everything derived from one version of the secret.
 #[derive(Debug)]
@@ -55,31 +50,21 @@ impl Keyring {
         self.current.tokens.sign(claims)
     }
 
-    /// Verifies with the current keys, then, for a token they did not sign, the previous ones.
-    /// A token the previous keys did sign gets their verdict (it may have expired).
-    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+    /// Verifies at `now` with the current keys, then, for a token they did not sign, the
+    /// previous ones. A token the previous keys did sign gets their verdict (it may have expired).
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let not_ours = |error: &TokenError| {
             matches!(error, TokenError::BadSignature | TokenError::ApiKeyMismatch)
         };
-        match (self.current.tokens.verify(token), &self.previous) {
+        match (self.current.tokens.verify_at(token, now), &self.previous) {
             (Err(error), Some(previous)) if not_ours(&error) => {
-                match previous.tokens.verify(token) {
+                match previous.tokens.verify_at(token, now) {
                     Err(previous_error) if not_ours(&previous_error) => Err(error),
                     outcome => outcome,
                 }
             }
             (outcome, _) => outcome,
         }
-    }
-
-    /// Finds and verifies the caller's token (header or body).
-    pub fn authenticate(
-        &self,
-        request: &Request,
-        body: &Map<String, Value>,
-    ) -> Result<Claims, ApiError> {
-        let token = request::token(request, body)?;
-        Ok(self.verify(token)?)
     }
 
     pub fn issue_meeting_id(&self) -> Result<MeetingId, MeetingIdError> {
@@ -98,9 +83,9 @@ impl Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::permissions::{PermissionSet, TokenRoles};
-    use crate::token::TokenScope;
-    use crate::unix_now;
+    use crate::domain::permissions::{PermissionSet, TokenRoles};
+    use crate::domain::token::TokenScope;
+    use crate::domain::unix_now;
 
     fn credentials(secret: &str) -> ApiCredentials {
         ApiCredentials::new("api-key", secret)
@@ -133,18 +118,24 @@ mod tests {
         let (old_token, old_id) = (token(&first), first.issue_meeting_id().unwrap());
 
         let second = keyring("two", Some("one"));
-        assert!(second.verify(&old_token).is_ok());
+        assert!(second.verify_at(&old_token, unix_now()).is_ok());
         assert_eq!(second.check_meeting_id(&old_id.to_string()), Ok(old_id));
         let new_token = token(&second);
-        assert_eq!(first.verify(&new_token), Err(TokenError::BadSignature));
+        assert_eq!(
+            first.verify_at(&new_token, unix_now()),
+            Err(TokenError::BadSignature)
+        );
 
         let third = keyring("three", Some("two"));
-        assert_eq!(third.verify(&old_token), Err(TokenError::BadSignature));
+        assert_eq!(
+            third.verify_at(&old_token, unix_now()),
+            Err(TokenError::BadSignature)
+        );
         assert_eq!(
             third.check_meeting_id(&old_id.to_string()),
             Err(MeetingIdError::NotIssued)
         );
-        assert!(third.verify(&new_token).is_ok());
+        assert!(third.verify_at(&new_token, unix_now()).is_ok());
     }
 
     #[test]
@@ -162,8 +153,14 @@ mod tests {
         claims.exp = unix_now() - 1;
         let expired = first.sign(&claims).unwrap();
         let second = keyring("two", Some("one"));
-        assert_eq!(second.verify(&expired), Err(TokenError::Expired));
+        assert_eq!(
+            second.verify_at(&expired, unix_now()),
+            Err(TokenError::Expired)
+        );
         let third = keyring("three", Some("two"));
-        assert_eq!(third.verify(&expired), Err(TokenError::BadSignature));
+        assert_eq!(
+            third.verify_at(&expired, unix_now()),
+            Err(TokenError::BadSignature)
+        );
     }
 }

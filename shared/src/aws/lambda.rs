@@ -20,7 +20,7 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 
-use crate::api_error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 
 /// Runs the Lambda loop: every API Gateway event becomes a request for `handler` (or a 400 when
 /// it cannot be one), and every response goes back to API Gateway.
@@ -39,7 +39,7 @@ where
                     response
                 }
                 Err(error) => {
-                    tracing::warn!(code = error.code, message = %error.message, "event refused");
+                    tracing::warn!(code = error.code.as_str(), message = %error.message, "event refused");
                     error.into_response()
                 }
             };
@@ -130,8 +130,8 @@ fn path_with_stage(stage: Option<&str>, path: &str) -> String {
 }
 
 fn invalid(why: &str) -> ApiError {
-    ApiError::bad_request(
-        "invalid_request",
+    ApiError::new(
+        ErrorCode::InvalidRequest,
         format!("The request cannot be read: {why}."),
     )
 }
@@ -212,7 +212,7 @@ mod tests {
             assert!(lambda_http_panics(&value), "lambda_http takes {value}");
             let error = into_request(event(value.clone())).expect_err(&value.to_string());
             assert_eq!(error.status, StatusCode::BAD_REQUEST, "{value}");
-            assert_eq!(error.code, "invalid_request", "{value}");
+            assert_eq!(error.code, ErrorCode::InvalidRequest, "{value}");
         }
     }
 

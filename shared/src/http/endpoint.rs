@@ -8,18 +8,12 @@ use lambda_http::http::header::{ALLOW, HeaderValue, ORIGIN};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::api_error::ApiError;
-use crate::cors::CorsPolicy;
-use crate::request::MAX_BODY_BYTES;
+use crate::http::cors::CorsPolicy;
+use crate::http::error::{ApiError, ErrorCode, excerpt};
+use crate::http::request::MAX_BODY_BYTES;
+use crate::http::route::Route;
 
-/// One API route: its path (for logs) and the one method it answers.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub route: &'static str,
-    pub method: Method,
-}
-
-impl Endpoint {
+impl Route {
     /// Answers `request`, calling `handle` only for a request that passed the common checks.
     /// Never fails: every outcome is a response.
     pub async fn serve<'r, F, Fut>(
@@ -43,11 +37,11 @@ impl Endpoint {
             Ok(Some(preflight)) => Ok(preflight),
             Ok(None) => handle(request).await,
         };
-        let error_code = outcome.as_ref().err().map(|error| error.code);
+        let error_code = outcome.as_ref().err().map(|error| error.code.as_str());
         if let Err(error) = &outcome
             && error.status.is_server_error()
         {
-            tracing::error!(route = self.route, code = error.code, message = %error.message, "request failed");
+            tracing::error!(route = self.path, code = error.code.as_str(), message = %error.message, "request failed");
         }
         let mut response = outcome.unwrap_or_else(ApiError::into_response);
         if response.status() == StatusCode::METHOD_NOT_ALLOWED
@@ -64,7 +58,7 @@ impl Endpoint {
             .map(|context| context.request_id.as_str())
             .unwrap_or("-");
         tracing::info!(
-            route = self.route,
+            route = self.path,
             method = %request.method(),
             status = response.status().as_u16(),
             error = error_code.unwrap_or("-"),
@@ -83,11 +77,11 @@ impl Endpoint {
         request: &Request,
     ) -> Result<Option<Response<Body>>, ApiError> {
         if let Some(origin) = origin.filter(|origin| !cors.allows(origin)) {
-            return Err(ApiError::forbidden(
-                "origin_not_allowed",
+            return Err(ApiError::new(
+                ErrorCode::OriginNotAllowed,
                 format!(
                     "Origin {:?} is not in this API's ALLOWED_ORIGINS.",
-                    crate::api_error::excerpt(origin)
+                    excerpt(origin)
                 ),
             ));
         }
@@ -99,15 +93,13 @@ impl Endpoint {
         }
         if request.method() != self.method {
             return Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{} takes {} only.", self.route, self.method),
+                ErrorCode::MethodNotAllowed,
+                format!("{} takes {} only.", self.path, self.method),
             ));
         }
         if body_length(request) > MAX_BODY_BYTES {
             return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("The body is larger than {MAX_BODY_BYTES} bytes."),
             ));
         }

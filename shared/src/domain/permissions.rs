@@ -140,35 +140,6 @@ pub enum PolicyRefusal {
     NotAllowed(Permission),
 }
 
-impl From<PolicyRefusal> for crate::ApiError {
-    fn from(refusal: PolicyRefusal) -> Self {
-        match refusal {
-            PolicyRefusal::Invalid(error) => {
-                let code = match error {
-                    PermissionError::Empty => "invalid_permissions",
-                    PermissionError::Unknown(_) => "unknown_permission",
-                    PermissionError::Conflicting => "conflicting_permissions",
-                };
-                let message = match error {
-                    PermissionError::Empty => "The permissions parameter names no permission.".to_owned(),
-                    PermissionError::Unknown(name) => format!(
-                        "Unknown permission {:?}; use allow_join, ask_join or allow_mod.",
-                        crate::api_error::excerpt(&name)
-                    ),
-                    PermissionError::Conflicting => "ask_join cannot be combined with allow_join or allow_mod; VideoSDK refuses the mix.".to_owned(),
-                };
-                Self::bad_request(code, message)
-            }
-            PolicyRefusal::NotAllowed(permission) => Self::forbidden(
-                "permission_not_allowed",
-                format!(
-                    "This API does not issue tokens with {permission}; see ALLOWED_PERMISSIONS."
-                ),
-            ),
-        }
-    }
-}
-
 /// VideoSDK's participant role: a token with it joins rooms.
 pub const ROLE_PARTICIPANT: &str = "rtc";
 /// VideoSDK's management role: a token with it calls the account's REST API (rooms, recordings,

@@ -1,0 +1,221 @@
+//! What an AWS client needs from the environment, read the way Lambda provides it to every
+//! function: credentials in `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`,
+//! the region in `AWS_REGION` (or `AWS_DEFAULT_REGION`), and the standard endpoint variables
+//! (`AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ENDPOINT_URL`, `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`,
+//! `AWS_USE_FIPS_ENDPOINT`, `AWS_USE_DUALSTACK_ENDPOINT`).
+//!
+//! The service configs are built on each service's own builder, not with
+//! `aws_config::defaults(...).load()`: that loader links its whole default chain (profile files,
+//! IMDS, ECS, web identity with an STS client) whatever provider it is given, code a Lambda
+//! function never runs (docs/performance.md has the sizes).
+
+use std::time::Duration;
+
+use aws_smithy_http_client::tls;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::region::Region;
+
+/// Bounds on every AWS call, so that an unreachable endpoint fails a cold start in seconds
+/// instead of using the whole function timeout.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const MAX_ATTEMPTS: u32 = 2;
+
+/// The credentials, region and endpoint settings of the function's environment.
+#[derive(Clone)]
+pub struct AwsEnvironment {
+    credentials: aws_credential_types::Credentials,
+    region: Region,
+    use_fips: bool,
+    use_dual_stack: bool,
+    /// `None` when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is set.
+    endpoints: Option<EndpointVariables>,
+}
+
+#[derive(Clone)]
+struct EndpointVariables {
+    /// `AWS_ENDPOINT_URL`, for every service without its own.
+    all: Option<String>,
+    /// `(AWS_ENDPOINT_URL_<SERVICE>, value)` pairs.
+    per_service: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for AwsEnvironment {
+    // The credentials are secrets: print where the client goes, not what it signs with.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsEnvironment")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The per-service endpoint variables the functions' clients honour.
+const SERVICE_ENDPOINT_VARIABLES: [&str; 2] = [
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_EVENTBRIDGE",
+];
+
+impl AwsEnvironment {
+    /// Reads the variables through `lookup`; the error is the name of a missing one.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, &'static str> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|value| value.trim().to_owned())
+                .filter(|value| !value.is_empty())
+        };
+        let flag = |name: &str| var(name).is_some_and(|value| value.eq_ignore_ascii_case("true"));
+        let access_key_id = var("AWS_ACCESS_KEY_ID").ok_or("AWS_ACCESS_KEY_ID")?;
+        let secret_access_key = var("AWS_SECRET_ACCESS_KEY").ok_or("AWS_SECRET_ACCESS_KEY")?;
+        let region = var("AWS_REGION")
+            .or_else(|| var("AWS_DEFAULT_REGION"))
+            .ok_or("AWS_REGION")?;
+        let endpoints = (!flag("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")).then(|| EndpointVariables {
+            all: var("AWS_ENDPOINT_URL"),
+            per_service: SERVICE_ENDPOINT_VARIABLES
+                .iter()
+                .filter_map(|name| var(name).map(|value| (*name, value)))
+                .collect(),
+        });
+        Ok(Self {
+            // Lambda's credentials are fixed for the life of an execution environment.
+            credentials: aws_credential_types::Credentials::new(
+                access_key_id,
+                secret_access_key,
+                var("AWS_SESSION_TOKEN"),
+                None,
+                "lambda-environment",
+            ),
+            region: Region::new(region),
+            use_fips: flag("AWS_USE_FIPS_ENDPOINT"),
+            use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT"),
+            endpoints,
+        })
+    }
+
+    pub(crate) fn credentials(&self) -> aws_credential_types::Credentials {
+        self.credentials.clone()
+    }
+
+    pub(crate) fn region(&self) -> Region {
+        self.region.clone()
+    }
+
+    pub(crate) fn use_fips(&self) -> bool {
+        self.use_fips
+    }
+
+    pub(crate) fn use_dual_stack(&self) -> bool {
+        self.use_dual_stack
+    }
+
+    /// The endpoint for the service whose variable is `service_variable`, if one is configured.
+    pub(crate) fn endpoint(&self, service_variable: &str) -> Option<String> {
+        let endpoints = self.endpoints.as_ref()?;
+        endpoints
+            .per_service
+            .iter()
+            .find(|(name, _)| *name == service_variable)
+            .map(|(_, value)| value.clone())
+            .or_else(|| endpoints.all.clone())
+    }
+}
+
+/// The HTTPS client every AWS client here uses: rustls on ring, the one crypto library the
+/// binaries link (the SDK's default would add aws-lc beside it).
+pub(crate) fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+pub(crate) fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+pub(crate) fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        }
+    }
+
+    const CREDENTIALS: [(&str, &str); 2] = [
+        ("AWS_ACCESS_KEY_ID", "AKID"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<AwsEnvironment, &'static str> {
+        let vars: Vec<(&str, &str)> = CREDENTIALS.iter().chain(extra).copied().collect();
+        AwsEnvironment::from_lookup(lookup(&vars))
+    }
+
+    #[test]
+    fn names_what_the_environment_lacks() {
+        let region = |extra| with(extra).map(|environment| environment.region().to_string());
+        assert_eq!(
+            region(&[
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_DEFAULT_REGION", "us-east-1")
+            ]),
+            Ok("eu-west-1".to_owned())
+        );
+        assert_eq!(
+            region(&[("AWS_REGION", " "), ("AWS_DEFAULT_REGION", " us-east-1\n")]),
+            Ok("us-east-1".to_owned())
+        );
+        assert_eq!(with(&[]).unwrap_err(), "AWS_REGION");
+        for missing in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let vars: Vec<(&str, &str)> = CREDENTIALS
+                .iter()
+                .filter(|(key, _)| *key != missing)
+                .chain(&[("AWS_REGION", "eu-west-1")])
+                .copied()
+                .collect();
+            assert_eq!(
+                AwsEnvironment::from_lookup(lookup(&vars)).unwrap_err(),
+                missing
+            );
+        }
+    }
+
+    #[test]
+    fn endpoints_per_service_then_for_all_unless_ignored() {
+        let environment = with(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://all"),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://sm"),
+        ])
+        .unwrap();
+        assert_eq!(
+            environment.endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+            Some("http://sm".to_owned())
+        );
+        assert_eq!(
+            environment.endpoint("AWS_ENDPOINT_URL_EVENTBRIDGE"),
+            Some("http://all".to_owned())
+        );
+        let ignored = with(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://all"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE"),
+        ])
+        .unwrap();
+        assert_eq!(ignored.endpoint("AWS_ENDPOINT_URL_SECRETS_MANAGER"), None);
+        assert!(!format!("{ignored:?}").contains("AKID"));
+    }
+}

@@ -1,0 +1,178 @@
+//! The VideoSDK key in AWS Secrets Manager: read at cold start and on refresh, never printed.
+
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::config::BehaviorVersion;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+
+use crate::aws::environment::{self, AwsEnvironment};
+use crate::domain::credentials::{ApiCredentials, CredentialsFormatError, SecretVersions};
+
+/// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
+const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+
+/// A Secrets Manager secret and the client that reads it, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct SecretStore {
+    client: Client,
+    secret_id: String,
+}
+
+/// A Secrets Manager client for `environment`, configured as every AWS client here is (see
+/// [`environment`]).
+pub fn client(environment: &AwsEnvironment) -> Client {
+    let mut config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .http_client(environment::http_client())
+        .timeout_config(environment::timeouts())
+        .retry_config(environment::retries())
+        .credentials_provider(environment.credentials())
+        .region(environment.region())
+        .use_fips(environment.use_fips())
+        .use_dual_stack(environment.use_dual_stack());
+    config.set_endpoint_url(environment.endpoint(ENDPOINT_VARIABLE));
+    Client::from_conf(config.build())
+}
+
+impl SecretStore {
+    pub fn new(environment: &AwsEnvironment, secret_id: impl Into<String>) -> Self {
+        Self {
+            client: client(environment),
+            secret_id: secret_id.into(),
+        }
+    }
+
+    pub fn secret_id(&self) -> &str {
+        &self.secret_id
+    }
+
+    /// Reads `AWSCURRENT` and `AWSPREVIOUS` together. The current version must be readable; a
+    /// previous one that is absent (no rotation yet) or unusable is left out, with a warning
+    /// for the latter.
+    pub async fn fetch(&self) -> Result<SecretVersions, SecretError> {
+        let (current, previous) = tokio::join!(
+            self.fetch_version("AWSCURRENT"),
+            self.fetch_version("AWSPREVIOUS"),
+        );
+        let current = current?;
+        let previous = match previous {
+            Ok(credentials) => Some(credentials),
+            Err(SecretError::NotFound { .. }) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "the previous version of the secret is not used");
+                None
+            }
+        };
+        Ok(SecretVersions { current, previous })
+    }
+
+    /// Fetches and parses the version of the secret at `stage` (`AWSCURRENT`, `AWSPREVIOUS`).
+    pub async fn fetch_version(&self, stage: &str) -> Result<ApiCredentials, SecretError> {
+        let secret_id = &self.secret_id;
+        let output = self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .version_stage(stage)
+            .send()
+            .await
+            .map_err(|error| classify_sdk_error(secret_id, error))?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| SecretError::NotAString {
+                secret_id: secret_id.clone(),
+            })?;
+        ApiCredentials::from_stored_json(text).map_err(|problem| SecretError::Unusable {
+            secret_id: secret_id.clone(),
+            problem,
+        })
+    }
+}
+
+/// Why the credentials could not be read. Every variant names the secret id and never its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {secret_id:?} was not found in Secrets Manager")]
+    NotFound { secret_id: String },
+    #[error("access to secret {secret_id:?} was denied ({code})")]
+    AccessDenied { secret_id: String, code: String },
+    #[error("Secrets Manager could not be reached for secret {secret_id:?}: {detail}")]
+    Unreachable { secret_id: String, detail: String },
+    #[error("Secrets Manager refused to return secret {secret_id:?}: {detail}")]
+    Service { secret_id: String, detail: String },
+    #[error("secret {secret_id:?} has no SecretString (binary secrets are not supported)")]
+    NotAString { secret_id: String },
+    #[error("secret {secret_id:?} cannot be used: {problem}")]
+    Unusable {
+        secret_id: String,
+        problem: CredentialsFormatError,
+    },
+}
+
+fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> SecretError {
+    let secret_id = secret_id.to_owned();
+    match &error {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            let code = service_error.code().unwrap_or("Unknown").to_owned();
+            if service_error.is_resource_not_found_exception() {
+                SecretError::NotFound { secret_id }
+            } else if matches!(
+                code.as_str(),
+                "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException"
+            ) || code.contains("AccessDenied")
+            {
+                SecretError::AccessDenied { secret_id, code }
+            } else {
+                let message = service_error.message().unwrap_or("no message");
+                SecretError::Service {
+                    secret_id,
+                    detail: format!("{code}: {message}"),
+                }
+            }
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            SecretError::Unreachable {
+                secret_id,
+                detail: error_chain(&error),
+            }
+        }
+        _ => SecretError::Service {
+            secret_id,
+            detail: error_chain(&error),
+        },
+    }
+}
+
+/// The messages of an error and its sources, joined: one readable line, without the nested
+/// `Debug` dumps the SDK's own formatter appends.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let message = error.to_string();
+        if !parts.iter().any(|part| part.contains(&message)) {
+            parts.push(message);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_secret_and_never_its_value() {
+        let error = SecretError::Unusable {
+            secret_id: "videosdk/prod".into(),
+            problem: CredentialsFormatError::MissingField("VIDEOSDK_SECRET_KEY"),
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("videosdk/prod") && text.contains("VIDEOSDK_SECRET_KEY"),
+            "{text}"
+        );
+    }
+}

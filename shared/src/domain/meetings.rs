@@ -1,0 +1,414 @@
+//! Meetings as the API speaks of them: their ids, the options a new VideoSDK room may be created
+//! with (checked before anything is sent anywhere), and why a meeting call fails.
+
+use serde_json::{Map, Value};
+
+/// The longest room id or custom room id accepted from VideoSDK or a caller.
+pub const MAX_ROOM_ID_LENGTH: usize = 128;
+/// The longest id a token may be scoped to (`roomId`, `participantId`), also for
+/// `allowedParticipantIds` and `customRoomId`.
+pub const MAX_SCOPE_ID_LENGTH: usize = 64;
+const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
+const MAX_WEBHOOK_URL_LENGTH: usize = 512;
+const MAX_WEBHOOK_EVENTS: usize = 32;
+const MAX_WEBHOOK_EVENT_LENGTH: usize = 64;
+const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
+/// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
+pub const GEO_FENCE_REGIONS: [&str; 11] = [
+    "us001", "us002", "eu001", "in001", "in002", "in003", "sg001", "sg002", "uk001", "uae001",
+    "aus001",
+];
+
+/// 1 to `max` ASCII letters, digits, '_' or '-': what room and participant ids may hold here.
+pub fn is_plain_id(text: &str, max: usize) -> bool {
+    (1..=max).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A meeting that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meeting {
+    pub meeting_id: String,
+    pub custom_room_id: Option<String>,
+}
+
+/// Why a meeting could not be created or found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MeetingError {
+    #[error("no meeting with this id exists for this account")]
+    NotFound,
+    #[error("{0}")]
+    MalformedId(&'static str),
+    #[error("the operating system's random number generator failed")]
+    RandomnessUnavailable,
+    #[error("VideoSDK: {0}")]
+    Upstream(#[from] UpstreamFailure),
+}
+
+/// How a call to VideoSDK failed, as far as a caller needs to know; the details are logged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamFailure {
+    #[error("VideoSDK refused this service's credentials")]
+    AuthRefused,
+    #[error("VideoSDK is rate-limiting this service")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("VideoSDK could not be reached or failed")]
+    Unavailable,
+    #[error("VideoSDK did not answer in time")]
+    TimedOut,
+    #[error("VideoSDK answered with something that is not a room")]
+    InvalidResponse,
+    #[error("VideoSDK refused to create the meeting with these options")]
+    Rejected,
+    #[error("the VideoSDK client could not be built")]
+    ClientUnavailable,
+}
+
+/// How a room closes by itself (`autoCloseConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoCloseKind {
+    SessionEnds,
+    SessionEndAndDeactivate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoClose {
+    pub kind: Option<AutoCloseKind>,
+    pub after_seconds: Option<u32>,
+}
+
+/// Where VideoSDK posts a room's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomWebhook {
+    pub url: String,
+    pub events: Vec<String>,
+}
+
+/// What a create-meeting request may ask of a new room.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomOptions {
+    pub custom_room_id: Option<String>,
+    pub auto_close: Option<AutoClose>,
+    pub webhook: Option<RoomWebhook>,
+    pub geo_fence: Option<&'static str>,
+    pub allowed_participant_ids: Option<Vec<String>>,
+}
+
+/// Why the options of a create-meeting body were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("{field}: {why}")]
+    Invalid { field: &'static str, why: String },
+    #[error(
+        "webhook: this API does not let callers choose where VideoSDK sends a room's events \
+         (ALLOW_CLIENT_WEBHOOKS is off)"
+    )]
+    WebhookNotAllowed,
+    #[error(
+        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds and webhook need \
+         MEETING_BACKEND=videosdk"
+    )]
+    Unsupported,
+}
+
+impl RoomOptions {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`
+    /// and `webhook` of a create-meeting body. Other fields, such as the token or the `region`
+    /// VideoSDK's example clients still send, are not ours and are ignored. A `webhook` makes
+    /// VideoSDK call a URL of the caller's choosing, so it is refused unless
+    /// `allow_client_webhooks`, whatever its shape.
+    pub fn from_body(
+        body: &Map<String, Value>,
+        allow_client_webhooks: bool,
+    ) -> Result<Self, OptionError> {
+        let field = |name: &str| body.get(name).filter(|value| !value.is_null());
+        let webhook = match field("webhook") {
+            None => None,
+            Some(_) if !allow_client_webhooks => return Err(OptionError::WebhookNotAllowed),
+            Some(value) => Some(webhook(value)?),
+        };
+        Ok(Self {
+            custom_room_id: field("customRoomId").map(custom_room_id).transpose()?,
+            auto_close: field("autoCloseConfig").map(auto_close).transpose()?,
+            webhook,
+            geo_fence: field("geoFence").map(geo_fence).transpose()?,
+            allowed_participant_ids: field("allowedParticipantIds")
+                .map(allowed_participant_ids)
+                .transpose()?,
+        })
+    }
+}
+
+fn invalid(field: &'static str, why: impl Into<String>) -> OptionError {
+    OptionError::Invalid {
+        field,
+        why: why.into(),
+    }
+}
+
+/// Client text echoed in a message, shortened on a char boundary.
+fn excerpt(value: &Value) -> String {
+    const MAX: usize = 40;
+    let text = value.to_string();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+fn custom_room_id(value: &Value) -> Result<String, OptionError> {
+    match value {
+        Value::String(id) if is_plain_id(id, MAX_SCOPE_ID_LENGTH) => Ok(id.clone()),
+        other => Err(invalid(
+            "customRoomId",
+            format!(
+                "{} is not 1 to {MAX_SCOPE_ID_LENGTH} letters, digits, '_' or '-'",
+                excerpt(other)
+            ),
+        )),
+    }
+}
+
+fn auto_close(value: &Value) -> Result<AutoClose, OptionError> {
+    let Value::Object(config) = value else {
+        return Err(invalid("autoCloseConfig", "must be an object"));
+    };
+    let kind = match config.get("type") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(kind)) if kind == "session-ends" => Some(AutoCloseKind::SessionEnds),
+        Some(Value::String(kind)) if kind == "session-end-and-deactivate" => {
+            Some(AutoCloseKind::SessionEndAndDeactivate)
+        }
+        Some(_) => {
+            return Err(invalid(
+                "autoCloseConfig.type",
+                "use \"session-ends\" or \"session-end-and-deactivate\"",
+            ));
+        }
+    };
+    let after_seconds = match config.get("duration") {
+        None | Some(Value::Null) => None,
+        Some(value) => match whole_number(value) {
+            Some(seconds) if (1..=MAX_AUTO_CLOSE_SECONDS).contains(&seconds) => {
+                u32::try_from(seconds).ok()
+            }
+            _ => {
+                return Err(invalid(
+                    "autoCloseConfig.duration",
+                    format!("a whole number of seconds from 1 to {MAX_AUTO_CLOSE_SECONDS}"),
+                ));
+            }
+        },
+    };
+    Ok(AutoClose {
+        kind,
+        after_seconds,
+    })
+}
+
+/// A non-negative whole number, also when written with a fraction of zero (`600.0` is the same
+/// JSON Schema integer as `600`).
+fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|number| number.fract() == 0.0 && (0.0..=u32::MAX.into()).contains(number))
+            .map(|number| number as u64)
+    })
+}
+
+fn geo_fence(value: &Value) -> Result<&'static str, OptionError> {
+    value
+        .as_str()
+        .and_then(|code| GEO_FENCE_REGIONS.iter().find(|region| **region == code))
+        .copied()
+        .ok_or_else(|| {
+            invalid(
+                "geoFence",
+                format!(
+                    "{} is not one of VideoSDK's regions ({})",
+                    excerpt(value),
+                    GEO_FENCE_REGIONS.join(", ")
+                ),
+            )
+        })
+}
+
+fn allowed_participant_ids(value: &Value) -> Result<Vec<String>, OptionError> {
+    let ids = match value {
+        Value::Array(ids) if (1..=MAX_ALLOWED_PARTICIPANT_IDS).contains(&ids.len()) => ids,
+        _ => {
+            return Err(invalid(
+                "allowedParticipantIds",
+                format!("a list of 1 to {MAX_ALLOWED_PARTICIPANT_IDS} participant ids"),
+            ));
+        }
+    };
+    let mut checked: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        match id.as_str() {
+            Some(text)
+                if is_plain_id(text, MAX_SCOPE_ID_LENGTH)
+                    && !checked.iter().any(|seen| seen == text) =>
+            {
+                checked.push(text.to_owned());
+            }
+            _ => {
+                return Err(invalid(
+                    "allowedParticipantIds",
+                    format!(
+                        "{} is not a participant id (1 to {MAX_SCOPE_ID_LENGTH} letters, digits, \
+                         '_' or '-') or is listed twice",
+                        excerpt(id)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(checked)
+}
+
+fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
+    let Value::Object(webhook) = value else {
+        return Err(invalid("webhook", "must be an object"));
+    };
+    let url = match webhook.get("endPoint") {
+        Some(Value::String(url)) if is_webhook_url(url) => url.clone(),
+        _ => {
+            return Err(invalid(
+                "webhook.endPoint",
+                format!("an https:// URL of at most {MAX_WEBHOOK_URL_LENGTH} characters"),
+            ));
+        }
+    };
+    let is_event_name = |event: &Value| {
+        event.as_str().is_some_and(|name| {
+            (1..=MAX_WEBHOOK_EVENT_LENGTH).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.*".contains(&b))
+        })
+    };
+    let events = match webhook.get("events") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(events))
+            if events.len() <= MAX_WEBHOOK_EVENTS && events.iter().all(is_event_name) =>
+        {
+            events
+                .iter()
+                .filter_map(|event| event.as_str().map(str::to_owned))
+                .collect()
+        }
+        _ => {
+            return Err(invalid(
+                "webhook.events",
+                format!(
+                    "a list of at most {MAX_WEBHOOK_EVENTS} event names such as \"session-started\""
+                ),
+            ));
+        }
+    };
+    Ok(RoomWebhook { url, events })
+}
+
+/// An https URL VideoSDK can post to: short, parseable, no whitespace.
+pub fn is_webhook_url(url: &str) -> bool {
+    url.starts_with("https://")
+        && url.len() <= MAX_WEBHOOK_URL_LENGTH
+        && !url.chars().any(char::is_whitespace)
+        && url::Url::parse(url).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(body: Value, allow_client_webhooks: bool) -> Result<RoomOptions, OptionError> {
+        RoomOptions::from_body(body.as_object().unwrap(), allow_client_webhooks)
+    }
+
+    #[test]
+    fn reads_every_option_and_ignores_the_rest() {
+        let options = parse(
+            json!({
+                "customRoomId": "standup",
+                "autoCloseConfig": {"type": "session-ends", "duration": 600},
+                "geoFence": "eu001",
+                "allowedParticipantIds": ["alice", "bob-2"],
+                "webhook": {"endPoint": "https://hooks.example.com/v", "events": ["session-started"]},
+                "region": "sg001",
+                "token": "x.y.z"
+            }),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            options,
+            RoomOptions {
+                custom_room_id: Some("standup".into()),
+                auto_close: Some(AutoClose {
+                    kind: Some(AutoCloseKind::SessionEnds),
+                    after_seconds: Some(600)
+                }),
+                webhook: Some(RoomWebhook {
+                    url: "https://hooks.example.com/v".into(),
+                    events: vec!["session-started".into()]
+                }),
+                geo_fence: Some("eu001"),
+                allowed_participant_ids: Some(vec!["alice".into(), "bob-2".into()]),
+            }
+        );
+        assert!(
+            parse(json!({"region": "sg001", "customRoomId": null}), false)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_webhook_needs_the_operators_consent_whatever_its_shape() {
+        for webhook in [json!({"endPoint": "https://x.example"}), json!(1)] {
+            assert_eq!(
+                parse(json!({ "webhook": webhook }), false),
+                Err(OptionError::WebhookNotAllowed)
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_options_name_their_field() {
+        for (body, field) in [
+            (json!({"customRoomId": "has space"}), "customRoomId"),
+            (
+                json!({"autoCloseConfig": {"duration": 0}}),
+                "autoCloseConfig.duration",
+            ),
+            (json!({"geoFence": "EU001"}), "geoFence"),
+            (
+                json!({"allowedParticipantIds": []}),
+                "allowedParticipantIds",
+            ),
+            (
+                json!({"allowedParticipantIds": ["a", "a"]}),
+                "allowedParticipantIds",
+            ),
+            (
+                json!({"webhook": {"endPoint": "http://x"}}),
+                "webhook.endPoint",
+            ),
+        ] {
+            match parse(body.clone(), true) {
+                Err(OptionError::Invalid { field: named, .. }) => assert_eq!(named, field),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}

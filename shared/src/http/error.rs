@@ -1,0 +1,349 @@
+//! The one error shape every route answers with,
+//! `{"error": {"code": "snake_case", "message": "a sentence for a person"}}`, the codes, and how
+//! each domain error becomes one.
+
+use std::borrow::Cow;
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::domain::meeting_id::MeetingIdError;
+use crate::domain::meetings::{MeetingError, OptionError, UpstreamFailure};
+use crate::domain::permissions::{PermissionError, PolicyRefusal};
+use crate::domain::token::TokenError;
+use crate::http::response::json_response;
+
+/// Every error code this API answers with: the only place their strings are written (strum
+/// spells each variant in snake_case). `tests/tests/contract.rs` holds `openapi.yaml` to exactly
+/// this list.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumIter, strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum ErrorCode {
+    // get-token's query
+    UnknownPermission,
+    ConflictingPermissions,
+    InvalidPermissions,
+    InvalidRoomId,
+    InvalidParticipantId,
+    DuplicateParameter,
+    PermissionNotAllowed,
+    // the caller's token
+    MissingToken,
+    InvalidToken,
+    UnsupportedAlgorithm,
+    InvalidSignature,
+    ExpiredToken,
+    InvalidClaims,
+    ApiKeyMismatch,
+    TokenScopeMismatch,
+    // bodies and meetings
+    InvalidJson,
+    InvalidBody,
+    InvalidMeetingOption,
+    UnsupportedOption,
+    OptionNotAllowed,
+    MalformedMeetingId,
+    MissingMeetingId,
+    MeetingNotFound,
+    MeetingRejected,
+    // every route
+    OriginNotAllowed,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    InvalidRequest,
+    // faults of this service or of VideoSDK
+    SigningFailed,
+    RandomnessUnavailable,
+    UpstreamClientError,
+    UpstreamAuthFailed,
+    UpstreamInvalidResponse,
+    UpstreamUnavailable,
+    UpstreamRateLimited,
+    InternalError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The status this code is answered with (`upstream_unavailable` is a 504 when VideoSDK
+    /// timed out, see [`ApiError::with_status`]).
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::*;
+        match self {
+            UnknownPermission
+            | ConflictingPermissions
+            | InvalidPermissions
+            | InvalidRoomId
+            | InvalidParticipantId
+            | DuplicateParameter
+            | InvalidJson
+            | InvalidBody
+            | InvalidMeetingOption
+            | UnsupportedOption
+            | OptionNotAllowed
+            | MalformedMeetingId
+            | MissingMeetingId
+            | MeetingRejected
+            | InvalidRequest => StatusCode::BAD_REQUEST,
+            MissingToken | InvalidToken | UnsupportedAlgorithm | InvalidSignature
+            | ExpiredToken | InvalidClaims | ApiKeyMismatch => StatusCode::UNAUTHORIZED,
+            PermissionNotAllowed | TokenScopeMismatch | OriginNotAllowed => StatusCode::FORBIDDEN,
+            MeetingNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            SigningFailed | RandomnessUnavailable | UpstreamClientError | InternalError => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            UpstreamAuthFailed | UpstreamInvalidResponse | UpstreamUnavailable => {
+                StatusCode::BAD_GATEWAY
+            }
+            UpstreamRateLimited => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// An error answered to the client. The `code` is stable and machine-readable; the `message` is
+/// for a person and never contains a secret or a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: Cow<'static, str>,
+    /// Sent as `Retry-After` (seconds), for answers that ask the client to come back later.
+    pub retry_after_seconds: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status: code.status(),
+            code,
+            message: message.into(),
+            retry_after_seconds: None,
+        }
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Detail<'a>,
+        }
+        #[derive(Serialize)]
+        struct Detail<'a> {
+            code: &'a str,
+            message: &'a str,
+        }
+        let mut response = json_response(
+            self.status,
+            &Envelope {
+                error: Detail {
+                    code: self.code.as_str(),
+                    message: &self.message,
+                },
+            },
+        );
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Shortens client-supplied text before it is echoed in an error message, on a char boundary.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        let code = match error {
+            TokenError::Missing => ErrorCode::MissingToken,
+            TokenError::Malformed => ErrorCode::InvalidToken,
+            TokenError::UnsupportedAlgorithm => ErrorCode::UnsupportedAlgorithm,
+            TokenError::BadSignature => ErrorCode::InvalidSignature,
+            TokenError::Expired => ErrorCode::ExpiredToken,
+            TokenError::InvalidClaims => ErrorCode::InvalidClaims,
+            TokenError::ApiKeyMismatch => ErrorCode::ApiKeyMismatch,
+            TokenError::SigningFailed => ErrorCode::SigningFailed,
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+impl From<PolicyRefusal> for ApiError {
+    fn from(refusal: PolicyRefusal) -> Self {
+        match refusal {
+            PolicyRefusal::Invalid(PermissionError::Empty) => Self::new(
+                ErrorCode::InvalidPermissions,
+                "The permissions parameter names no permission.",
+            ),
+            PolicyRefusal::Invalid(PermissionError::Unknown(name)) => Self::new(
+                ErrorCode::UnknownPermission,
+                format!(
+                    "Unknown permission {:?}; use allow_join, ask_join or allow_mod.",
+                    excerpt(&name)
+                ),
+            ),
+            PolicyRefusal::Invalid(PermissionError::Conflicting) => Self::new(
+                ErrorCode::ConflictingPermissions,
+                "ask_join cannot be combined with allow_join or allow_mod; VideoSDK refuses the mix.",
+            ),
+            PolicyRefusal::NotAllowed(permission) => Self::new(
+                ErrorCode::PermissionNotAllowed,
+                format!(
+                    "This API does not issue tokens with {permission}; see ALLOWED_PERMISSIONS."
+                ),
+            ),
+        }
+    }
+}
+
+impl From<OptionError> for ApiError {
+    fn from(error: OptionError) -> Self {
+        let code = match error {
+            OptionError::Invalid { .. } => ErrorCode::InvalidMeetingOption,
+            OptionError::WebhookNotAllowed => ErrorCode::OptionNotAllowed,
+            OptionError::Unsupported => ErrorCode::UnsupportedOption,
+        };
+        Self::new(code, format!("{error}."))
+    }
+}
+
+impl From<MeetingIdError> for ApiError {
+    fn from(error: MeetingIdError) -> Self {
+        match error {
+            MeetingIdError::Malformed => {
+                Self::new(ErrorCode::MalformedMeetingId, error.to_string())
+            }
+            MeetingIdError::NotIssued => MeetingError::NotFound.into(),
+            MeetingIdError::RandomnessUnavailable => MeetingError::RandomnessUnavailable.into(),
+        }
+    }
+}
+
+impl From<MeetingError> for ApiError {
+    fn from(error: MeetingError) -> Self {
+        match error {
+            MeetingError::NotFound => Self::new(
+                ErrorCode::MeetingNotFound,
+                "No meeting with this id exists for this account.",
+            ),
+            MeetingError::MalformedId(why) => Self::new(ErrorCode::MalformedMeetingId, why),
+            MeetingError::RandomnessUnavailable => {
+                Self::new(ErrorCode::RandomnessUnavailable, error.to_string())
+            }
+            MeetingError::Upstream(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<UpstreamFailure> for ApiError {
+    fn from(failure: UpstreamFailure) -> Self {
+        match failure {
+            UpstreamFailure::AuthRefused => Self::new(
+                ErrorCode::UpstreamAuthFailed,
+                "VideoSDK refused this service's credentials; the operator has been told.",
+            ),
+            UpstreamFailure::RateLimited {
+                retry_after_seconds,
+            } => Self::new(
+                ErrorCode::UpstreamRateLimited,
+                "VideoSDK is rate-limiting this service; try again shortly.",
+            )
+            .with_retry_after(retry_after_seconds),
+            UpstreamFailure::Unavailable => Self::new(
+                ErrorCode::UpstreamUnavailable,
+                "VideoSDK could not be reached or failed.",
+            ),
+            UpstreamFailure::TimedOut => Self::new(
+                ErrorCode::UpstreamUnavailable,
+                "VideoSDK did not answer in time.",
+            )
+            .with_status(StatusCode::GATEWAY_TIMEOUT),
+            UpstreamFailure::InvalidResponse => Self::new(
+                ErrorCode::UpstreamInvalidResponse,
+                "VideoSDK answered with something that is not a room.",
+            ),
+            UpstreamFailure::Rejected => Self::new(
+                ErrorCode::MeetingRejected,
+                "VideoSDK refused to create the meeting with these options.",
+            ),
+            UpstreamFailure::ClientUnavailable => Self::new(
+                ErrorCode::UpstreamClientError,
+                "The VideoSDK client could not be built.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_snake_case_words() {
+        let codes: Vec<&str> = ErrorCode::iter().map(ErrorCode::as_str).collect();
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len());
+        for code in codes {
+            assert!(
+                code.split('_').count() >= 2
+                    && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+        }
+        assert_eq!(ErrorCode::ApiKeyMismatch.as_str(), "api_key_mismatch");
+    }
+
+    #[test]
+    fn the_body_is_the_error_shape_as_text() {
+        let response =
+            ApiError::new(ErrorCode::MeetingNotFound, "No such meeting.").into_response();
+        assert_eq!(response.status(), 404);
+        assert!(matches!(response.body(), Body::Text(_)));
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "meeting_not_found", "message": "No such meeting."}})
+        );
+    }
+}

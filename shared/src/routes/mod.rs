@@ -1,0 +1,74 @@
+//! The API's routes, each written once here: the name of the function that answers it, its path
+//! and its method. The functions, the tests, the fuzz targets and the benchmarks take their routes
+//! from [`ALL`]; `tests/tests/contract.rs` fails when `Cargo.toml`'s router, `template.yaml` or
+//! `openapi.yaml` disagree with it. The handlers, one module each, are plain async functions of
+//! the state and a request.
+
+use std::sync::Arc;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Map, Value};
+
+use crate::domain::keyring::Keyring;
+use crate::domain::token::Claims;
+use crate::domain::unix_now;
+use crate::http::error::ApiError;
+use crate::http::request;
+use crate::http::route::Route;
+use crate::meetings::MeetingBackend;
+use crate::state::State;
+
+pub mod create_meeting;
+pub mod get_token;
+pub mod validate_meeting;
+
+pub const GET_TOKEN: Route = Route {
+    name: "get-token",
+    path: "/get-token",
+    method: Method::GET,
+};
+pub const CREATE_MEETING: Route = Route {
+    name: "create-meeting",
+    path: "/create-meeting",
+    method: Method::POST,
+};
+pub const VALIDATE_MEETING: Route = Route {
+    name: "validate-meeting",
+    path: "/validate-meeting/{meetingId}",
+    method: Method::POST,
+};
+
+/// Every route of the API.
+pub const ALL: [Route; 3] = [GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
+
+/// Answers `request` with the handler of `route`, as that route's function would: for tests,
+/// fuzzing and benchmarks, which run every route on one state.
+pub async fn answer(
+    route: &Route,
+    state: &State<MeetingBackend>,
+    request: Request,
+) -> Response<Body> {
+    let answered = match route.name {
+        name if name == GET_TOKEN.name => get_token::handler(state, request).await,
+        name if name == CREATE_MEETING.name => create_meeting::handler(state, request).await,
+        name if name == VALIDATE_MEETING.name => validate_meeting::handler(state, request).await,
+        other => unreachable!("route {other} is not in routes::ALL"),
+    };
+    match answered {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The caller's token (header or body), verified now with the keys in hand, and those keys.
+async fn authenticate<B>(
+    state: &State<B>,
+    request: &Request,
+    body: &Map<String, Value>,
+) -> Result<(Arc<Keyring>, Claims), ApiError> {
+    let token = request::token(request, body)?;
+    let keys = state.keys().await;
+    let claims = keys.verify_at(token, unix_now())?;
+    Ok((keys, claims))
+}

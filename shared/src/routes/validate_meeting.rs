@@ -1,0 +1,56 @@
+//! `POST /validate-meeting/{meetingId}`: 200 only for a meeting that exists (a room VideoSDK
+//! knows, or an id this deployment issued, depending on the meeting backend).
+
+use std::convert::Infallible;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use super::{VALIDATE_MEETING, authenticate};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::request::{json_body, path_parameter};
+use crate::http::response::json_response;
+use crate::meetings::MeetingBackend;
+use crate::state::State;
+
+pub async fn handler(
+    state: &State<MeetingBackend>,
+    request: Request,
+) -> Result<Response<Body>, Infallible> {
+    Ok(VALIDATE_MEETING
+        .serve(&state.cors, &request, |request| {
+            validate_meeting(state, request)
+        })
+        .await)
+}
+
+async fn validate_meeting(
+    state: &State<MeetingBackend>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let body = json_body(request)?;
+    let (keys, claims) = authenticate(state, request, &body).await?;
+    let id = path_parameter(request, &VALIDATE_MEETING).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::MissingMeetingId,
+            format!("Put the meeting id in the path: {}.", VALIDATE_MEETING.path),
+        )
+    })?;
+    // A token scoped to a room answers for that room only, as written in the token.
+    if claims
+        .room_id
+        .as_ref()
+        .is_some_and(|room_id| *room_id != id)
+    {
+        return Err(ApiError::new(
+            ErrorCode::TokenScopeMismatch,
+            "This token is scoped to another room.",
+        ));
+    }
+    let meeting_id = state.backend.validate(&keys, &id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "meetingId": meeting_id, "valid": true }),
+    ))
+}

@@ -1,0 +1,158 @@
+//! VideoSDK's rooms API, through the official `videosdk-server-sdk` crate: create a room, validate
+//! a room id. Failures come back as domain [`UpstreamFailure`]s; VideoSDK's own answer bodies go
+//! to the log for the operator, never to a caller.
+
+use std::time::Duration;
+
+use videosdk::{AutoCloseConfigInput, AutoCloseType, Region, RoomCreateParams, RoomWebhookInput};
+
+use crate::domain::keyring::Keyring;
+use crate::domain::meetings::{
+    AutoCloseKind, MAX_ROOM_ID_LENGTH, Meeting, MeetingError, RoomOptions, UpstreamFailure,
+    is_plain_id,
+};
+use crate::domain::token::Claims;
+use crate::domain::unix_now;
+
+pub const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.live";
+/// Each call to VideoSDK ends within this, well inside the function's 10 s timeout.
+pub(crate) const VIDEOSDK_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+const VIDEOSDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Lifetime of the token this service mints for its own calls to VideoSDK.
+pub(crate) const VIDEOSDK_CALL_TOKEN_TTL_SECONDS: u64 = 60;
+/// `Retry-After` when VideoSDK rate-limits us without saying for how long.
+const DEFAULT_RETRY_AFTER_SECONDS: u64 = 1;
+
+/// VideoSDK's rooms API. The HTTP client (connection pool, TLS roots) is built once; each call
+/// gets a VideoSDK client around it holding a fresh short-lived token minted with the current
+/// key, so a rotated secret takes effect at once and callers' tokens never reach VideoSDK.
+#[derive(Debug)]
+pub struct VideoSdkRooms {
+    http: reqwest::Client,
+    endpoint: String,
+}
+
+impl VideoSdkRooms {
+    pub fn new(endpoint: &str) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        Ok(Self {
+            http,
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn client(&self, keys: &Keyring) -> Result<videosdk::Client, UpstreamFailure> {
+        // The management role and the claims of VideoSDK's own `forApi()` token, one minute,
+        // minted per call and never returned to a caller.
+        let claims = Claims::for_api(keys.api_key(), unix_now(), VIDEOSDK_CALL_TOKEN_TTL_SECONDS);
+        let token = keys.sign(&claims).map_err(|error| {
+            tracing::error!(error = %error, "cannot sign the VideoSDK call token");
+            UpstreamFailure::ClientUnavailable
+        })?;
+        videosdk::Client::builder()
+            .http_client(self.http.clone())
+            .base_url(self.endpoint.clone())
+            .token(token)
+            // No retry: a 429 must reach the caller as 503 at once, not after sleeping through
+            // VideoSDK's Retry-After inside our function timeout; browsers retry.
+            .max_retries(0)
+            .request_timeout(VIDEOSDK_REQUEST_TIMEOUT)
+            .build()
+            .map_err(|error| {
+                tracing::error!(error = %error, "cannot build the VideoSDK client");
+                UpstreamFailure::ClientUnavailable
+            })
+    }
+
+    pub async fn create(
+        &self,
+        keys: &Keyring,
+        options: RoomOptions,
+    ) -> Result<Meeting, MeetingError> {
+        let params = RoomCreateParams {
+            custom_room_id: options.custom_room_id,
+            auto_close_config: options.auto_close.map(|config| AutoCloseConfigInput {
+                after_inactive_seconds: config.after_seconds,
+                kind: config.kind.map(|kind| match kind {
+                    AutoCloseKind::SessionEnds => AutoCloseType::SESSION_ENDS,
+                    AutoCloseKind::SessionEndAndDeactivate => {
+                        AutoCloseType::SESSION_END_AND_DEACTIVATE
+                    }
+                }),
+            }),
+            webhook: options.webhook.map(|webhook| RoomWebhookInput {
+                url: webhook.url,
+                events: webhook.events,
+            }),
+            geo_fence: options.geo_fence.map(Region::from),
+            allowed_participant_ids: options.allowed_participant_ids,
+            ..RoomCreateParams::default()
+        };
+        let room = self
+            .client(keys)?
+            .rooms()
+            .create(params)
+            .await
+            .map_err(|error| upstream_failure("create a room", &error))?;
+        if !is_plain_id(&room.room_id, MAX_ROOM_ID_LENGTH) {
+            tracing::error!("VideoSDK answered a room without a usable roomId");
+            return Err(UpstreamFailure::InvalidResponse.into());
+        }
+        let custom_room_id = room
+            .custom_room_id
+            .filter(|id| is_plain_id(id, MAX_ROOM_ID_LENGTH));
+        Ok(Meeting {
+            meeting_id: room.room_id,
+            custom_room_id,
+        })
+    }
+
+    /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id).
+    pub async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
+        let validation = self
+            .client(keys)?
+            .rooms()
+            .validate(id)
+            .await
+            .map_err(|error| upstream_failure("validate a room", &error))?;
+        if !validation.valid {
+            return Err(MeetingError::NotFound);
+        }
+        // Checked, not passed through.
+        if is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
+            Ok(validation.room_id)
+        } else {
+            Err(UpstreamFailure::InvalidResponse.into())
+        }
+    }
+}
+
+/// What a failed VideoSDK call means for the caller; the details go to the log.
+fn upstream_failure(action: &str, error: &videosdk::Error) -> MeetingError {
+    let status = error.status();
+    tracing::error!(action, status = ?status, error = %error, "VideoSDK call failed");
+    let failure = match (status, error) {
+        (Some(401 | 403), _) => {
+            tracing::error!(
+                "VideoSDK refused this service's credentials: check VIDEOSDK_API_KEY and \
+                 VIDEOSDK_SECRET_KEY in the secret"
+            );
+            UpstreamFailure::AuthRefused
+        }
+        (Some(429), _) => UpstreamFailure::RateLimited {
+            retry_after_seconds: error
+                .retry_after()
+                .map(|after| after.as_secs().max(1))
+                .unwrap_or(DEFAULT_RETRY_AFTER_SECONDS),
+        },
+        (Some(400 | 409 | 422), _) => UpstreamFailure::Rejected,
+        (Some(402 | 404), _) => return MeetingError::NotFound,
+        (_, videosdk::Error::Timeout { .. }) => UpstreamFailure::TimedOut,
+        (_, videosdk::Error::Decode { .. }) => UpstreamFailure::InvalidResponse,
+        _ => UpstreamFailure::Unavailable,
+    };
+    failure.into()
+}
