@@ -1,6 +1,6 @@
 // A minimal browser client of the VideoSDK token API: get a token, create a meeting with it,
-// validate the meeting. The three calls are the functions right below; the rest only shows
-// their results on the page.
+// validate the meeting, then hand both to VideoSDK's JS SDK. The three calls and the hand-off
+// are the functions right below; the rest only shows their results on the page.
 
 // GET /get-token -> {"token": "...", "expiresAt": 1795928092}
 function getToken(api) {
@@ -27,11 +27,22 @@ function post(url, token) {
 
 // Every error, whatever the status, has the body {"error": {"code": "...", "message": "..."}}.
 
+// The hand-off to VideoSDK's JS SDK (npm @videosdk.live/js-sdk; index.html loads its
+// videosdk.js, which defines the global VideoSDK): configure it with the token from
+// /get-token and build the meeting object for the id from /create-meeting. Neither call
+// reaches the network. A real app calls `await meeting.join()` next, which connects to
+// VideoSDK with that token; this page stops here.
+function buildMeeting(token, meetingId, name) {
+  VideoSDK.config(token);
+  return VideoSDK.initMeeting({ meetingId, name, micEnabled: false, webcamEnabled: false });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The page.
 
 const $ = (selector) => document.querySelector(selector);
 let token = null; // the last token the API issued to this page
+let meeting = null; // the last meeting object built with VideoSDK's JS SDK (never joined)
 
 const apiInput = $("#api");
 apiInput.value = new URLSearchParams(location.search).get("api") || "http://127.0.0.1:9000";
@@ -82,27 +93,63 @@ async function show(name, label, call) {
   return null;
 }
 
+// Step 4: builds the meeting object and shows what it holds. `meeting.id` and
+// `meeting.localParticipant` are the SDK's public API; the SDK keeps the token it will join
+// with in `meeting.roomClient._secret`, an internal of version 1.1.1 that this page reads only
+// to show it is the token from step 1.
+function handOff(meetingId) {
+  meeting = null;
+  if (typeof VideoSDK === "undefined") {
+    setStep("sdk", "error", "missing", "",
+      "VideoSDK's JS SDK is not loaded: run `npm ci` in examples/web (see index.html's script tag).");
+    log("VideoSDK JS SDK → not loaded");
+    return null;
+  }
+  try {
+    meeting = buildMeeting(token, meetingId, "Web client example");
+  } catch (error) {
+    setStep("sdk", "error", "error", "", `${error.name}: ${error.message}`);
+    log(`VideoSDK.initMeeting → ${error.name}`);
+    return null;
+  }
+  const held = meeting.roomClient?._secret;
+  const shown = {
+    "meeting.id": meeting.id,
+    "meeting.localParticipant": {
+      id: meeting.localParticipant.id,
+      displayName: meeting.localParticipant.displayName,
+    },
+    token: held === token ? "the token from step 1" : "not the token from step 1",
+    joined: false,
+  };
+  const error = held === token ? "" : "The meeting object does not hold the token from step 1.";
+  setStep("sdk", error ? "error" : "ok", "built", JSON.stringify(shown, null, 2), error);
+  log(`VideoSDK.initMeeting({ meetingId: "${meeting.id}", … }) → built, not joined`);
+  return meeting;
+}
+
 async function runFlow() {
   const api = apiBase();
   $("#run").disabled = true;
   document.body.dataset.flow = "running";
-  for (const name of ["token", "create", "validate"]) setStep(name, "idle", "–");
+  for (const name of ["token", "create", "validate", "sdk"]) setStep(name, "idle", "–");
 
   const issued = await show("token", "GET /get-token", () => getToken(api));
   token = issued?.token ?? null;
-  const meeting = token
+  const created = token
     ? await show("create", "POST /create-meeting", () => createMeeting(api, token))
     : null;
-  const validated = meeting
-    ? await show("validate", `POST /validate-meeting/${meeting.meetingId}`,
-      () => validateMeeting(api, token, meeting.meetingId))
+  const validated = created
+    ? await show("validate", `POST /validate-meeting/${created.meetingId}`,
+      () => validateMeeting(api, token, created.meetingId))
     : null;
-  if (meeting) $("#meeting-id").value = meeting.meetingId;
-  for (const name of ["create", "validate"]) {
+  if (created) $("#meeting-id").value = created.meetingId;
+  const built = validated?.valid === true ? handOff(created.meetingId) : null;
+  for (const name of ["create", "validate", "sdk"]) {
     if ($(`#${name}-step`).dataset.state === "idle") setStep(name, "skipped", "skipped");
   }
 
-  document.body.dataset.flow = validated?.valid === true ? "done" : "failed";
+  document.body.dataset.flow = built && $("#sdk-step").dataset.state === "ok" ? "done" : "failed";
   $("#run").disabled = false;
 }
 

@@ -300,11 +300,33 @@ pub async fn secrets_manager_client(endpoint: &str) -> aws_sdk_secretsmanager::C
     shared::aws::secrets_manager::client(&test_aws_environment(endpoint))
 }
 
+/// Removes from `command` the variables `cargo test` sets for a test process about the test's own
+/// package (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). A cargo started by a test would
+/// otherwise inherit them, and build scripts that declare `rerun-if-env-changed` on them (ring's
+/// does) would be rerun, rebuilding ring and every crate above it, the functions included, on
+/// each test run and again on the next `cargo test` or `cargo build` from a shell.
+pub fn without_test_package_env(command: &mut Command) -> &mut Command {
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || name.starts_with("CARGO_BIN_")
+            || matches!(
+                name,
+                "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR"
+            )
+        {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// The debug build of a function's binary (`bootstrap` on Lambda), built first if needed with
 /// the same command `cargo lambda watch` uses, so both share one build.
 pub fn function_binary(function: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
+    let status = without_test_package_env(&mut Command::new(cargo))
         .current_dir(workspace_root())
         .args(["build", "--quiet", "--bin", function])
         .status()

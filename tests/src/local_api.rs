@@ -29,7 +29,8 @@ impl LocalApi {
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let log = std::fs::File::create(log_dir.path().join("watch.log")).expect("a log file");
         let mut command = Command::new(venv_tool("cargo-lambda"));
-        command
+        // It builds the functions with cargo: the same build as `function_binary`'s.
+        crate::without_test_package_env(&mut command)
             .current_dir(workspace_root())
             .args(["lambda", "watch", "--ignore-changes", "--disable-cors"])
             .args([

@@ -1,26 +1,98 @@
-//! CORS proven in a real browser: Debian's headless Chromium, driven through chromedriver, runs
-//! the web client of `examples/web/` (served from its own origin) against the local API.
+//! CORS and the hand-off to VideoSDK's JS SDK, proven in a real browser: Debian's headless
+//! Chromium, driven through chromedriver, runs the web client of `examples/web/` (served from its
+//! own origin) against the local API.
 //!
 //! - From an origin in `ALLOWED_ORIGINS` the whole flow works, the preflighted POSTs with
 //!   `Authorization` and a JSON body included, and the page can read error bodies (401, 404).
+//!   The API runs as deployed, `MEETING_BACKEND=videosdk`, against the VideoSDK stand-in: the
+//!   meeting is a room created there. The page then hands the token and the room id to VideoSDK's
+//!   JS SDK (`VideoSDK.config`, `VideoSDK.initMeeting`) and the meeting object holds exactly
+//!   those, without joining: no request left 127.0.0.1 for VideoSDK.
 //! - From an origin not in the list the browser blocks the call, and the API refuses it (403
 //!   `origin_not_allowed`, no CORS header), so that page never holds a token.
 //!
-//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`scripts/install-browser`).
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`scripts/install-browser`) and the
+//! page's copy of the JS SDK (`npm ci --prefix examples/web`).
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use api_tests::local_api::http_client;
-use api_tests::{ChildGuard, LocalApi, free_port, wait_for_port, workspace_root};
+use api_tests::{
+    ChildGuard, LocalApi, VideoSdkStandIn, dev_credentials, free_port, wait_for_port,
+    workspace_root,
+};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use shared::domain::token::TokenKeys;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long the page may take to show an answer (the functions are built and warm by then).
 const PAGE_LIMIT: Duration = Duration::from_secs(60);
+/// The page's copy of VideoSDK's JS SDK, installed by `npm ci --prefix examples/web`.
+const JS_SDK: &str = "examples/web/node_modules/@videosdk.live/js-sdk/videosdk.js";
+
+/// The browser's only way out of 127.0.0.1: an HTTP proxy on a free port that records the first
+/// line of every request (`CONNECT host:443 ...` for HTTPS and WebSockets, `GET http://...` for
+/// plain HTTP) and refuses it with 502. Chromium never sends loopback requests through a proxy,
+/// so the page and the API are reached directly, and nothing else reaches the internet: not the
+/// JS SDK (were it to call VideoSDK), nor Chromium's own background requests.
+struct Egress {
+    port: u16,
+    seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Egress {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port for the egress proxy");
+        let port = listener.local_addr().expect("its address").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (recorded, stopping) = (Arc::clone(&seen), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut line = String::new();
+                let _ = BufReader::new(&stream).read_line(&mut line);
+                recorded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(line.trim_end().to_owned());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { port, seen, stop }
+    }
+
+    /// The first line of every request that tried to leave 127.0.0.1 so far.
+    fn requests(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Drop for Egress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
 
 /// `examples/web/` served by `python3 -m http.server` on its own port of 127.0.0.1: an origin
 /// of its own, distinct from the API's.
@@ -65,6 +137,7 @@ impl WebPage {
 /// session is closed by `close`; chromedriver (and with it any browser left) when dropped.
 struct Browser {
     client: Client,
+    egress: Egress,
     _profile: tempfile::TempDir,
     _driver: ChildGuard,
 }
@@ -89,6 +162,7 @@ impl Browser {
         wait_for_port(port, Duration::from_secs(30), "chromedriver");
 
         let profile = tempfile::tempdir().expect("a temporary browser profile");
+        let egress = Egress::start();
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -105,6 +179,7 @@ impl Browser {
                     "--disable-dev-shm-usage",
                     "--hide-scrollbars",
                     "--window-size=1000,1300",
+                    format!("--proxy-server=http://127.0.0.1:{}", egress.port),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             },
@@ -121,6 +196,7 @@ impl Browser {
             .expect("chromedriver opens a Chromium session");
         Self {
             client,
+            egress,
             _profile: profile,
             _driver: driver,
         }
@@ -129,6 +205,7 @@ impl Browser {
     async fn close(self) {
         let Self {
             client,
+            egress: _,
             _profile,
             _driver,
         } = self;
@@ -273,9 +350,25 @@ fn code(body: &Value) -> &str {
 }
 
 #[tokio::test]
-async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() {
+async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_and_reads_errors() {
+    assert!(
+        workspace_root().join(JS_SDK).exists(),
+        "{JS_SDK} is missing: run npm ci --prefix examples/web"
+    );
     let page = WebPage::serve();
-    let api = LocalApi::start(&[("ALLOWED_ORIGINS", page.origin.clone())], true);
+    // As deployed: rooms are created at VideoSDK (here its stand-in, for the development key
+    // the functions get from dev/local.env).
+    let credentials = dev_credentials();
+    let secret = std::str::from_utf8(credentials.secret_key()).expect("a text secret");
+    let videosdk = VideoSdkStandIn::start(credentials.api_key(), secret).await;
+    let api = LocalApi::start(
+        &[
+            ("ALLOWED_ORIGINS", page.origin.clone()),
+            ("MEETING_BACKEND", "videosdk".to_owned()),
+            ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+        ],
+        true,
+    );
     warm_up(&api).await;
     let browser = Browser::start().await;
     browser
@@ -335,21 +428,83 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
     assert!(issued["expiresAt"].is_u64(), "{issued}");
 
+    // A participant token: the role VideoSDK's client SDKs need to join.
+    let claims = TokenKeys::new(&credentials)
+        .expect("the development key")
+        .verify_at(token, shared::domain::unix_now())
+        .expect("signed with the development key");
+    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+
     assert_eq!(browser.text("#create-status").await, "200");
     let created = browser.json("#create-body").await;
     let meeting_id = created["meetingId"].as_str().expect("a meetingId");
-    assert!(
-        meeting_id
-            .parse::<shared::domain::meeting_id::MeetingId>()
-            .is_ok(),
-        "{created}"
-    );
+    assert_eq!(created["roomId"], meeting_id, "{created}");
 
     assert_eq!(browser.text("#validate-status").await, "200");
     assert_eq!(
         browser.json("#validate-body").await,
         json!({"meetingId": meeting_id, "valid": true})
     );
+    // The room was created and validated at VideoSDK, with the functions' own management token,
+    // never the page's.
+    let calls = videosdk.calls();
+    let made: Vec<_> = calls
+        .iter()
+        .map(|call| (call.method.as_str(), call.path.as_str(), call.authorized))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("POST", "/v2/rooms", true),
+            ("GET", &*format!("/v2/rooms/validate/{meeting_id}"), true),
+        ],
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|call| call.authorization.as_deref() != Some(token)),
+        "{calls:#?}"
+    );
+
+    // The hand-off: the meeting object the JS SDK built, read from the page. `meeting.id` is the
+    // SDK's public API; the token it was configured with (`VideoSDK.apiKey`) and the one the
+    // meeting would join with (`meeting.roomClient._secret`) are internals of version 1.1.1,
+    // the version examples/web/package.json pins.
+    let sdk = browser
+        .client
+        .execute(
+            "return {
+                meetingId: meeting.id,
+                configuredToken: VideoSDK.apiKey,
+                meetingToken: meeting.roomClient._secret,
+                roomId: meeting.roomClient._roomId,
+                micEnabled: meeting.roomClient._micEnabled,
+                webcamEnabled: meeting.roomClient._webcamEnabled,
+                displayName: meeting.localParticipant.displayName,
+            };",
+            vec![],
+        )
+        .await
+        .expect("the page holds a meeting object");
+    assert_eq!(
+        sdk,
+        json!({
+            "meetingId": meeting_id,
+            "configuredToken": token,
+            "meetingToken": token,
+            "roomId": meeting_id,
+            "micEnabled": false,
+            "webcamEnabled": false,
+            "displayName": "Web client example",
+        })
+    );
+    // And what the page shows of it.
+    assert_eq!(browser.text("#sdk-status").await, "built");
+    let shown = browser.json("#sdk-body").await;
+    assert_eq!(shown["meeting.id"], meeting_id, "{shown}");
+    assert_eq!(shown["token"], "the token from step 1", "{shown}");
+    assert_eq!(shown["joined"], false, "{shown}");
     // The browser did preflight both POSTs, and the functions answered the preflights.
     let log = api.log();
     for route in ["/create-meeting", "/validate-meeting"] {
@@ -361,10 +516,39 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_and_reads_error_bodies() 
         );
     }
 
-    // A 404 error body, for a well-formed id this deployment never issued, with the token.
+    // A 404 error body, for a well-formed id VideoSDK does not know, with the token.
     browser
-        .validate_any_shows_error("aaaa-bbbb-cccc", 5, &api, "404", "meeting_not_found")
+        .validate_any_shows_error("aaaa-bbbb-cccc", 6, &api, "404", "meeting_not_found")
         .await;
+
+    // The page loaded and called nothing but its own origin and the API...
+    let loaded = browser
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').map((entry) => entry.name);",
+            vec![],
+        )
+        .await
+        .expect("the page's resource timings");
+    let loaded: Vec<String> = serde_json::from_value(loaded).expect("a list of URLs");
+    assert!(
+        loaded.iter().any(|url| url.ends_with("/videosdk.js")),
+        "{loaded:#?}"
+    );
+    assert!(
+        loaded
+            .iter()
+            .all(|url| url.starts_with(&page.origin) || url.starts_with(&api.base_url)),
+        "{loaded:#?}"
+    );
+    // ...and nothing (JS SDK included, WebSockets too) tried to reach VideoSDK.
+    let outside = browser.egress.requests();
+    assert!(
+        !outside
+            .iter()
+            .any(|line| line.to_ascii_lowercase().contains("videosdk")),
+        "{outside:#?}"
+    );
 
     // For the README: the whole page after the flow (and that 404), the window fitted to it.
     let height = browser
@@ -462,6 +646,7 @@ async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_toke
     assert!(!shown.contains("eyJ"), "the page holds no token: {shown}");
     assert_eq!(browser.text("#create-status").await, "skipped");
     assert_eq!(browser.text("#validate-status").await, "skipped");
+    assert_eq!(browser.text("#sdk-status").await, "skipped");
 
     // The same from a script in the page: a TypeError, and nothing readable.
     let answer = browser.fetch(&api.url("/get-token"), json!({})).await;
