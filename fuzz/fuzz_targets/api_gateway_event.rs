@@ -1,6 +1,6 @@
 //! Arbitrary bytes as an API Gateway HTTP API event through all three handlers, in both
-//! deployments, the way each function binary runs them (`shared::api_gateway::run`): serde_json,
-//! `shared::api_gateway::into_request`, the handler, `shared::api_gateway::into_response`.
+//! deployments, the way each function binary runs them (`shared::aws::lambda::run`): serde_json,
+//! `shared::aws::lambda::into_request`, the handler, `shared::aws::lambda::into_response`.
 //! Seeded with the events in `events/`.
 //!
 //! The same invariants as the `*_request` targets; an event `into_request` refuses must be
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
             let response = route.call(deployment, request);
             assert_response_invariants(&response);
             route.assert_success_invariants(&response);
-            let _ = shared::api_gateway::into_response(response);
+            let _ = shared::aws::lambda::into_response(response);
         }
     }
 });

@@ -1,6 +1,6 @@
 //! Arbitrary bytes as an API Gateway HTTP API event, turned into a request exactly as the
-//! functions' loop (`shared::api_gateway::run`) does before any handler runs: serde_json, then
-//! `shared::api_gateway::into_request`. It must never panic (a panic there fails the invocation,
+//! functions' loop (`shared::aws::lambda::run`) does before any handler runs: serde_json, then
+//! `shared::aws::lambda::into_request`. It must never panic (a panic there fails the invocation,
 //! which API Gateway answers with a 5xx) and may refuse an event only with a 400
 //! `invalid_request`.
 //!

@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::{ApiCredentials, MeetingId, MeetingIdCodec, MeetingIdError};
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
 use std::sync::OnceLock;
 use videosdk_api_fuzz::{API_KEY, SECRET};
 

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shared::token::MAX_TOKEN_LENGTH;
-use shared::{ApiCredentials, TokenError, TokenKeys};
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::token::{MAX_TOKEN_LENGTH, TokenError, TokenKeys};
 use std::sync::OnceLock;
 use videosdk_api_fuzz::{API_KEY, SECRET, TokenClaims, now};
 
@@ -17,7 +17,7 @@ fn keys() -> &'static TokenKeys {
 fuzz_target!(|input: TokenClaims| {
     let claims = input.claims(API_KEY, now());
     let token = keys().sign(&claims).expect("signing never fails");
-    let verified = keys().verify(&token);
+    let verified = keys().verify_at(&token, videosdk_api_fuzz::now());
     if token.len() > MAX_TOKEN_LENGTH {
         assert_eq!(
             verified,

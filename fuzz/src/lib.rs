@@ -18,11 +18,17 @@ use lambda_http::http::{self, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use ring::hmac;
 use serde_json::{Map, Value, json};
-use shared::api_gateway::into_request;
-use shared::request::MAX_BODY_BYTES;
-use shared::{
-    ApiCredentials, Claims, MeetingIdCodec, Permission, Settings, State, TokenError, TokenKeys,
-};
+use shared::aws::lambda::into_request;
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::meeting_id::MeetingIdCodec;
+use shared::domain::permissions::Permission;
+use shared::domain::token::{Claims, TokenError, TokenKeys};
+use shared::http::error::ErrorCode;
+use shared::http::request::MAX_BODY_BYTES;
+use shared::meetings::MeetingBackend;
+use shared::routes;
+use shared::settings::Settings;
+use shared::state::State;
 
 /// The account the `token_*` and `meeting_id_*` targets work for.
 pub const API_KEY: &str = "k";
@@ -83,8 +89,8 @@ pub enum Deployment {
 /// Built once per process, as a warm Lambda builds its state once per cold start.
 pub struct Fixtures {
     pub account: Account,
-    open: State,
-    restricted: State,
+    open: State<MeetingBackend>,
+    restricted: State<MeetingBackend>,
     /// The development account's keys, to sign tokens the states accept and check their tokens.
     pub keys: TokenKeys,
     /// The same API key with another secret.
@@ -95,7 +101,7 @@ pub struct Fixtures {
 }
 
 impl Fixtures {
-    pub fn state(&self, deployment: Deployment) -> &State {
+    pub fn state(&self, deployment: Deployment) -> &State<MeetingBackend> {
         match deployment {
             Deployment::Open => &self.open,
             Deployment::Restricted => &self.restricted,
@@ -114,9 +120,13 @@ pub fn fixtures() -> &'static Fixtures {
         let account = Account::development();
         let credentials = account.credentials();
         let other = Account::new(&account.api_key, OTHER_SECRET).credentials();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         Fixtures {
-            open: build_state(&account, &[]),
-            restricted: build_state(
+            open: runtime.block_on(build_state(&account, &[])),
+            restricted: runtime.block_on(build_state(
                 &account,
                 &[
                     (
@@ -127,21 +137,18 @@ pub fn fixtures() -> &'static Fixtures {
                     ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
                     ("TOKEN_TTL_SECONDS", "86400"),
                 ],
-            ),
+            )),
             keys: TokenKeys::new(&credentials).expect("development keys"),
             other_keys: TokenKeys::new(&other).expect("other keys"),
             meeting_ids: MeetingIdCodec::new(&credentials),
             other_meeting_ids: MeetingIdCodec::new(&other),
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime"),
+            runtime,
             account,
         }
     })
 }
 
-fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State {
+async fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State<MeetingBackend> {
     let settings = Settings::from_lookup(|name| match name {
         "VIDEOSDK_API_KEY" => Some(account.api_key.clone()),
         "VIDEOSDK_SECRET_KEY" => Some(account.secret.clone()),
@@ -153,12 +160,14 @@ fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State {
             .or_else(|| (name == "MEETING_BACKEND").then(|| "local".to_owned())),
     })
     .expect("fuzz settings are valid");
-    State::new(&settings, &account.credentials()).expect("fuzz state builds")
+    State::from_settings(settings)
+        .await
+        .expect("fuzz state builds")
 }
 
 /// Seconds since the epoch, as the token code reads the clock.
 pub fn now() -> u64 {
-    shared::unix_now()
+    shared::domain::unix_now()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -600,33 +609,31 @@ impl Route {
         Route::ValidateMeeting,
     ];
 
-    pub fn path(self) -> &'static str {
+    /// The route as the registry writes it.
+    pub fn registered(self) -> &'static shared::http::route::Route {
         match self {
-            Self::GetToken => "/get-token",
-            Self::CreateMeeting => "/create-meeting",
-            Self::ValidateMeeting => "/validate-meeting",
+            Self::GetToken => &routes::GET_TOKEN,
+            Self::CreateMeeting => &routes::CREATE_MEETING,
+            Self::ValidateMeeting => &routes::VALIDATE_MEETING,
         }
     }
 
+    /// The route's path up to its parameter (`/validate-meeting` for
+    /// `/validate-meeting/{meetingId}`).
+    pub fn path(self) -> &'static str {
+        let path = self.registered().path;
+        path.split_once("/{").map_or(path, |(fixed, _)| fixed)
+    }
+
     pub fn method(self) -> Method {
-        match self {
-            Self::GetToken => Method::GET,
-            Self::CreateMeeting | Self::ValidateMeeting => Method::POST,
-        }
+        self.registered().method.clone()
     }
 
     /// Runs the route's handler, as its Lambda binary does.
     pub fn call(self, deployment: Deployment, request: Request) -> Response<Body> {
         let fixtures = fixtures();
         let state = fixtures.state(deployment);
-        let Ok(response) = fixtures.run(async {
-            match self {
-                Self::GetToken => get_token::handler(state, request).await,
-                Self::CreateMeeting => create_meeting::handler(state, request).await,
-                Self::ValidateMeeting => validate_meeting::handler(state, request).await,
-            }
-        });
-        response
+        fixtures.run(routes::answer(self.registered(), state, request))
     }
 
     /// Calls the route and checks every invariant of its answer.
@@ -648,7 +655,7 @@ impl Route {
                 let token = body["token"]
                     .as_str()
                     .expect("a 200 from get-token has a token");
-                let claims = fixtures.keys.verify(token).unwrap_or_else(|error| {
+                let claims = fixtures.keys.verify_at(token, now()).unwrap_or_else(|error| {
                     panic!("get-token answered a token that does not verify: {error:?}")
                 });
                 assert_eq!(
@@ -721,8 +728,8 @@ pub fn api_gateway_event(data: &[u8]) -> Option<ApiGatewayV2httpRequest> {
     serde_json::from_slice(data).ok()
 }
 
-/// The event as the functions' loop (`shared::api_gateway::run`) turns it into a request:
-/// `shared::api_gateway::into_request`, which must never panic. `None` when it refuses the event,
+/// The event as the functions' loop (`shared::aws::lambda::run`) turns it into a request:
+/// `shared::aws::lambda::into_request`, which must never panic. `None` when it refuses the event,
 /// which it may only do with a 400 `invalid_request` in the error shape of every other answer
 /// (that response is what API Gateway then returns).
 pub fn event_into_request(event: ApiGatewayV2httpRequest) -> Option<Request> {
@@ -731,12 +738,12 @@ pub fn event_into_request(event: ApiGatewayV2httpRequest) -> Option<Request> {
         Err(error) => {
             assert_eq!(
                 (error.status, error.code),
-                (StatusCode::BAD_REQUEST, "invalid_request"),
+                (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
                 "into_request refused an event with something else than 400 invalid_request: {error:?}"
             );
             let response = error.into_response();
             assert_response_invariants(&response);
-            let _ = shared::api_gateway::into_response(response);
+            let _ = shared::aws::lambda::into_response(response);
             None
         }
     }

@@ -4,7 +4,7 @@
 //!   AWS.
 //! - [`http`]: reading requests, CORS, methods and sizes, the error type and its codes, which
 //!   domain errors map to.
-//! - [`aws`] and [`videosdk`]: the outside world: Secrets Manager, the Lambda loop and logging;
+//! - [`aws`] and `videosdk`: the outside world: Secrets Manager, the Lambda loop and logging;
 //!   VideoSDK's rooms API.
 //! - [`settings`], [`state`], [`meetings`]: configuration and what a cold start builds.
 //! - [`routes`]: the route registry and the handlers; each function's `main` runs one.
@@ -18,4 +18,4 @@ pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
-pub mod videosdk;
+mod videosdk;

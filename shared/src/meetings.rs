@@ -13,7 +13,7 @@ use crate::videosdk::VideoSdkRooms;
 
 /// Which backend `MEETING_BACKEND` selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MeetingBackendKind {
+pub(crate) enum MeetingBackendKind {
     Local,
     VideoSdk {
         endpoint: String,
@@ -24,7 +24,10 @@ pub enum MeetingBackendKind {
 
 /// The meeting backend of a running function, built once at cold start.
 #[derive(Debug)]
-pub enum MeetingBackend {
+pub struct MeetingBackend(Backend);
+
+#[derive(Debug)]
+enum Backend {
     Local,
     VideoSdk {
         rooms: VideoSdkRooms,
@@ -33,44 +36,47 @@ pub enum MeetingBackend {
 }
 
 impl MeetingBackend {
-    pub fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
-        Ok(match kind {
-            MeetingBackendKind::Local => Self::Local,
+    pub(crate) fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
+        Ok(Self(match kind {
+            MeetingBackendKind::Local => Backend::Local,
             MeetingBackendKind::VideoSdk {
                 endpoint,
                 allow_client_webhooks,
-            } => Self::VideoSdk {
+            } => Backend::VideoSdk {
                 rooms: VideoSdkRooms::new(endpoint)?,
                 allow_client_webhooks: *allow_client_webhooks,
             },
-        })
+        }))
     }
 
     /// The options of a create-meeting body, checked for this backend: the local one takes
     /// none, VideoSDK's takes a caller's webhook only when the operator allows it.
-    pub fn room_options(&self, body: &Map<String, Value>) -> Result<RoomOptions, OptionError> {
-        match self {
-            Self::Local => {
+    pub(crate) fn room_options(
+        &self,
+        body: &Map<String, Value>,
+    ) -> Result<RoomOptions, OptionError> {
+        match &self.0 {
+            Backend::Local => {
                 if RoomOptions::from_body(body, true)?.is_empty() {
                     Ok(RoomOptions::default())
                 } else {
                     Err(OptionError::Unsupported)
                 }
             }
-            Self::VideoSdk {
+            Backend::VideoSdk {
                 allow_client_webhooks,
                 ..
             } => RoomOptions::from_body(body, *allow_client_webhooks),
         }
     }
 
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         keys: &Keyring,
         options: RoomOptions,
     ) -> Result<Meeting, MeetingError> {
-        match self {
-            Self::Local => {
+        match &self.0 {
+            Backend::Local => {
                 let id = keys
                     .issue_meeting_id()
                     .map_err(|_| MeetingError::RandomnessUnavailable)?;
@@ -79,15 +85,15 @@ impl MeetingBackend {
                     custom_room_id: None,
                 })
             }
-            Self::VideoSdk { rooms, .. } => rooms.create(keys, options).await,
+            Backend::VideoSdk { rooms, .. } => rooms.create(keys, options).await,
         }
     }
 
     /// The meeting's id when it exists; `MalformedId` for an id that cannot be one, `NotFound`
     /// for one that does not exist.
-    pub async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
-        match self {
-            Self::Local => keys
+    pub(crate) async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
+        match &self.0 {
+            Backend::Local => keys
                 .check_meeting_id(id)
                 .map(|id| id.to_string())
                 .map_err(|error| match error {
@@ -97,7 +103,7 @@ impl MeetingBackend {
                          four, like abcd-efgh-ijkl.",
                     ),
                 }),
-            Self::VideoSdk { rooms, .. } => {
+            Backend::VideoSdk { rooms, .. } => {
                 // A room id or a custom room id: never sent on unless it is plain text.
                 if !is_plain_id(id, MAX_ROOM_ID_LENGTH) {
                     return Err(MeetingError::MalformedId(

@@ -17,7 +17,7 @@ const DEFAULT_TOKEN_ROLES: &str = "rtc";
 
 /// Where the VideoSDK key comes from.
 #[derive(Debug, Clone)]
-pub enum SecretSource {
+pub(crate) enum SecretSource {
     /// A Secrets Manager secret (name or ARN), read at cold start and refreshed while warm, with
     /// the AWS environment that reaches it.
     SecretsManager {
@@ -31,12 +31,12 @@ pub enum SecretSource {
 /// Everything configurable, read from the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub secret_source: SecretSource,
-    pub policy: TokenPolicy,
-    pub cors: CorsPolicy,
+    pub(crate) secret_source: SecretSource,
+    pub(crate) policy: TokenPolicy,
+    pub(crate) cors: CorsPolicy,
     /// How often a warm function re-reads the Secrets Manager secret; 0 means on every request.
-    pub secret_refresh_seconds: u64,
-    pub meeting_backend: MeetingBackendKind,
+    pub(crate) secret_refresh_seconds: u64,
+    pub(crate) meeting_backend: MeetingBackendKind,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.

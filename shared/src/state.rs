@@ -38,9 +38,9 @@ impl Backend for MeetingBackend {
 
 #[derive(Debug)]
 pub struct State<B> {
-    pub policy: TokenPolicy,
-    pub cors: CorsPolicy,
-    pub backend: B,
+    pub(crate) policy: TokenPolicy,
+    pub(crate) cors: CorsPolicy,
+    pub(crate) backend: B,
     keys: RwLock<Arc<Keyring>>,
     refresh: Option<SecretRefresh>,
 }

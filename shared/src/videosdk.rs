@@ -14,7 +14,7 @@ use crate::domain::meetings::{
 use crate::domain::token::Claims;
 use crate::domain::unix_now;
 
-pub const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.live";
+pub(crate) const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.live";
 /// Each call to VideoSDK ends within this, well inside the function's 10 s timeout.
 pub(crate) const VIDEOSDK_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 const VIDEOSDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -27,13 +27,13 @@ const DEFAULT_RETRY_AFTER_SECONDS: u64 = 1;
 /// gets a VideoSDK client around it holding a fresh short-lived token minted with the current
 /// key, so a rotated secret takes effect at once and callers' tokens never reach VideoSDK.
 #[derive(Debug)]
-pub struct VideoSdkRooms {
+pub(crate) struct VideoSdkRooms {
     http: reqwest::Client,
     endpoint: String,
 }
 
 impl VideoSdkRooms {
-    pub fn new(endpoint: &str) -> Result<Self, String> {
+    pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
             .build()
@@ -67,7 +67,7 @@ impl VideoSdkRooms {
             })
     }
 
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         keys: &Keyring,
         options: RoomOptions,
@@ -111,7 +111,7 @@ impl VideoSdkRooms {
     }
 
     /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id).
-    pub async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
+    pub(crate) async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
         let validation = self
             .client(keys)?
             .rooms()

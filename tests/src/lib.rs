@@ -17,6 +17,7 @@ use shared::state::State;
 
 pub mod events;
 pub mod local_api;
+pub mod template;
 pub mod videosdk_stand_in;
 
 pub use local_api::LocalApi;

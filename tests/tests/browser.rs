@@ -350,6 +350,7 @@ fn code(body: &Value) -> &str {
 }
 
 #[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_and_reads_errors() {
     assert!(
         workspace_root().join(JS_SDK).exists(),
@@ -575,6 +576,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
 }
 
 #[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_token() {
     let page = WebPage::serve();
     // Origins are compared exactly: localhost is not 127.0.0.1, even on the page's own port.

@@ -7,7 +7,10 @@
 
 use std::collections::BTreeSet;
 
-use api_tests::{dev_state, invoke, workspace_root};
+use api_tests::template::{
+    get, intrinsic, mapping, reference, resources_of_type, strings, template, untag,
+};
+use api_tests::{dev_state, invoke};
 use lambda_http::http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE,
@@ -19,73 +22,6 @@ use shared::http::cors::{ALLOWED_HEADERS, CorsPolicy, PREFLIGHT_MAX_AGE_SECONDS}
 use shared::http::route::Route;
 use shared::routes::ALL as ROUTES;
 use shared::settings::DEFAULT_ALLOWED_ORIGINS;
-
-fn template() -> Value {
-    let path = workspace_root().join("template.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    serde_norway::from_str(&text)
-        .unwrap_or_else(|error| panic!("{} is not YAML: {error}", path.display()))
-}
-
-/// `map[key]`, looking through YAML tags; `None` when absent.
-fn get<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-    untag(value).as_mapping()?.get(key)
-}
-
-fn untag(mut value: &Value) -> &Value {
-    while let Value::Tagged(tagged) = value {
-        value = &tagged.value;
-    }
-    value
-}
-
-fn mapping<'v>(value: &'v Value, what: &str) -> &'v Mapping {
-    untag(value)
-        .as_mapping()
-        .unwrap_or_else(|| panic!("{what} is not a mapping: {value:?}"))
-}
-
-/// The intrinsic function `name` (`Ref`, `Fn::Split`, ...) applied in `value`, written either
-/// as a tag (`!Ref X`) or in full (`{Ref: X}`); returns its argument.
-fn intrinsic<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
-    let short = name.strip_prefix("Fn::").unwrap_or(name);
-    match value {
-        Value::Tagged(tagged) if tagged.tag == short => Some(&tagged.value),
-        Value::Mapping(map) if map.len() == 1 => map.get(name),
-        _ => None,
-    }
-}
-
-/// The parameter named by `!Ref Name` (or `{Ref: Name}`).
-fn reference(value: &Value) -> Option<&str> {
-    intrinsic(value, "Ref")?.as_str()
-}
-
-/// A list of scalars (strings or numbers), as strings.
-fn strings(value: &Value, what: &str) -> Vec<String> {
-    untag(value)
-        .as_sequence()
-        .unwrap_or_else(|| panic!("{what} is not a list: {value:?}"))
-        .iter()
-        .map(|item| match untag(item) {
-            Value::String(text) => text.clone(),
-            Value::Number(number) => number.to_string(),
-            other => panic!("{what} holds a {other:?}, not a string"),
-        })
-        .collect()
-}
-
-fn resources_of_type<'v>(template: &'v Value, kind: &str) -> Vec<(&'v str, &'v Value)> {
-    mapping(
-        get(template, "Resources").expect("the template has Resources"),
-        "Resources",
-    )
-    .iter()
-    .filter(|(_, resource)| get(resource, "Type").and_then(Value::as_str) == Some(kind))
-    .map(|(name, resource)| (name.as_str().expect("a resource name"), resource))
-    .collect()
-}
 
 /// The HTTP API's CORS configuration, in one shape whichever way the template writes it: SAM's
 /// `CorsConfiguration` (`AllowOrigins`, ...) or the OpenAPI body's `x-amazon-apigateway-cors`
@@ -275,55 +211,6 @@ async fn the_http_api_and_the_functions_allow_the_same_origins_headers_methods_a
         assert!(
             header(ACCESS_CONTROL_ALLOW_CREDENTIALS).is_empty(),
             "{binary}"
-        );
-    }
-}
-
-#[test]
-fn each_route_is_deployed_on_its_path_and_method_through_the_http_api() {
-    let template = template();
-    let (api_name, _) = http_api_cors(&template);
-    let functions = resources_of_type(&template, "AWS::Serverless::Function");
-    for route in ROUTES {
-        let binary = route.name;
-        let (name, function) = functions
-            .iter()
-            .find(|(_, function)| {
-                get(function, "Metadata")
-                    .and_then(|metadata| get(metadata, "BuildProperties"))
-                    .and_then(|properties| get(properties, "Binary"))
-                    .and_then(Value::as_str)
-                    == Some(binary)
-            })
-            .unwrap_or_else(|| panic!("no function builds the {binary} binary"));
-        let events = get(function, "Properties")
-            .and_then(|properties| get(properties, "Events"))
-            .map(|events| mapping(events, "Events"))
-            .unwrap_or_else(|| panic!("{name} has no Events"));
-        let routes: Vec<(String, String)> = events
-            .values()
-            .filter(|event| get(event, "Type").and_then(Value::as_str) == Some("HttpApi"))
-            .map(|event| {
-                let properties = get(event, "Properties").expect("event Properties");
-                let api = get(properties, "ApiId").and_then(reference);
-                assert_eq!(
-                    api,
-                    Some(api_name.as_str()),
-                    "{name}'s event is on {api_name}"
-                );
-                let field = |key| {
-                    get(properties, key)
-                        .and_then(Value::as_str)
-                        .unwrap_or_else(|| panic!("{name}'s event has no {key}"))
-                        .to_owned()
-                };
-                (field("Method").to_ascii_uppercase(), field("Path"))
-            })
-            .collect();
-        assert_eq!(
-            routes,
-            vec![(route.method.to_string(), route.path.to_owned())],
-            "{name} ({binary})"
         );
     }
 }

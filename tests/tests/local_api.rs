@@ -38,6 +38,7 @@ fn code(body: &Value) -> &str {
 }
 
 #[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     let moto = MotoServer::start();
     // A key unique to this run, so a token can only verify if it came from this secret.
@@ -226,6 +227,7 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
 /// (a stand-in that checks every call as VideoSDK does) creating and validating real rooms.
 // Multi-threaded: the stand-in answers the functions on one worker while this one waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn rooms_are_created_and_validated_at_videosdk_with_the_stored_key() {
     let moto = MotoServer::start();
     let secret_key = format!("moto-secret-{}", std::process::id());
@@ -327,6 +329,7 @@ fn stored_claims_like(token: &str, secret_key: &str) -> shared::domain::token::C
 
 // Multi-threaded: the request runs on another worker while this one watches the log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn a_cold_start_with_a_missing_secret_fails_and_names_it() {
     let moto = MotoServer::start();
     let mut environment = aws_test_environment(&moto.endpoint);
@@ -348,6 +351,7 @@ async fn a_cold_start_with_a_missing_secret_fails_and_names_it() {
 }
 
 #[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
     let api = LocalApi::start(&[], true);
     // The events' tokens are signed with the development key the local API runs with.

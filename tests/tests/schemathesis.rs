@@ -250,6 +250,7 @@ fn claims(token: &str) -> Value {
 // Multi-threaded, and the blocking work (building and starting the functions, schemathesis) on
 // the blocking pool: nothing here holds up the runtime while the functions call the stand-in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn the_functions_as_deployed_keep_to_openapi_yaml() {
     let credentials = dev_credentials();
     let videosdk = VideoSdkStandIn::start(

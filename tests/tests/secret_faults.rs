@@ -88,6 +88,7 @@ async fn refusing_endpoint(status: u16, error_type: &str, message: &str) -> Mock
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn a_deleted_secret_fails_the_cold_start() {
     let moto = MotoServer::start();
     let arn = moto
@@ -158,6 +159,7 @@ async fn an_unreachable_or_silent_endpoint_fails_the_cold_start_within_its_bound
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
 async fn missing_aws_credentials_or_region_fail_the_cold_start_by_name() {
     let moto = MotoServer::start();
     moto.create_secret(

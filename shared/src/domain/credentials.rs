@@ -4,10 +4,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The JSON key of the API key inside the stored secret.
-pub const API_KEY_FIELD: &str = "VIDEOSDK_API_KEY";
+pub(crate) const API_KEY_FIELD: &str = "VIDEOSDK_API_KEY";
 /// The JSON key of the secret key inside the stored secret (`VIDEOSDK_SECRET`, the name VideoSDK's
 /// own server SDK uses, is read too).
-pub const SECRET_KEY_FIELD: &str = "VIDEOSDK_SECRET_KEY";
+pub(crate) const SECRET_KEY_FIELD: &str = "VIDEOSDK_SECRET_KEY";
 
 /// The account's API key (public: it travels in every token) and secret key (never shown: its
 /// `Debug` prints `[REDACTED]`).
@@ -57,7 +57,7 @@ pub enum CredentialsFormatError {
 
 impl ApiCredentials {
     /// Parses the stored `{"VIDEOSDK_API_KEY": "...", "VIDEOSDK_SECRET_KEY": "..."}`.
-    pub fn from_stored_json(text: &str) -> Result<Self, CredentialsFormatError> {
+    pub(crate) fn from_stored_json(text: &str) -> Result<Self, CredentialsFormatError> {
         #[derive(Deserialize)]
         struct Stored {
             #[serde(rename = "VIDEOSDK_API_KEY")]

@@ -8,13 +8,13 @@ use crate::domain::token::{Claims, TokenError, TokenKeys};
 
 /// Everything derived from one version of the secret.
 #[derive(Debug)]
-pub struct AccountKeys {
-    pub tokens: TokenKeys,
-    pub meeting_ids: MeetingIdCodec,
+pub(crate) struct AccountKeys {
+    tokens: TokenKeys,
+    meeting_ids: MeetingIdCodec,
 }
 
 impl AccountKeys {
-    pub fn new(credentials: &ApiCredentials) -> Result<Self, TokenError> {
+    fn new(credentials: &ApiCredentials) -> Result<Self, TokenError> {
         Ok(Self {
             tokens: TokenKeys::new(credentials)?,
             meeting_ids: MeetingIdCodec::new(credentials),
@@ -25,8 +25,8 @@ impl AccountKeys {
 /// New tokens and ids use the current keys; checks accept the current or the previous ones.
 #[derive(Debug)]
 pub struct Keyring {
-    pub current: AccountKeys,
-    pub previous: Option<AccountKeys>,
+    current: AccountKeys,
+    previous: Option<AccountKeys>,
 }
 
 impl Keyring {

@@ -19,7 +19,7 @@ const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 const DIGITS: usize = 12;
 /// `abcd-efgh-ijkl`: three groups of four.
-pub const MEETING_ID_LENGTH: usize = 14;
+pub(crate) const MEETING_ID_LENGTH: usize = 14;
 /// Separates this key from any other use of the secret, and lets a later format change keys.
 const KEY_SALT: &[u8] = b"videosdk-meeting-api/meeting-id/v1";
 

@@ -4,23 +4,23 @@
 use serde_json::{Map, Value};
 
 /// The longest room id or custom room id accepted from VideoSDK or a caller.
-pub const MAX_ROOM_ID_LENGTH: usize = 128;
+pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 /// The longest id a token may be scoped to (`roomId`, `participantId`), also for
 /// `allowedParticipantIds` and `customRoomId`.
-pub const MAX_SCOPE_ID_LENGTH: usize = 64;
+pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
 const MAX_WEBHOOK_EVENTS: usize = 32;
 const MAX_WEBHOOK_EVENT_LENGTH: usize = 64;
 const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
 /// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
-pub const GEO_FENCE_REGIONS: [&str; 11] = [
+pub(crate) const GEO_FENCE_REGIONS: [&str; 11] = [
     "us001", "us002", "eu001", "in001", "in002", "in003", "sg001", "sg002", "uk001", "uae001",
     "aus001",
 ];
 
 /// 1 to `max` ASCII letters, digits, '_' or '-': what room and participant ids may hold here.
-pub fn is_plain_id(text: &str, max: usize) -> bool {
+pub(crate) fn is_plain_id(text: &str, max: usize) -> bool {
     (1..=max).contains(&text.len())
         && text
             .bytes()
@@ -29,14 +29,14 @@ pub fn is_plain_id(text: &str, max: usize) -> bool {
 
 /// A meeting that exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Meeting {
-    pub meeting_id: String,
-    pub custom_room_id: Option<String>,
+pub(crate) struct Meeting {
+    pub(crate) meeting_id: String,
+    pub(crate) custom_room_id: Option<String>,
 }
 
 /// Why a meeting could not be created or found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MeetingError {
+pub(crate) enum MeetingError {
     #[error("no meeting with this id exists for this account")]
     NotFound,
     #[error("{0}")]
@@ -49,7 +49,7 @@ pub enum MeetingError {
 
 /// How a call to VideoSDK failed, as far as a caller needs to know; the details are logged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamFailure {
+pub(crate) enum UpstreamFailure {
     #[error("VideoSDK refused this service's credentials")]
     AuthRefused,
     #[error("VideoSDK is rate-limiting this service")]
@@ -68,37 +68,37 @@ pub enum UpstreamFailure {
 
 /// How a room closes by itself (`autoCloseConfig`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AutoCloseKind {
+pub(crate) enum AutoCloseKind {
     SessionEnds,
     SessionEndAndDeactivate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AutoClose {
-    pub kind: Option<AutoCloseKind>,
-    pub after_seconds: Option<u32>,
+pub(crate) struct AutoClose {
+    pub(crate) kind: Option<AutoCloseKind>,
+    pub(crate) after_seconds: Option<u32>,
 }
 
 /// Where VideoSDK posts a room's events.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomWebhook {
-    pub url: String,
-    pub events: Vec<String>,
+pub(crate) struct RoomWebhook {
+    pub(crate) url: String,
+    pub(crate) events: Vec<String>,
 }
 
 /// What a create-meeting request may ask of a new room.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoomOptions {
-    pub custom_room_id: Option<String>,
-    pub auto_close: Option<AutoClose>,
-    pub webhook: Option<RoomWebhook>,
-    pub geo_fence: Option<&'static str>,
-    pub allowed_participant_ids: Option<Vec<String>>,
+pub(crate) struct RoomOptions {
+    pub(crate) custom_room_id: Option<String>,
+    pub(crate) auto_close: Option<AutoClose>,
+    pub(crate) webhook: Option<RoomWebhook>,
+    pub(crate) geo_fence: Option<&'static str>,
+    pub(crate) allowed_participant_ids: Option<Vec<String>>,
 }
 
 /// Why the options of a create-meeting body were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OptionError {
+pub(crate) enum OptionError {
     #[error("{field}: {why}")]
     Invalid { field: &'static str, why: String },
     #[error(
@@ -114,7 +114,7 @@ pub enum OptionError {
 }
 
 impl RoomOptions {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
@@ -123,7 +123,7 @@ impl RoomOptions {
     /// VideoSDK's example clients still send, are not ours and are ignored. A `webhook` makes
     /// VideoSDK call a URL of the caller's choosing, so it is refused unless
     /// `allow_client_webhooks`, whatever its shape.
-    pub fn from_body(
+    pub(crate) fn from_body(
         body: &Map<String, Value>,
         allow_client_webhooks: bool,
     ) -> Result<Self, OptionError> {
@@ -318,7 +318,7 @@ fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
 }
 
 /// An https URL VideoSDK can post to: short, parseable, no whitespace.
-pub fn is_webhook_url(url: &str) -> bool {
+pub(crate) fn is_webhook_url(url: &str) -> bool {
     url.starts_with("https://")
         && url.len() <= MAX_WEBHOOK_URL_LENGTH
         && !url.chars().any(char::is_whitespace)

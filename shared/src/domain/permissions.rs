@@ -110,10 +110,10 @@ impl fmt::Display for PermissionSet {
 /// The operator's list of permissions that tokens may carry. Unlike a [`PermissionSet`] it may
 /// hold `ask_join` beside the others: it bounds what one request may ask for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedPermissions(BTreeSet<Permission>);
+pub(crate) struct AllowedPermissions(BTreeSet<Permission>);
 
 impl AllowedPermissions {
-    pub fn parse_list(list: &str) -> Result<Self, PermissionError> {
+    pub(crate) fn parse_list(list: &str) -> Result<Self, PermissionError> {
         let set = list
             .split(',')
             .map(str::trim)
@@ -126,14 +126,14 @@ impl AllowedPermissions {
         Ok(Self(set))
     }
 
-    pub fn contains(&self, permission: Permission) -> bool {
+    pub(crate) fn contains(&self, permission: Permission) -> bool {
         self.0.contains(&permission)
     }
 }
 
 /// Why a request for permissions was refused by the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyRefusal {
+pub(crate) enum PolicyRefusal {
     /// The request itself is not a valid permission set (answered 400).
     Invalid(PermissionError),
     /// A valid permission the operator has not allowed (answered 403).
@@ -141,14 +141,14 @@ pub enum PolicyRefusal {
 }
 
 /// VideoSDK's participant role: a token with it joins rooms.
-pub const ROLE_PARTICIPANT: &str = "rtc";
+pub(crate) const ROLE_PARTICIPANT: &str = "rtc";
 /// VideoSDK's management role: a token with it calls the account's REST API (rooms, recordings,
 /// sessions). Only this service's own upstream calls need it.
-pub const ROLE_MANAGEMENT: &str = "crawler";
+pub(crate) const ROLE_MANAGEMENT: &str = "crawler";
 
 /// Why a `TOKEN_ROLES` list was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoleError {
+pub(crate) enum RoleError {
     #[error("the role list is empty; use rtc")]
     Empty,
     #[error("unknown role {0:?}; use rtc (participants) or crawler (REST API)")]
@@ -169,7 +169,7 @@ impl TokenRoles {
     }
 
     /// Parses a comma-separated list such as `rtc` or `rtc,crawler`.
-    pub fn parse_list(list: &str) -> Result<Self, RoleError> {
+    pub(crate) fn parse_list(list: &str) -> Result<Self, RoleError> {
         let mut roles: Vec<String> = Vec::new();
         for name in list
             .split(',')
@@ -194,7 +194,7 @@ impl TokenRoles {
     }
 
     /// Whether the tokens can call VideoSDK's REST API for the whole account.
-    pub fn includes_management(&self) -> bool {
+    pub(crate) fn includes_management(&self) -> bool {
         self.0
             .iter()
             .any(|role| role.eq_ignore_ascii_case(ROLE_MANAGEMENT))
@@ -207,17 +207,17 @@ impl TokenRoles {
 
 /// What a token issued by this deployment may say: its lifetime, permissions and roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenPolicy {
-    pub ttl_seconds: u64,
-    pub default_permissions: PermissionSet,
-    pub allowed_permissions: AllowedPermissions,
-    pub roles: TokenRoles,
+pub(crate) struct TokenPolicy {
+    pub(crate) ttl_seconds: u64,
+    pub(crate) default_permissions: PermissionSet,
+    pub(crate) allowed_permissions: AllowedPermissions,
+    pub(crate) roles: TokenRoles,
 }
 
 impl TokenPolicy {
     /// The permissions a token gets for a request: the defaults when it names none, otherwise
     /// exactly the ones it names, each of which must be allowed.
-    pub fn grant(&self, requested: Option<&str>) -> Result<PermissionSet, PolicyRefusal> {
+    pub(crate) fn grant(&self, requested: Option<&str>) -> Result<PermissionSet, PolicyRefusal> {
         let Some(list) = requested else {
             return Ok(self.default_permissions.clone());
         };

@@ -12,7 +12,7 @@ use crate::domain::credentials::ApiCredentials;
 use crate::domain::permissions::{Permission, PermissionSet, ROLE_MANAGEMENT, TokenRoles};
 
 /// The token format version VideoSDK's v2 APIs expect.
-pub const TOKEN_VERSION: u32 = 2;
+pub(crate) const TOKEN_VERSION: u32 = 2;
 /// Longer tokens are refused before any parsing; ours are a few hundred bytes.
 pub const MAX_TOKEN_LENGTH: usize = 4096;
 /// The one algorithm tokens are signed and accepted with.
@@ -93,7 +93,7 @@ impl Claims {
 
     /// The claims of this service's own token for VideoSDK's REST API: the management role
     /// and the permissions VideoSDK's server SDK gives such a token (its `forApi()` builder).
-    pub fn for_api(api_key: &str, now: u64, ttl_seconds: u64) -> Self {
+    pub(crate) fn for_api(api_key: &str, now: u64, ttl_seconds: u64) -> Self {
         Self {
             apikey: api_key.to_owned(),
             permissions: vec![Permission::AllowJoin, Permission::AllowMod],
@@ -224,7 +224,7 @@ impl TokenKeys {
 
     /// Hand-written because `jsonwebtoken::decode` makes a new HMAC key (two SHA-256 blocks and a
     /// `Box`) on every call, parses the header into its full JWK-capable `Header`, and the claims
-    /// twice: 5.2x the cost of the HMAC alone, against a goal of 4x (`scripts/bench`). With the
+    /// twice: well over the goal of 4x the cost of the HMAC alone (docs/performance.md). With the
     /// header known to be ours, what is left is the signature (ring, constant-time, with the key
     /// prepared once), one claims parse, and jsonwebtoken's claim rules with our `Validation`:
     /// `exp` required and numeric, expired when before now, `nbf` honoured, no leeway, no `aud`.

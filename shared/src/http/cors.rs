@@ -41,16 +41,8 @@ impl CorsPolicy {
         }
     }
 
-    /// The value for API Gateway's `AllowOrigins` and for documentation: `*` or the list.
-    pub fn origins(&self) -> Vec<String> {
-        match self {
-            Self::AnyOrigin => vec!["*".to_owned()],
-            Self::Origins(origins) => origins.clone(),
-        }
-    }
-
     /// Adds the headers that let a browser on `origin` (if any, and if allowed) read a response.
-    pub fn apply(&self, origin: Option<&str>, headers: &mut HeaderMap) {
+    pub(crate) fn apply(&self, origin: Option<&str>, headers: &mut HeaderMap) {
         match self {
             Self::AnyOrigin => {
                 headers.insert(
@@ -72,7 +64,12 @@ impl CorsPolicy {
     }
 
     /// Adds the preflight headers for a route that takes `method`.
-    pub fn apply_preflight(&self, origin: Option<&str>, method: &str, headers: &mut HeaderMap) {
+    pub(crate) fn apply_preflight(
+        &self,
+        origin: Option<&str>,
+        method: &str,
+        headers: &mut HeaderMap,
+    ) {
         self.apply(origin, headers);
         if let Ok(methods) = HeaderValue::from_str(&format!("{method},OPTIONS")) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, methods);

@@ -14,7 +14,7 @@ use crate::http::route::Route;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The request body as a JSON object; no body is an empty object.
-pub fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = match request.body() {
         Body::Empty => return Ok(Map::new()),
         Body::Text(text) => text.as_bytes(),
@@ -43,7 +43,10 @@ pub fn json_body(request: &Request) -> Result<Map<String, Value>, ApiError> {
 
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
 /// VideoSDK's API takes it), or `{"token": "<jwt>"}` in the body (as VideoSDK's examples send it).
-pub fn token<'a>(request: &'a Request, body: &'a Map<String, Value>) -> Result<&'a str, ApiError> {
+pub(crate) fn token<'a>(
+    request: &'a Request,
+    body: &'a Map<String, Value>,
+) -> Result<&'a str, ApiError> {
     if let Some(value) = request.headers().get(AUTHORIZATION) {
         let text = value
             .to_str()
@@ -70,7 +73,7 @@ pub fn token<'a>(request: &'a Request, body: &'a Map<String, Value>) -> Result<&
 
 /// The single value of a query parameter that may go by several names (`roomId` or
 /// `meetingId`). Sending it twice, or under two names, is refused rather than guessed at.
-pub fn query_parameter<'a>(
+pub(crate) fn query_parameter<'a>(
     request: &'a Request,
     names: &[&str],
 ) -> Result<Option<&'a str>, ApiError> {
@@ -89,7 +92,11 @@ pub fn query_parameter<'a>(
 }
 
 /// A room or participant id a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`.
-pub fn scope_id(name: &'static str, code: ErrorCode, value: &str) -> Result<String, ApiError> {
+pub(crate) fn scope_id(
+    name: &'static str,
+    code: ErrorCode,
+    value: &str,
+) -> Result<String, ApiError> {
     if is_plain_id(value, MAX_SCOPE_ID_LENGTH) {
         Ok(value.to_owned())
     } else {
@@ -106,7 +113,7 @@ pub fn scope_id(name: &'static str, code: ErrorCode, value: &str) -> Result<Stri
 /// The parameter that ends `route`'s path (`/validate-meeting/{meetingId}`), from API Gateway's
 /// route or, where there is no route (a function URL), the last segment of the path, unless that
 /// is the route's own fixed part.
-pub fn path_parameter(request: &Request, route: &Route) -> Option<String> {
+pub(crate) fn path_parameter(request: &Request, route: &Route) -> Option<String> {
     let (fixed, parameter) = route.path.rsplit_once('/')?;
     let name = parameter.strip_prefix('{')?.strip_suffix('}')?;
     let fixed_name = fixed.rsplit('/').next().unwrap_or_default();

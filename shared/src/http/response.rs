@@ -6,7 +6,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 /// A JSON response with the right content type.
-pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     // Serialising our own plain structs cannot fail; should it ever, the client still gets JSON.
     let text = serde_json::to_string(body).unwrap_or_else(|_| {
         r#"{"error":{"code":"internal_error","message":"The response could not be encoded."}}"#
