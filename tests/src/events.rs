@@ -251,7 +251,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             get(&[("roomId", "room.one")]).to_json(),
         ),
         (
-            // A `"` in the raw query makes a URI lambda_http cannot build (shared::api_gateway).
+            // A `"` in the raw query makes a URI lambda_http cannot build (shared::aws::lambda).
             GET_TOKEN.name,
             "unparsable-query.400",
             get(&[("roomId", "a\"b")]).to_json(),

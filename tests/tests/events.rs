@@ -1,4 +1,4 @@
-//! Every file in `events/` goes through the functions' event conversion (`shared::api_gateway`,
+//! Every file in `events/` goes through the functions' event conversion (`shared::aws::lambda`,
 //! checked against `lambda_http::request::from_str`) and its function's handler, and gets the
 //! status its name promises: no event can rot.
 
@@ -16,7 +16,7 @@ async fn every_event_gets_its_expected_status() {
         let text = std::fs::read_to_string(&file.path).expect("event is readable");
         let event: ApiGatewayV2httpRequest = serde_json::from_str(&text)
             .unwrap_or_else(|error| panic!("{} does not parse: {error}", file.path.display()));
-        // The deployed functions' path (shared::api_gateway), which hands every event it can
+        // The deployed functions' path (shared::aws::lambda), which hands every event it can
         // convert to lambda_http's own conversion: the request must be the one from_str makes.
         let response = match shared::aws::lambda::into_request(event) {
             Ok(request) => {
@@ -48,6 +48,22 @@ async fn every_event_gets_its_expected_status() {
             file.case
         );
         let body = json(&response);
+        // What API Gateway receives: JSON as text, readable in `sam local invoke` and
+        // `cargo lambda invoke` output, not base64.
+        let answer = shared::aws::lambda::into_response(response);
+        assert!(!answer.is_base64_encoded, "{}: base64 body", file.case);
+        let text = match &answer.body {
+            Some(lambda_http::Body::Text(text)) => text.as_str(),
+            other => panic!("{}: not a text body: {other:?}", file.case),
+        };
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .as_ref(),
+            Some(&body),
+            "{}",
+            file.case
+        );
         if status >= 400 {
             let code = body["error"]["code"].as_str().unwrap_or_default();
             let message = body["error"]["message"].as_str().unwrap_or_default();

@@ -122,7 +122,7 @@ proptest! {
         }
     }
 
-    /// The path every event takes in the deployed functions (shared::api_gateway): a request
+    /// The path every event takes in the deployed functions (shared::aws::lambda): a request
     /// for the handler, or a 400 for an event lambda_http could not turn into one.
     #[test]
     fn mangled_real_events_never_break_a_handler(
