@@ -568,9 +568,14 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .await
         .expect("the window resizes");
     let png = browser.client.screenshot().await.expect("a screenshot");
-    let docs = workspace_root().join("docs");
-    std::fs::create_dir_all(&docs).expect("docs/ exists");
-    std::fs::write(docs.join("web-client.png"), png).expect("docs/web-client.png is written");
+    // Into target/ on every run; over the README's picture only when asked to, so that a test
+    // run leaves the work tree as it found it.
+    let shot = if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
+        workspace_root().join("docs/web-client.png")
+    } else {
+        workspace_root().join("target/web-client.png")
+    };
+    std::fs::write(&shot, png).unwrap_or_else(|error| panic!("{}: {error}", shot.display()));
 
     browser.close().await;
 }
