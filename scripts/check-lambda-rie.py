@@ -43,7 +43,9 @@ TEMPLATE = ROOT / "template.yaml"
 BUILT_TEMPLATE = ROOT / ".aws-sam/build/template.yaml"
 ENV_VARS_FILE = ROOT / "dev/env-vars.json"
 DEV_KEY_FILE = ROOT / "dev/local.env"
-EVENTS = ROOT / "events"
+# The events, written afresh by scripts/check-lambda-rie (their tokens are valid for a day), or
+# events/ when run on its own.
+EVENTS = Path(os.environ.get("EVENTS_DIR", ROOT / "events"))
 MOTO_SERVER = ROOT / ".venv/bin/moto_server"
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -284,7 +286,7 @@ def discover_events(binary: str) -> list:
     for path in files:
         match = EVENT_NAME.match(path.name)
         if not match:
-            raise Failure(f"{path.relative_to(ROOT)}: not named <case>.<status>.json")
+            raise Failure(f"{binary}/{path.name}: not named <case>.<status>.json")
         events.append((path, int(match["status"])))
     return events
 
@@ -331,7 +333,7 @@ def run_function(rie: Path, function: Function, secret_source: str, tag: str, en
         for path, expected in function.events:
             problem = invoke(url, path.read_bytes(), expected)
             if problem:
-                run.failures.append(f"{path.relative_to(ROOT)}: {problem}")
+                run.failures.append(f"{run.function.binary}/{path.name}: {problem}")
             else:
                 run.passed += 1
     run.log = log_path.read_text(errors="replace")

@@ -79,9 +79,14 @@ pub fn timed_event(route: &Route) -> String {
     format!("{}/{case}", route.name)
 }
 
-/// The text of `events/<path>`.
+/// The text of `<route>/<case>.json` in a set of events written for this run.
 pub fn event_text(path: &str) -> String {
-    let file = api_tests::workspace_root().join("events").join(path);
+    // Written once per run: the committed events' tokens are only valid for a day.
+    static FRESH: std::sync::OnceLock<api_tests::events::FreshEvents> = std::sync::OnceLock::new();
+    let file = FRESH
+        .get_or_init(api_tests::events::fresh)
+        .root()
+        .join(path);
     std::fs::read_to_string(&file)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", file.display()))
 }
@@ -96,10 +101,10 @@ pub fn default_claims(keys: &Keyring) -> Claims {
     claims_for(keys, 600)
 }
 
-/// The same claims valid for ten years: a token to verify must not expire during the run
-/// (and this machine's wall clock has been seen to jump by minutes).
+/// The same claims valid as long as the functions take (a day): a token to verify must not
+/// expire during the run (and this machine's wall clock has been seen to jump by minutes).
 pub fn long_lived_claims(keys: &Keyring) -> Claims {
-    claims_for(keys, 10 * 365 * 86_400)
+    claims_for(keys, shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS)
 }
 
 fn claims_for(keys: &Keyring, ttl_seconds: u64) -> Claims {

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{
-    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionError, RoomOptions, is_plain_id,
+    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionError, RoomOptions, UpstreamFailure,
+    is_plain_id,
 };
 use crate::videosdk::VideoSdkRooms;
 
@@ -86,6 +87,17 @@ impl MeetingBackend {
                 })
             }
             Backend::VideoSdk { rooms, .. } => rooms.create(keys, options).await,
+        }
+    }
+
+    /// Whether `error` may be the doing of keys out of date: an id made under a key not held yet
+    /// (local), or VideoSDK refusing a token signed with a key it no longer takes (videosdk).
+    pub(crate) fn may_be_stale_keys(&self, error: &MeetingError) -> bool {
+        match &self.0 {
+            Backend::Local => *error == MeetingError::NotFound,
+            Backend::VideoSdk { .. } => {
+                *error == MeetingError::Upstream(UpstreamFailure::AuthRefused)
+            }
         }
     }
 

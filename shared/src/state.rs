@@ -45,13 +45,26 @@ pub struct State<B> {
     refresh: Option<SecretRefresh>,
 }
 
-/// Re-reads the secret at most once per interval, on the request path: a frozen Lambda runs no
-/// background task, and one Secrets Manager call every few minutes costs a request little.
+/// The shortest time between two refreshes made because a token or meeting id matched no key
+/// held: forged tokens cannot make every request call Secrets Manager.
+pub(crate) const MISS_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Re-reads the secret on the request path (a frozen Lambda runs no background task): at most
+/// once per interval, and, when something matched no key held (another instance may have read
+/// a rotated secret first), at most once per [`MISS_REFRESH_INTERVAL`].
 #[derive(Debug)]
 struct SecretRefresh {
     store: SecretStore,
     interval: Duration,
     next_due: Mutex<Instant>,
+    last_miss_refresh: Mutex<Option<Instant>>,
+}
+
+/// Why the keys were read again.
+#[derive(Debug, Clone, Copy)]
+enum RefreshCause {
+    Interval,
+    UnknownKey,
 }
 
 /// Why a cold start failed. The text names the variable or secret id, never a secret value.
@@ -101,12 +114,13 @@ impl<B: Backend> State<B> {
             SecretSource::SecretsManager { secret_id, aws } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
                 let store = SecretStore::new(&aws, secret_id);
-                let versions = store.fetch().await?;
+                let versions = store.fetch(None).await?;
                 let interval = Duration::from_secs(settings.secret_refresh_seconds);
                 let refresh = SecretRefresh {
                     store,
                     interval,
                     next_due: Mutex::new(Instant::now() + interval),
+                    last_miss_refresh: Mutex::new(None),
                 };
                 (versions, Some(refresh))
             }
@@ -138,21 +152,60 @@ impl<B> State<B> {
     pub async fn keys(&self) -> Arc<Keyring> {
         if let Some(refresh) = &self.refresh
             && refresh.claim_due()
-            && let Err(error) = self.refresh_keys(refresh).await
         {
-            tracing::warn!(
-                secret_id = refresh.store.secret_id(),
-                error = %error,
-                "secret refresh failed; still using the keys read before"
-            );
+            self.refresh_keys(refresh, RefreshCause::Interval).await;
         }
         self.current_keys()
     }
 
-    async fn refresh_keys(&self, refresh: &SecretRefresh) -> Result<(), InitError> {
-        let keyring = Keyring::new(&refresh.store.fetch().await?)?;
-        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
-        Ok(())
+    /// After a token, meeting id or VideoSDK call that no key held matched: the keys read again
+    /// from Secrets Manager, when that may be done now and they changed (a rotation another
+    /// instance saw first); `None` otherwise, and the caller's answer stands.
+    pub(crate) async fn keys_after_miss(&self) -> Option<Arc<Keyring>> {
+        let refresh = self.refresh.as_ref()?;
+        if !refresh.claim_miss() {
+            return None;
+        }
+        let before = self.current_keys();
+        let after = self.refresh_keys(refresh, RefreshCause::UnknownKey).await?;
+        (after.versions() != before.versions()).then_some(after)
+    }
+
+    /// Reads the secret and installs the keys made from it; a failure is logged and the keys in
+    /// hand stay in use.
+    async fn refresh_keys(
+        &self,
+        refresh: &SecretRefresh,
+        cause: RefreshCause,
+    ) -> Option<Arc<Keyring>> {
+        let held = self.current_keys();
+        let read = match refresh.store.fetch(Some(held.versions())).await {
+            Ok(versions) => Keyring::new(&versions).map_err(InitError::from),
+            Err(error) => Err(error.into()),
+        };
+        match read {
+            Ok(keyring) => {
+                let changed = keyring.versions() != held.versions();
+                tracing::info!(
+                    secret_id = refresh.store.secret_id(),
+                    cause = ?cause,
+                    changed,
+                    "secret refreshed"
+                );
+                let keyring = Arc::new(keyring);
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&keyring);
+                Some(keyring)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    secret_id = refresh.store.secret_id(),
+                    cause = ?cause,
+                    error = %error,
+                    "secret refresh failed; still using the keys read before"
+                );
+                None
+            }
+        }
     }
 
     fn current_keys(&self) -> Arc<Keyring> {
@@ -170,6 +223,21 @@ impl SecretRefresh {
             return false;
         }
         *next_due = now + self.interval;
+        true
+    }
+
+    /// True for the caller that may refresh after a miss: the first one, then one per
+    /// [`MISS_REFRESH_INTERVAL`].
+    fn claim_miss(&self) -> bool {
+        let mut last = self
+            .last_miss_refresh
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        if last.is_some_and(|last| now.duration_since(last) < MISS_REFRESH_INTERVAL) {
+            return false;
+        }
+        *last = Some(now);
         true
     }
 }

@@ -1,6 +1,10 @@
 //! The API Gateway HTTP API (payload 2.0) events in `events/`: how they are named, read and
 //! (re)generated. A file `events/<function>/<case>.<status>.json` is an event for `<function>`
 //! whose handler must answer `<status>`.
+//!
+//! Their tokens are valid for a day from when they were written: the functions refuse an `exp`
+//! more than 24 hours ahead, so no event can carry a token valid for good. The tests write a
+//! fresh set into a temporary folder ([`fresh`]) and check that `events/` holds the same cases.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +18,9 @@ use shared::domain::token::{Claims, TokenKeys, TokenScope};
 use shared::http::route::Route;
 use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING};
 
+use shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS;
+use shared::domain::unix_now;
+
 use crate::{dev_credentials, workspace_root};
 
 /// One file of `events/`.
@@ -25,9 +32,41 @@ pub struct EventFile {
     pub expected_status: u16,
 }
 
-/// Every event file, sorted, with its function and expected status read from its path.
+/// The committed events, `events/`.
+pub fn committed_root() -> PathBuf {
+    workspace_root().join("events")
+}
+
+/// Every committed event file (their tokens may have expired: see [`fresh`]).
 pub fn all() -> Vec<EventFile> {
-    let root = workspace_root().join("events");
+    all_in(&committed_root())
+}
+
+/// A set of events written now, in a temporary folder removed when it is dropped.
+pub struct FreshEvents {
+    dir: tempfile::TempDir,
+}
+
+impl FreshEvents {
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn files(&self) -> Vec<EventFile> {
+        all_in(self.root())
+    }
+}
+
+/// Every event, written now with tokens valid for a day.
+pub fn fresh() -> FreshEvents {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    write_all(dir.path()).expect("the events are written");
+    FreshEvents { dir }
+}
+
+/// Every event file under `root`, sorted, with its function and expected status read from its
+/// path.
+pub fn all_in(root: &Path) -> Vec<EventFile> {
     let mut files = Vec::new();
     for function in routes::ALL.map(|route| route.name) {
         let folder = root.join(function);
@@ -61,35 +100,40 @@ fn parse_name(function: &str, path: &Path) -> EventFile {
     }
 }
 
-/// A far expiry (2100-01-01), so that the committed events' tokens stay valid.
-const FAR_EXPIRY: u64 = 4_102_444_800;
-/// An expiry long past (2023-11-14).
-const PAST_EXPIRY: u64 = 1_700_000_000;
-
-fn token(credentials: &ApiCredentials, exp: u64) -> String {
-    scoped_token(credentials, exp, TokenScope::default())
+/// Tokens issued at `now` for as long as the functions take (a day), or expired an hour ago.
+#[derive(Clone, Copy)]
+enum Lifetime {
+    Valid,
+    Expired,
 }
 
-fn scoped_token(credentials: &ApiCredentials, exp: u64, scope: TokenScope) -> String {
+fn token(credentials: &ApiCredentials, lifetime: Lifetime) -> String {
+    scoped_token(credentials, lifetime, TokenScope::default())
+}
+
+fn scoped_token(credentials: &ApiCredentials, lifetime: Lifetime, scope: TokenScope) -> String {
     let keys = TokenKeys::new(credentials).expect("keys build");
     let permissions = PermissionSet::parse_list("allow_join").expect("valid permissions");
-    let claims = Claims {
-        exp,
-        ..Claims::new(
-            credentials.api_key(),
-            &permissions,
-            &TokenRoles::participant(),
-            scope,
-            1_700_000_000,
-            0,
-        )
+    let now = unix_now();
+    let (iat, ttl) = match lifetime {
+        Lifetime::Valid => (now, MAX_TOKEN_LIFETIME_SECONDS),
+        Lifetime::Expired => (now - 7_200, 3_600),
     };
+    let claims = Claims::new(
+        credentials.api_key(),
+        &permissions,
+        &TokenRoles::participant(),
+        scope,
+        iat,
+        ttl,
+    );
     keys.sign(&claims).expect("token signs")
 }
 
 fn unsigned_token(credentials: &ApiCredentials) -> String {
+    let now = unix_now();
     let payload = json!({"apikey": credentials.api_key(), "permissions": ["allow_join"],
-        "version": 2, "roles": ["rtc"], "iat": 1_700_000_000u64, "exp": FAR_EXPIRY});
+        "version": 2, "roles": ["rtc"], "iat": now, "exp": now + MAX_TOKEN_LIFETIME_SECONDS});
     format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
@@ -173,15 +217,16 @@ impl Event<'_> {
     }
 }
 
-/// Writes every event into `events/`, replacing what is there. Tokens are signed with the
-/// development key and expire in 2100; the valid meeting id is issued under that key.
-pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
+/// Writes every event into `root`, replacing what is there. Tokens are signed with the
+/// development key and are valid for a day from now; the valid meeting id is issued under that
+/// key.
+pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let dev = dev_credentials();
-    let valid = token(&dev, FAR_EXPIRY);
+    let valid = token(&dev, Lifetime::Valid);
     let bearer = format!("Bearer {valid}");
-    let expired = format!("Bearer {}", token(&dev, PAST_EXPIRY));
+    let expired = format!("Bearer {}", token(&dev, Lifetime::Expired));
     let foreign_key = ApiCredentials::new(dev.api_key(), "a-secret-that-is-not-ours");
-    let forged = format!("Bearer {}", token(&foreign_key, FAR_EXPIRY));
+    let forged = format!("Bearer {}", token(&foreign_key, Lifetime::Valid));
     let alg_none = format!("Bearer {}", unsigned_token(&dev));
     let codec = MeetingIdCodec::new(&dev);
     let meeting = codec.issue().expect("an id").to_string();
@@ -195,7 +240,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
             room_id: Some(room.to_owned()),
             participant_id: Some("alice".to_owned()),
         };
-        format!("Bearer {}", scoped_token(&dev, FAR_EXPIRY, scope))
+        format!("Bearer {}", scoped_token(&dev, Lifetime::Valid, scope))
     };
     let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
     let validate_path = |id: &str| VALIDATE_MEETING.path.replace("{meetingId}", id);
@@ -484,8 +529,7 @@ pub fn write_all() -> std::io::Result<Vec<PathBuf>> {
         .to_json(),
     ));
 
-    let root = workspace_root().join("events");
-    let _ = std::fs::remove_dir_all(&root);
+    let _ = std::fs::remove_dir_all(root);
     let mut written = Vec::new();
     for (function, case, event) in events {
         let folder = root.join(function);

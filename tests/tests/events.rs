@@ -9,7 +9,8 @@ use lambda_http::http::header::CONTENT_TYPE;
 #[tokio::test]
 async fn every_event_gets_its_expected_status() {
     let state = dev_state(&[]).await;
-    let files = events::all();
+    let fresh = events::fresh();
+    let files = fresh.files();
     assert!(files.len() >= 20, "only {} events", files.len());
     let mut failures = Vec::new();
     for file in &files {
@@ -52,6 +53,7 @@ async fn every_event_gets_its_expected_status() {
         // `cargo lambda invoke` output, not base64.
         let answer = shared::aws::lambda::into_response(response);
         assert!(!answer.is_base64_encoded, "{}: base64 body", file.case);
+        assert_eq!(answer.headers["cache-control"], "no-store", "{}", file.case);
         let text = match &answer.body {
             Some(lambda_http::Body::Text(text)) => text.as_str(),
             other => panic!("{}: not a text body: {other:?}", file.case),
@@ -75,6 +77,24 @@ async fn every_event_gets_its_expected_status() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `events/` holds exactly the cases the generator writes (with tokens that may have expired since:
+/// `cargo run -p api-tests --bin make-events` writes them anew).
+#[test]
+fn the_committed_events_are_the_generated_cases() {
+    let cases = |files: Vec<events::EventFile>| -> Vec<(String, String, u16)> {
+        files
+            .into_iter()
+            .map(|file| (file.function, file.case, file.expected_status))
+            .collect()
+    };
+    let fresh = events::fresh();
+    assert_eq!(
+        cases(events::all()),
+        cases(fresh.files()),
+        "run cargo run -p api-tests --bin make-events"
+    );
 }
 
 #[test]

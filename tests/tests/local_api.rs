@@ -49,6 +49,8 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
         .await;
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.push(("VIDEOSDK_SECRET_ID", arn.clone()));
+    // At trace: the AWS SDK reads the secret, and must not log it whatever the level.
+    environment.push(("AWS_LAMBDA_LOG_LEVEL", "trace".to_owned()));
     let api = LocalApi::start(&environment, false);
     let client = http_client();
     use reqwest::Method;
@@ -353,37 +355,55 @@ async fn a_cold_start_with_a_missing_secret_fails_and_names_it() {
 #[tokio::test]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
-    let api = LocalApi::start(&[], true);
-    // The events' tokens are signed with the development key the local API runs with.
-    let mut failures = Vec::new();
-    let mut answers = String::new();
-    let mut tokens = Vec::new();
-    for file in events::all() {
-        let response = api.invoke(&file.function, &file.path);
-        let status = response["statusCode"].as_u64().unwrap_or_default();
-        if status != u64::from(file.expected_status) {
-            failures.push(format!("{}: {status} {response}", file.path.display()));
+    // At the default level, and at trace, where the dependencies would log raw events, headers
+    // and bodies if they were let (shared::aws::logging caps them).
+    for level in ["info", "trace"] {
+        let api = LocalApi::start(&[("AWS_LAMBDA_LOG_LEVEL", level.to_owned())], true);
+        // The events' tokens are signed with the development key the local API runs with.
+        let mut failures = Vec::new();
+        let mut answers = String::new();
+        let mut tokens = Vec::new();
+        let fresh = events::fresh();
+        for file in fresh.files() {
+            let response = api.invoke(&file.function, &file.path);
+            let status = response["statusCode"].as_u64().unwrap_or_default();
+            if status != u64::from(file.expected_status) {
+                failures.push(format!("{}: {status} {response}", file.path.display()));
+            }
+            if response["headers"]["cache-control"] != "no-store" {
+                failures.push(format!("{}: cacheable: {response}", file.path.display()));
+            }
+            let event = std::fs::read_to_string(&file.path).unwrap();
+            tokens.extend(jwts_in(&event));
+            tokens.extend(jwts_in(&response.to_string()));
+            answers.push_str(&response.to_string());
         }
-        let event = std::fs::read_to_string(&file.path).unwrap();
-        tokens.extend(jwts_in(&event));
-        tokens.extend(jwts_in(&response.to_string()));
-        answers.push_str(&response.to_string());
-    }
-    assert!(
-        failures.is_empty(),
-        "{}\n{}",
-        failures.join("\n"),
-        api.log()
-    );
+        assert!(
+            failures.is_empty(),
+            "{level}: {}\n{}",
+            failures.join("\n"),
+            api.log()
+        );
 
-    // Nothing the functions logged or answered holds the secret; no log line holds a token.
-    let secret = String::from_utf8(dev_credentials().secret_key().to_vec()).unwrap();
-    let log = api.log();
-    assert!(!answers.contains(&secret), "the secret reached a response");
-    assert!(!log.contains(&secret), "the secret reached the log");
-    assert!(tokens.len() >= 10, "only {} tokens seen", tokens.len());
-    for token in &tokens {
-        assert!(!log.contains(token.as_str()), "a token reached the log");
+        // Nothing the functions logged or answered holds the secret; no log line holds a token.
+        let secret = String::from_utf8(dev_credentials().secret_key().to_vec()).unwrap();
+        let log = api.log();
+        assert!(!answers.contains(&secret), "the secret reached a response");
+        assert!(
+            !log.contains(&secret),
+            "{level}: the secret reached the log"
+        );
+        assert!(tokens.len() >= 10, "only {} tokens seen", tokens.len());
+        for token in &tokens {
+            assert!(
+                !log.contains(token.as_str()),
+                "{level}: a token reached the log"
+            );
+        }
+        assert!(
+            !log.contains("authorization") && !log.contains("Authorization"),
+            "{level}: a header reached the log"
+        );
     }
 }
 

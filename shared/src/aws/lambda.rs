@@ -21,6 +21,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::response::no_store;
 
 /// Runs the Lambda loop: every API Gateway event becomes a request for `handler` (or a 400 when
 /// it cannot be one), and every response goes back to API Gateway.
@@ -56,9 +57,11 @@ pub fn into_request(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError>
     Ok(LambdaRequest::ApiGatewayV2(event).into())
 }
 
-/// The payload 2.0 response API Gateway expects, as lambda_http builds it: `Set-Cookie` headers
-/// go to `cookies`, binary bodies are base64-encoded.
-pub fn into_response(response: Response<Body>) -> ApiGatewayV2httpResponse {
+/// The payload 2.0 response API Gateway expects, as lambda_http builds it (`Set-Cookie` headers
+/// go to `cookies`, binary bodies are base64-encoded), marked `Cache-Control: no-store`: this is
+/// where every answer of the functions passes.
+pub fn into_response(mut response: Response<Body>) -> ApiGatewayV2httpResponse {
+    no_store(&mut response);
     let (parts, body) = response.into_parts();
     let mut headers = parts.headers;
     let cookies = headers
@@ -238,6 +241,7 @@ mod tests {
         let answer = into_response(response);
         assert_eq!(answer.status_code, 404);
         assert_eq!(answer.headers["content-type"], "application/json");
+        assert_eq!(answer.headers["cache-control"], "no-store");
         assert!(answer.headers.get(SET_COOKIE).is_none());
         assert_eq!(answer.cookies, vec!["a=1".to_owned()]);
         assert!(!answer.is_base64_encoded);

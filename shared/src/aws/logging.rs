@@ -5,12 +5,21 @@
 //!
 //! lambda_http's `tracing` feature does the same with tracing-subscriber's `EnvFilter`, which
 //! brings a regex engine into each binary (docs/performance.md) for per-module filter directives these
-//! functions have no use for. A level is all the controls set.
+//! functions have no use for. A level is all the controls set, and it applies to this crate's
+//! own events: the dependencies never log below INFO (see `DEPENDENCY_MAX_LEVEL`).
 
 use std::str::FromStr;
 
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// The most the dependencies log, whatever level is asked for: at debug and trace they log raw
+/// events (lambda_runtime: every payload, `Authorization` headers and `{"token": ...}` bodies
+/// included), HTTP headers and bodies (hyper, reqwest: the token this service sends VideoSDK;
+/// the AWS SDK: the secret's value). Never a token or a secret in the logs, at any level.
+const DEPENDENCY_MAX_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Installs the subscriber for the process, writing to stdout; call once, first thing in `main`.
 pub fn init() {
@@ -28,7 +37,7 @@ where
     );
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT")
         .is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_target(false)
         .without_time()
@@ -36,10 +45,17 @@ where
         .with_writer(writer);
     // A second call (a test that starts twice) keeps the first subscriber.
     let _ = if json {
-        subscriber.json().try_init()
+        builder.json().finish().with(targets(level)).try_init()
     } else {
-        subscriber.try_init()
+        builder.finish().with(targets(level)).try_init()
     };
+}
+
+/// This crate's events at `level`; every other crate's at most at [`DEPENDENCY_MAX_LEVEL`].
+fn targets(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), level)
+        .with_default(level.min(DEPENDENCY_MAX_LEVEL))
 }
 
 /// The level Lambda's log-level control sets, else the one `RUST_LOG` names, else `INFO`. A value
@@ -61,6 +77,43 @@ fn level(lambda_log_level: Option<&str>, rust_log: Option<&str>) -> LevelFilter 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependencies_never_log_below_info() {
+        let enabled = |filter: &Targets, target: &str, level: tracing::Level| {
+            filter.would_enable(target, &level)
+        };
+        let verbose = targets(LevelFilter::TRACE);
+        assert!(enabled(
+            &verbose,
+            env!("CARGO_CRATE_NAME"),
+            tracing::Level::TRACE
+        ));
+        assert!(enabled(
+            &verbose,
+            "shared::routes::get_token",
+            tracing::Level::TRACE
+        ));
+        assert!(enabled(
+            &verbose,
+            "lambda_runtime::layers::api_response",
+            tracing::Level::INFO
+        ));
+        assert!(!enabled(
+            &verbose,
+            "lambda_runtime::layers::api_response",
+            tracing::Level::TRACE
+        ));
+        assert!(!enabled(&verbose, "hyper::proto", tracing::Level::DEBUG));
+        assert!(!enabled(
+            &verbose,
+            "aws_smithy_runtime",
+            tracing::Level::DEBUG
+        ));
+        let quiet = targets(LevelFilter::WARN);
+        assert!(!enabled(&quiet, "lambda_runtime", tracing::Level::INFO));
+        assert!(enabled(&quiet, "shared", tracing::Level::WARN));
+    }
 
     #[test]
     fn lambda_control_then_rust_log_then_info() {

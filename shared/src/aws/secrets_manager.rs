@@ -46,24 +46,48 @@ impl SecretStore {
         &self.secret_id
     }
 
-    /// Reads `AWSCURRENT` and `AWSPREVIOUS` together. The current version must be readable; a
-    /// previous one that is absent (no rotation yet) or unusable is left out, with a warning
-    /// for the latter.
-    pub async fn fetch(&self) -> Result<SecretVersions, SecretError> {
+    /// Reads `AWSCURRENT` and `AWSPREVIOUS` together; the versions to make keys from, given
+    /// the versions `held` before (none at a cold start). The current version must be readable.
+    /// A previous version that is absent (no rotation yet) or unusable is dropped; one that could
+    /// not be read (throttled, timed out, Secrets Manager failing) keeps the previous version
+    /// held, so that a transient fault never refuses what the previous key made.
+    pub async fn fetch(
+        &self,
+        held: Option<&SecretVersions>,
+    ) -> Result<SecretVersions, SecretError> {
         let (current, previous) = tokio::join!(
             self.fetch_version("AWSCURRENT"),
             self.fetch_version("AWSPREVIOUS"),
         );
         let current = current?;
-        let previous = match previous {
-            Ok(credentials) => Some(credentials),
-            Err(SecretError::NotFound { .. }) => None,
-            Err(error) => {
+        match (previous, held) {
+            (Ok(previous), _) => Ok(SecretVersions {
+                current,
+                previous: Some(previous),
+            }),
+            (Err(SecretError::NotFound { .. }), _) => Ok(SecretVersions {
+                current,
+                previous: None,
+            }),
+            (Err(error @ (SecretError::Unusable { .. } | SecretError::NotAString { .. })), _) => {
                 tracing::warn!(error = %error, "the previous version of the secret is not used");
-                None
+                Ok(SecretVersions {
+                    current,
+                    previous: None,
+                })
             }
-        };
-        Ok(SecretVersions { current, previous })
+            (Err(error), Some(held)) => {
+                tracing::warn!(error = %error, "the previous version of the secret could not be read; keeping the one held");
+                Ok(SecretVersions::keeping_previous(current, held))
+            }
+            (Err(error), None) => {
+                tracing::warn!(error = %error, "the previous version of the secret could not be read; it is not used until the next refresh");
+                Ok(SecretVersions {
+                    current,
+                    previous: None,
+                })
+            }
+        }
     }
 
     /// Fetches and parses the version of the secret at `stage` (`AWSCURRENT`, `AWSPREVIOUS`).

@@ -35,12 +35,37 @@ impl ApiCredentials {
     }
 }
 
+impl PartialEq for ApiCredentials {
+    /// The same account and secret (compared in constant time: the secret is one).
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.api_key == other.api_key && bool::from(self.secret_key().ct_eq(other.secret_key()))
+    }
+}
+
+impl Eq for ApiCredentials {}
+
 /// The credentials of the secret's current version and, after a rotation, of its previous one
 /// (Secrets Manager's `AWSCURRENT` and `AWSPREVIOUS` stages).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretVersions {
     pub current: ApiCredentials,
     pub previous: Option<ApiCredentials>,
+}
+
+impl SecretVersions {
+    /// The versions after a refresh that read `current` but could not read the previous version
+    /// (throttled, timed out): the previous version stays the one `held`, or becomes the current
+    /// one held when `current` is new (it has just been rotated out). Only a definite "no
+    /// previous version" drops it.
+    pub fn keeping_previous(current: ApiCredentials, held: &SecretVersions) -> Self {
+        let previous = if current == held.current {
+            held.previous.clone()
+        } else {
+            Some(held.current.clone())
+        };
+        Self { current, previous }
+    }
 }
 
 /// Why a stored secret is not usable. Never quotes what it held.
@@ -148,6 +173,31 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_failed_read_of_the_previous_version_keeps_the_one_held() {
+        let one = ApiCredentials::new("k", "one");
+        let two = ApiCredentials::new("k", "two");
+        let three = ApiCredentials::new("k", "three");
+        let held = SecretVersions {
+            current: two.clone(),
+            previous: Some(one.clone()),
+        };
+        assert_eq!(
+            SecretVersions::keeping_previous(two.clone(), &held),
+            held,
+            "no rotation: the previous version stays"
+        );
+        assert_eq!(
+            SecretVersions::keeping_previous(three.clone(), &held),
+            SecretVersions {
+                current: three,
+                previous: Some(two)
+            },
+            "a rotation: the current version held becomes the previous one"
+        );
+        assert_ne!(one, ApiCredentials::new("other-key", "one"));
     }
 
     #[test]

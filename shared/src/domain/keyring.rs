@@ -27,6 +27,8 @@ impl AccountKeys {
 pub struct Keyring {
     current: AccountKeys,
     previous: Option<AccountKeys>,
+    /// What the keys were made from, to tell a refresh that changed nothing from a rotation.
+    versions: SecretVersions,
 }
 
 impl Keyring {
@@ -38,7 +40,13 @@ impl Keyring {
                 .as_ref()
                 .map(AccountKeys::new)
                 .transpose()?,
+            versions: versions.clone(),
         })
+    }
+
+    /// The secret's versions these keys were made from.
+    pub fn versions(&self) -> &SecretVersions {
+        &self.versions
     }
 
     /// The API key new tokens carry.

@@ -15,7 +15,8 @@ pub enum CorsPolicy {
 }
 
 impl CorsPolicy {
-    /// Parses `*` or a comma-separated list of origins such as `https://app.example.com`.
+    /// Parses `*` or a comma-separated list of origins such as `https://app.example.com`, each
+    /// written as browsers send it (see `normalise_origin`).
     pub fn parse(list: &str) -> Result<Self, String> {
         let entries: Vec<&str> = list
             .split(',')
@@ -27,7 +28,7 @@ impl CorsPolicy {
             ["*"] => Ok(Self::AnyOrigin),
             _ => entries
                 .iter()
-                .map(|entry| check_origin(entry).map(str::to_owned))
+                .map(|entry| normalise_origin(entry))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Self::Origins),
         }
@@ -85,14 +86,17 @@ impl CorsPolicy {
     }
 }
 
-/// An origin is `scheme://host[:port]` with nothing after it, as browsers send it.
-fn check_origin(entry: &str) -> Result<&str, String> {
-    let rest = entry
-        .strip_prefix("https://")
-        .or_else(|| entry.strip_prefix("http://"))
-        .ok_or_else(|| {
-            format!("{entry:?} is not an origin: it must start with https:// or http://")
-        })?;
+/// An origin is `scheme://host[:port]` with nothing after it. Browsers send it with the scheme
+/// and host in lowercase and without the scheme's default port, and the `Origin` header is
+/// compared as it comes, so an entry is written that way here: `https://App.example.com:443` is
+/// `https://app.example.com`.
+fn normalise_origin(entry: &str) -> Result<String, String> {
+    let (scheme, rest) = entry.split_once("://").unwrap_or(("", entry));
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return Err(format!(
+            "{entry:?} is not an origin: it must start with https:// or http://"
+        ));
+    }
     let host_ok = !rest.is_empty()
         && rest
             .chars()
@@ -102,7 +106,11 @@ fn check_origin(entry: &str) -> Result<&str, String> {
             "{entry:?} is not an origin: give scheme, host and port only, with no path or trailing slash"
         ));
     }
-    Ok(entry)
+    url::Url::parse(entry)
+        .ok()
+        .filter(|url| url.host().is_some())
+        .map(|url| url.origin().ascii_serialization())
+        .ok_or_else(|| format!("{entry:?} is not an origin: its host or port is not valid"))
 }
 
 #[cfg(test)]
@@ -126,8 +134,28 @@ mod tests {
             "https://a.example/",
             "https://a.example/app",
             "*,https://a.example",
+            "ftp://a.example",
+            "https://a.example:99999",
+            "https://user@a.example",
         ] {
             assert!(CorsPolicy::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn entries_are_written_as_browsers_send_origins() {
+        for (entry, origin) in [
+            ("https://App.Example.com", "https://app.example.com"),
+            ("HTTPS://a.example:443", "https://a.example"),
+            ("http://a.example:80", "http://a.example"),
+            ("http://a.example:8080", "http://a.example:8080"),
+            ("https://a.example:80", "https://a.example:80"),
+            ("http://[::1]:3000", "http://[::1]:3000"),
+            ("http://LOCALHOST:3000", "http://localhost:3000"),
+        ] {
+            let policy = CorsPolicy::parse(entry).unwrap();
+            assert_eq!(policy, CorsPolicy::Origins(vec![origin.into()]), "{entry}");
+            assert!(policy.allows(origin), "{entry}");
         }
     }
 

@@ -5,6 +5,15 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+/// Marks an answer as not to be stored by any cache: answers carry tokens, or say whether a
+/// token or meeting is valid now.
+pub(crate) fn no_store(response: &mut Response<Body>) {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+}
+
 /// A JSON response with the right content type.
 pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     // Serialising our own plain structs cannot fail; should it ever, the client still gets JSON.

@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{CREATE_MEETING, authenticate};
+use super::{CREATE_MEETING, authenticate, with_fresh_keys_on_miss};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::json_body;
 use crate::http::response::json_response;
@@ -38,7 +38,11 @@ async fn create_meeting(
         ));
     }
     let options = state.backend.room_options(&body)?;
-    let meeting = state.backend.create(&keys, options).await?;
+    let meeting = with_fresh_keys_on_miss(state, keys, |keys| {
+        let options = options.clone();
+        async move { state.backend.create(&keys, options).await }
+    })
+    .await?;
     let mut answer = json!({ "meetingId": meeting.meeting_id, "roomId": meeting.meeting_id });
     if let Some(custom_room_id) = meeting.custom_room_id {
         answer["customRoomId"] = json!(custom_room_id);

@@ -11,7 +11,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::domain::keyring::Keyring;
-use crate::domain::token::Claims;
+use crate::domain::meetings::MeetingError;
+use crate::domain::token::{Claims, TokenError};
 use crate::domain::unix_now;
 use crate::http::error::ApiError;
 use crate::http::request;
@@ -61,7 +62,10 @@ pub async fn answer(
     }
 }
 
-/// The caller's token (header or body), verified now with the keys in hand, and those keys.
+/// The caller's token (header or body), verified now, and the keys that verified it. A
+/// signature no key held matches may come from a rotated secret another instance read first:
+/// the keys are read again (rate-limited, see `State::keys_after_miss`) and the token checked
+/// once more, so a rotation fails no request.
 async fn authenticate<B>(
     state: &State<B>,
     request: &Request,
@@ -69,6 +73,38 @@ async fn authenticate<B>(
 ) -> Result<(Arc<Keyring>, Claims), ApiError> {
     let token = request::token(request, body)?;
     let keys = state.keys().await;
-    let claims = keys.verify_at(token, unix_now())?;
-    Ok((keys, claims))
+    match keys.verify_at(token, unix_now()) {
+        Ok(claims) => Ok((keys, claims)),
+        Err(TokenError::BadSignature) => match state.keys_after_miss().await {
+            Some(fresh) => {
+                let claims = fresh.verify_at(token, unix_now())?;
+                Ok((fresh, claims))
+            }
+            None => Err(TokenError::BadSignature.into()),
+        },
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `call` with `keys`, and, when what it answers may come from keys out of date (a meeting id or
+/// a VideoSDK refusal of our token after a rotation another instance read first), once more
+/// with the keys read again.
+async fn with_fresh_keys_on_miss<T, F, Fut>(
+    state: &State<MeetingBackend>,
+    keys: Arc<Keyring>,
+    call: F,
+) -> Result<T, MeetingError>
+where
+    F: Fn(Arc<Keyring>) -> Fut,
+    Fut: Future<Output = Result<T, MeetingError>>,
+{
+    match call(keys).await {
+        Err(error) if state.backend.may_be_stale_keys(&error) => {
+            match state.keys_after_miss().await {
+                Some(fresh) => call(fresh).await,
+                None => Err(error),
+            }
+        }
+        outcome => outcome,
+    }
 }

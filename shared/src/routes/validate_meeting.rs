@@ -7,7 +7,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{VALIDATE_MEETING, authenticate};
+use super::{VALIDATE_MEETING, authenticate, with_fresh_keys_on_miss};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{json_body, path_parameter};
 use crate::http::response::json_response;
@@ -48,7 +48,11 @@ async fn validate_meeting(
             "This token is scoped to another room.",
         ));
     }
-    let meeting_id = state.backend.validate(&keys, &id).await?;
+    let meeting_id = with_fresh_keys_on_miss(state, keys, |keys| {
+        let id = &id;
+        async move { state.backend.validate(&keys, id).await }
+    })
+    .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "meetingId": meeting_id, "valid": true }),
