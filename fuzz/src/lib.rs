@@ -207,6 +207,80 @@ impl Scalar {
     }
 }
 
+/// JSON of any shape for the registered claims jsonwebtoken reads (`sub`, `iss`, `aud`, ...):
+/// scalars, arrays, objects, and arrays nested up to 255 deep, around serde_json's recursion
+/// limit of 128.
+#[derive(Arbitrary, Debug, Clone)]
+pub enum Json {
+    Scalar(Scalar),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+    Nested(u8, Box<Json>),
+}
+
+impl Json {
+    pub fn text(&self) -> String {
+        match self {
+            Self::Scalar(scalar) => scalar.value().to_string(),
+            Self::Array(items) => {
+                let items: Vec<String> = items.iter().map(Json::text).collect();
+                format!("[{}]", items.join(","))
+            }
+            Self::Object(members) => {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(key, value)| format!("{}:{}", json!(key), value.text()))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
+            Self::Nested(depth, inner) => format!(
+                "{}{}{}",
+                "[".repeat(usize::from(*depth)),
+                inner.text(),
+                "]".repeat(usize::from(*depth))
+            ),
+        }
+    }
+}
+
+/// A claim name a payload may hold twice.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum ClaimName {
+    Apikey,
+    Exp,
+    Nbf,
+    Iat,
+    Sub,
+    Iss,
+    Aud,
+    Jti,
+    Permissions,
+    Roles,
+    Version,
+    RoomId,
+    ParticipantId,
+}
+
+impl ClaimName {
+    fn text(self) -> &'static str {
+        match self {
+            Self::Apikey => "apikey",
+            Self::Exp => "exp",
+            Self::Nbf => "nbf",
+            Self::Iat => "iat",
+            Self::Sub => "sub",
+            Self::Iss => "iss",
+            Self::Aud => "aud",
+            Self::Jti => "jti",
+            Self::Permissions => "permissions",
+            Self::Roles => "roles",
+            Self::Version => "version",
+            Self::RoomId => "roomId",
+            Self::ParticipantId => "participantId",
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug, Clone)]
 pub enum Alg {
     Hs256,
@@ -325,6 +399,10 @@ pub enum JwtPayload {
         roles: Option<Vec<String>>,
         room_id: Option<Scalar>,
         participant_id: Option<Scalar>,
+        /// The registered claims jsonwebtoken types: `sub`, `iss`, `aud`.
+        registered: Vec<(ClaimName, Json)>,
+        /// Members written after the others, names already used included: duplicates.
+        duplicates: Vec<(ClaimName, Json)>,
         extra: Vec<(String, Scalar)>,
     },
     Raw(Vec<u8>),
@@ -424,11 +502,19 @@ impl Jwt {
                 roles,
                 room_id,
                 participant_id,
+                registered,
+                duplicates,
                 extra,
             } => {
                 let mut fields = Map::new();
                 for (key, value) in extra {
                     fields.insert(key.clone(), value.value());
+                }
+                for (name, value) in registered {
+                    // Text that is not JSON makes the whole payload so; skip it here.
+                    if let Ok(value) = serde_json::from_str::<Value>(&value.text()) {
+                        fields.insert(name.text().to_owned(), value);
+                    }
                 }
                 let mut put = |key: &str, value: Option<Value>| {
                     if let Some(value) = value {
@@ -457,7 +543,18 @@ impl Jwt {
                 put("roles", roles.as_ref().map(|roles| json!(roles)));
                 put("roomId", room_id.as_ref().map(Scalar::value));
                 put("participantId", participant_id.as_ref().map(Scalar::value));
-                serde_json::to_vec(&fields).expect("a JSON map serialises")
+                // Written by hand rather than serialised, so that a name may appear twice and a
+                // value may nest deeper than serde_json would parse back.
+                let mut members: Vec<String> = fields
+                    .iter()
+                    .map(|(key, value)| format!("{}:{value}", json!(key)))
+                    .collect();
+                members.extend(
+                    duplicates
+                        .iter()
+                        .map(|(name, value)| format!("{}:{}", json!(name.text()), value.text())),
+                );
+                format!("{{{}}}", members.join(",")).into_bytes()
             }
             JwtPayload::Raw(bytes) => bytes.clone(),
         };
@@ -530,6 +627,16 @@ pub fn assert_accepted_token_is_genuine(
     assert!(
         claims.exp >= verified_after,
         "accepted a token that expired at {} (now {verified_after})",
+        claims.exp
+    );
+}
+
+/// [`assert_accepted_token_is_genuine`], and not valid for more than the functions' longest
+/// lifetime after `verified_at`.
+pub fn assert_accepted_token_is_current(claims: &Claims, verified_at: u64) {
+    assert!(
+        claims.exp <= verified_at + shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS,
+        "accepted a token valid until {}, more than a day after {verified_at}",
         claims.exp
     );
 }
@@ -655,9 +762,12 @@ impl Route {
                 let token = body["token"]
                     .as_str()
                     .expect("a 200 from get-token has a token");
-                let claims = fixtures.keys.verify_at(token, now()).unwrap_or_else(|error| {
-                    panic!("get-token answered a token that does not verify: {error:?}")
-                });
+                let claims = fixtures
+                    .keys
+                    .verify_at(token, now())
+                    .unwrap_or_else(|error| {
+                        panic!("get-token answered a token that does not verify: {error:?}")
+                    });
                 assert_eq!(
                     Some(claims.exp),
                     body["expiresAt"].as_u64(),

@@ -256,6 +256,51 @@ impl MotoServer {
         secrets_manager_client(&self.endpoint).await
     }
 
+    /// Starts recording every request moto receives, forgetting those recorded before.
+    pub async fn record_requests(&self) {
+        for action in ["reset-recording", "start-recording"] {
+            let response = reqwest::Client::new()
+                .post(format!("{}/moto-api/recorder/{action}", self.endpoint))
+                .send()
+                .await
+                .expect("moto's recorder answers");
+            assert!(response.status().is_success(), "moto {action}");
+        }
+    }
+
+    /// How many `GetSecretValue` calls moto received since [`MotoServer::record_requests`].
+    pub async fn get_secret_value_calls(&self) -> usize {
+        let recording = reqwest::Client::new()
+            .get(format!(
+                "{}/moto-api/recorder/download-recording",
+                self.endpoint
+            ))
+            .send()
+            .await
+            .expect("moto's recorder answers")
+            .text()
+            .await
+            .expect("a recording");
+        recording
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|request| request["headers"]["X-Amz-Target"] == "secretsmanager.GetSecretValue")
+            .count()
+    }
+
+    /// Puts `secret_string` as the new current version of `name` (the old one becomes
+    /// `AWSPREVIOUS`), as a rotation does.
+    pub async fn rotate_secret(&self, name: &str, secret_string: &str) {
+        self.client()
+            .await
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(secret_string)
+            .send()
+            .await
+            .expect("moto stores the new version");
+    }
+
     /// Stores `secret_string` under `name` and returns the secret's ARN.
     pub async fn create_secret(&self, name: &str, secret_string: &str) -> String {
         self.client()

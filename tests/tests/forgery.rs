@@ -32,7 +32,7 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 fn payload(apikey: &str, exp: serde_json::Value) -> String {
     json!({"apikey": apikey, "permissions": ["allow_join"], "version": 2,
-        "roles": ["CRAWLER"], "iat": unix_now(), "exp": exp})
+        "roles": ["rtc"], "iat": unix_now(), "exp": exp})
     .to_string()
 }
 
@@ -170,6 +170,46 @@ async fn every_forgery_is_refused_with_its_code() {
             hs256(
                 HEADER,
                 &payload(ours, json!(unix_now() as f64 + 600.5)),
+                secret,
+            ),
+            "invalid_claims",
+        ),
+        (
+            "exp years ahead, signed with our key",
+            hs256(
+                HEADER,
+                &payload(ours, json!(unix_now() + 86_400 * 365 * 10)),
+                secret,
+            ),
+            "invalid_claims",
+        ),
+        (
+            "exp a day and a second ahead, with another header",
+            hs256(
+                r#"{"typ":"JWT","alg":"HS256"}"#,
+                &payload(ours, json!(unix_now() + 86_401)),
+                secret,
+            ),
+            "invalid_claims",
+        ),
+        (
+            "sub an object (refused by jsonwebtoken's claim rules)",
+            hs256(
+                HEADER,
+                &format!(r#"{{"apikey":"{ours}","exp":{later},"sub":{{"a":1}}}}"#),
+                secret,
+            ),
+            "invalid_claims",
+        ),
+        (
+            "aud nested 200 deep",
+            hs256(
+                HEADER,
+                &format!(
+                    r#"{{"apikey":"{ours}","exp":{later},"aud":{}1{}}}"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ),
                 secret,
             ),
             "invalid_claims",

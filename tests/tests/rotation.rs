@@ -171,3 +171,96 @@ async fn between_refreshes_the_secret_is_not_read_again() {
             .is_ok()
     );
 }
+
+/// Secrets Manager as a stand-in that answers `AWSCURRENT` with `current` and `AWSPREVIOUS` as
+/// `previous` says: the key, throttled, or not found.
+mod faulty_secrets_manager {
+    use serde_json::json;
+    use wiremock::matchers::{body_string_contains, header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    pub(super) enum Previous<'a> {
+        Key(&'a str),
+        Throttled,
+        NotFound,
+    }
+
+    fn secret(stored: String, stage: &str) -> ResponseTemplate {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/x-amz-json-1.1")
+            .set_body_json(json!({
+                "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:videosdk/rotating-AbCdEf",
+                "Name": super::SECRET,
+                "VersionId": format!("version-{stage}"),
+                "SecretString": stored,
+                "VersionStages": [stage],
+                "CreatedDate": 1_800_000_000.0
+            }))
+    }
+
+    fn refusal(error_type: &str) -> ResponseTemplate {
+        ResponseTemplate::new(400)
+            .insert_header("content-type", "application/x-amz-json-1.1")
+            .insert_header("x-amzn-errortype", error_type)
+            .set_body_json(json!({ "__type": error_type, "message": "from the stand-in" }))
+    }
+
+    /// Serves `current` and `previous` from now on.
+    pub(super) async fn serve(server: &MockServer, current: &str, previous: Previous<'_>) {
+        server.reset().await;
+        let get = || {
+            Mock::given(method("POST")).and(header("x-amz-target", "secretsmanager.GetSecretValue"))
+        };
+        get()
+            .and(body_string_contains("AWSCURRENT"))
+            .respond_with(secret(super::stored(current), "AWSCURRENT"))
+            .mount(server)
+            .await;
+        let previous = match previous {
+            Previous::Key(key) => secret(super::stored(key), "AWSPREVIOUS"),
+            Previous::Throttled => refusal("ThrottlingException"),
+            Previous::NotFound => refusal("ResourceNotFoundException"),
+        };
+        get()
+            .and(body_string_contains("AWSPREVIOUS"))
+            .respond_with(previous)
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_transient_failure_to_read_the_previous_version_keeps_its_keys() {
+    use faulty_secrets_manager::{Previous, serve};
+    let server = wiremock::MockServer::start().await;
+    serve(&server, "secret-two", Previous::Key("secret-one")).await;
+    let mut environment = aws_test_environment(&server.uri());
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", SECRET.to_owned()),
+        // Read the secret on every request.
+        ("SECRET_REFRESH_SECONDS", "0".to_owned()),
+        ("MEETING_BACKEND", "local".to_owned()),
+    ]);
+    let pairs: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let state = api_tests::state(&pairs).await;
+    let claims = keys("secret-two")
+        .verify_at(&new_token(&state).await, unix_now())
+        .expect("signed with the current version");
+    let previous_token = keys("secret-one").sign(&claims).unwrap();
+    let (status, previous_id) = create(&state, &previous_token).await;
+    assert_eq!(status, 200, "the previous version is held");
+
+    // Throttled: every request reads the secret again, and the previous keys stay.
+    serve(&server, "secret-two", Previous::Throttled).await;
+    assert_eq!(create(&state, &previous_token).await.0, 200);
+    assert_eq!(validate(&state, &previous_token, &previous_id).await, 200);
+
+    // A definite "no previous version": now they go.
+    serve(&server, "secret-two", Previous::NotFound).await;
+    assert_eq!(create(&state, &previous_token).await.0, 401);
+    let current_token = new_token(&state).await;
+    assert_eq!(create(&state, &current_token).await.0, 200);
+}
