@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
 use crate::domain::credentials::SecretVersions;
 use crate::domain::keyring::Keyring;
@@ -78,7 +79,7 @@ impl<B: Backend> State<B> {
         };
         match &result {
             Ok(_) => tracing::info!(
-                init_ms = started.elapsed().as_secs_f64() * 1000.0,
+                init_ms = metrics::init_duration(started.elapsed()),
                 "initialised"
             ),
             Err(error) => tracing::error!(error = %error, "init failed"),
@@ -138,7 +139,7 @@ impl<B> State<B> {
     pub async fn keys(&self) -> Arc<Keyring> {
         if let Some(refresh) = &self.refresh
             && refresh.claim_due()
-            && let Err(error) = self.refresh_keys(refresh).await
+            && let Err(error) = metrics::secret_refresh(self.refresh_keys(refresh).await)
         {
             tracing::warn!(
                 secret_id = refresh.store.secret_id(),

@@ -1,13 +1,15 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
 //! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
-//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`.
+//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`. The
+//! README documents every metric of `shared::aws::metrics` as the code defines it.
 
 use std::collections::BTreeSet;
 
 use api_tests::template::{get, mapping, reference, resources_of_type, template};
 use api_tests::workspace_root;
 use serde_norway::Value;
+use shared::aws::metrics;
 use shared::http::error::ErrorCode;
 use shared::routes::ALL as ROUTES;
 use strum::IntoEnumIterator;
@@ -149,4 +151,53 @@ fn openapi_lists_exactly_the_error_codes() {
         Vec::<&String>::new(),
         "openapi.yaml does not list these codes"
     );
+}
+
+#[test]
+fn the_readme_documents_every_metric_as_the_code_defines_it() {
+    let readme = read("README.md");
+    let section = readme
+        .split_once("## Metrics and alarms")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .expect("README.md has a \"Metrics and alarms\" section");
+    assert!(
+        section.contains(&format!("`{}`", metrics::NAMESPACE)),
+        "the namespace"
+    );
+    // The metrics table: rows `| `Name` | Unit | `Dimension`, ... | meaning |`.
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| line.split('|').map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.len() > 4 && api_tests::emf::UNITS.contains(&cells[2]))
+        .collect();
+    let documented: BTreeSet<String> = rows
+        .iter()
+        .map(|cells| cells[1].trim_matches('`').to_owned())
+        .collect();
+    let defined: BTreeSet<String> = metrics::ALL
+        .iter()
+        .map(|metric| metric.name.to_owned())
+        .collect();
+    assert_eq!(
+        documented, defined,
+        "the metrics table lists exactly metrics::ALL"
+    );
+    for metric in metrics::ALL {
+        let cells = rows
+            .iter()
+            .find(|cells| cells[1] == format!("`{}`", metric.name))
+            .expect("listed above");
+        let dimensions: Vec<String> = metric
+            .dimensions
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        assert_eq!(
+            (cells[2], cells[3].to_owned()),
+            (metric.unit, dimensions.join(", ")),
+            "{}",
+            metric.name
+        );
+    }
 }

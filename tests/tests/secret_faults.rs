@@ -120,6 +120,17 @@ async fn access_denied_fails_the_cold_start() {
         "videosdk/forbidden",
         "access to secret \"videosdk/forbidden\" was denied",
     );
+    // And one metric line for CloudWatch, valid embedded metric format.
+    let records = api_tests::emf::records(&output).unwrap_or_else(|error| panic!("{error}"));
+    let failures: Vec<_> = records
+        .iter()
+        .map(|record| (record.dimension("Upstream"), record.dimension("Failure")))
+        .collect();
+    assert_eq!(
+        failures,
+        [(Some("SecretsManager"), Some("access_denied"))],
+        "{output}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,9 +12,11 @@ use std::str::FromStr;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Installs the subscriber for the process, writing to stdout; call once, first thing in `main`.
+/// Installs the subscriber for the process, writing to stdout, and sends metric lines
+/// (`aws::metrics`) there too; call once, first thing in `main`.
 pub fn init() {
     init_with_writer(std::io::stdout);
+    crate::aws::metrics::init();
 }
 
 /// [`init`] with another writer (the benchmarks format log lines into a sink).

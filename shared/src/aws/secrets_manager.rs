@@ -6,6 +6,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use crate::aws::environment::{self, AwsEnvironment};
+use crate::aws::metrics;
 use crate::domain::credentials::{ApiCredentials, CredentialsFormatError, SecretVersions};
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
@@ -54,7 +55,7 @@ impl SecretStore {
             self.fetch_version("AWSCURRENT"),
             self.fetch_version("AWSPREVIOUS"),
         );
-        let current = current?;
+        let current = current.inspect_err(metrics::secret_fetch_failed)?;
         let previous = match previous {
             Ok(credentials) => Some(credentials),
             Err(SecretError::NotFound { .. }) => None,
