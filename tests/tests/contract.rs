@@ -1,12 +1,13 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
 //! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
-//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`. The
-//! README documents every metric of `shared::aws::metrics` as the code defines it.
+//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`. Every
+//! function and the API have their alarms in `template.yaml`, and the README documents every
+//! metric of `shared::aws::metrics` as the code defines it.
 
 use std::collections::BTreeSet;
 
-use api_tests::template::{get, mapping, reference, resources_of_type, template};
+use api_tests::template::{get, intrinsic, mapping, reference, resources_of_type, template};
 use api_tests::workspace_root;
 use serde_norway::Value;
 use shared::aws::metrics;
@@ -151,6 +152,77 @@ fn openapi_lists_exactly_the_error_codes() {
         Vec::<&String>::new(),
         "openapi.yaml does not list these codes"
     );
+}
+
+/// `(namespace, metric, dimensions as "Name=Value")` watched by each alarm of the template, after
+/// checking that it notifies `AlarmTopicArn` when that is set, and no one otherwise.
+fn alarms(template: &Value) -> Vec<(String, String, BTreeSet<String>)> {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(name, alarm)| {
+            let properties = get(alarm, "Properties").expect("alarm Properties");
+            for actions in ["AlarmActions", "OKActions"] {
+                let choice = get(properties, actions)
+                    .and_then(|value| intrinsic(value, "Fn::If"))
+                    .and_then(Value::as_sequence)
+                    .unwrap_or_else(|| panic!("{name}: {actions} is not an !If"));
+                assert_eq!(choice[0].as_str(), Some("NotifyAlarmTopic"), "{name}");
+                let topics = choice[1].as_sequence().expect("a list of topics");
+                assert_eq!(topics.len(), 1, "{name}");
+                assert_eq!(reference(&topics[0]), Some("AlarmTopicArn"), "{name}");
+                assert_eq!(reference(&choice[2]), Some("AWS::NoValue"), "{name}");
+            }
+            let text = |key| {
+                get(properties, key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| panic!("{name} has no {key}"))
+                    .to_owned()
+            };
+            let dimensions = get(properties, "Dimensions")
+                .and_then(Value::as_sequence)
+                .unwrap_or_else(|| panic!("{name} has no Dimensions"))
+                .iter()
+                .map(|dimension| {
+                    let value = get(dimension, "Value").expect("a dimension Value");
+                    let value = reference(value)
+                        .or_else(|| value.as_str())
+                        .expect("a dimension value or !Ref");
+                    format!(
+                        "{}={value}",
+                        get(dimension, "Name")
+                            .and_then(Value::as_str)
+                            .expect("a Name")
+                    )
+                })
+                .collect();
+            (text("Namespace"), text("MetricName"), dimensions)
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_and_the_api_have_their_alarms() {
+    let template = template();
+    let mut expected = Vec::new();
+    for (function, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            expected.push((
+                "AWS/Lambda".to_owned(),
+                metric.to_owned(),
+                BTreeSet::from([format!("FunctionName={function}")]),
+            ));
+        }
+    }
+    let (api, _) = resources_of_type(&template, "AWS::Serverless::HttpApi")[0];
+    expected.push((
+        "AWS/ApiGateway".to_owned(),
+        "5xx".to_owned(),
+        BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
+    ));
+    let mut found = alarms(&template);
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
 }
 
 #[test]
