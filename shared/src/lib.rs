@@ -6,6 +6,8 @@
 //!   domain errors map to.
 //! - [`aws`] and `videosdk`: the outside world: Secrets Manager, the Lambda loop and logging;
 //!   VideoSDK's rooms API.
+//! - `tls`: the TLS configuration of every call out (compiled-in roots), which the AWS and
+//!   VideoSDK clients share.
 //! - [`settings`], [`state`], [`meetings`]: configuration and what a cold start builds.
 //! - [`routes`]: the route registry and the handlers; each function's `main` runs one.
 
@@ -18,4 +20,5 @@ pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
+mod tls;
 mod videosdk;

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::aws::metrics;
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{
@@ -86,7 +87,10 @@ impl MeetingBackend {
                     custom_room_id: None,
                 })
             }
-            Backend::VideoSdk { rooms, .. } => rooms.create(keys, options).await,
+            Backend::VideoSdk { rooms, .. } => rooms
+                .create(keys, options)
+                .await
+                .inspect_err(metrics::meeting_failed),
         }
     }
 
@@ -122,7 +126,10 @@ impl MeetingBackend {
                         "A meeting id is 1 to 128 letters, digits, '_' or '-'.",
                     ));
                 }
-                rooms.validate(keys, id).await
+                rooms
+                    .validate(keys, id)
+                    .await
+                    .inspect_err(metrics::meeting_failed)
             }
         }
     }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
 use crate::domain::credentials::SecretVersions;
 use crate::domain::keyring::Keyring;
@@ -91,7 +92,7 @@ impl<B: Backend> State<B> {
         };
         match &result {
             Ok(_) => tracing::info!(
-                init_ms = started.elapsed().as_secs_f64() * 1000.0,
+                init_ms = metrics::init_duration(started.elapsed()),
                 "initialised"
             ),
             Err(error) => tracing::error!(error = %error, "init failed"),
@@ -179,10 +180,11 @@ impl<B> State<B> {
         cause: RefreshCause,
     ) -> Option<Arc<Keyring>> {
         let held = self.current_keys();
-        let read = match refresh.store.fetch(Some(held.versions())).await {
-            Ok(versions) => Keyring::new(&versions).map_err(InitError::from),
-            Err(error) => Err(error.into()),
-        };
+        let read =
+            metrics::secret_refresh(match refresh.store.fetch(Some(held.versions())).await {
+                Ok(versions) => Keyring::new(&versions).map_err(InitError::from),
+                Err(error) => Err(error.into()),
+            });
         match read {
             Ok(keyring) => {
                 let changed = keyring.versions() != held.versions();

@@ -23,9 +23,10 @@ pub(crate) const VIDEOSDK_CALL_TOKEN_TTL_SECONDS: u64 = 60;
 /// `Retry-After` when VideoSDK rate-limits us without saying for how long.
 const DEFAULT_RETRY_AFTER_SECONDS: u64 = 1;
 
-/// VideoSDK's rooms API. The HTTP client (connection pool, TLS roots) is built once; each call
-/// gets a VideoSDK client around it holding a fresh short-lived token minted with the current
-/// key, so a rotated secret takes effect at once and callers' tokens never reach VideoSDK.
+/// VideoSDK's rooms API. The HTTP client (connection pool, TLS with `crate::tls`'s roots) is
+/// built once; each call gets a VideoSDK client around it holding a fresh short-lived token
+/// minted with the current key, so a rotated secret takes effect at once and callers' tokens
+/// never reach VideoSDK.
 #[derive(Debug)]
 pub(crate) struct VideoSdkRooms {
     http: reqwest::Client,
@@ -35,6 +36,7 @@ pub(crate) struct VideoSdkRooms {
 impl VideoSdkRooms {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(crate::tls::client_config())
             .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
             .build()
             .map_err(|error| format!("cannot build the HTTP client: {error}"))?;

@@ -13,7 +13,7 @@ struct Layer {
 }
 
 const OUTER_OF_DOMAIN: &[&str] = &[
-    "http", "aws", "videosdk", "meetings", "settings", "state", "routes",
+    "http", "aws", "videosdk", "meetings", "settings", "state", "routes", "tls",
 ];
 const NETWORK_CRATES: &[&str] = &["lambda_http", "aws_", "reqwest", "videosdk::", "hyper"];
 
@@ -27,7 +27,9 @@ const LAYERS: &[Layer] = &[
     Layer {
         name: "http",
         files: &["http/"],
-        forbidden_modules: &["aws", "videosdk", "meetings", "settings", "state", "routes"],
+        forbidden_modules: &[
+            "aws", "videosdk", "meetings", "settings", "state", "routes", "tls",
+        ],
         forbidden_crates: &["aws_", "reqwest", "videosdk::"],
     },
     Layer {
@@ -41,6 +43,15 @@ const LAYERS: &[Layer] = &[
         files: &["videosdk.rs"],
         forbidden_modules: &["http", "aws", "meetings", "settings", "state", "routes"],
         forbidden_crates: &["lambda_http", "aws_"],
+    },
+    // The TLS configuration that the AWS and VideoSDK clients share: it names no other module.
+    Layer {
+        name: "tls",
+        files: &["tls.rs"],
+        forbidden_modules: &[
+            "domain", "http", "aws", "videosdk", "meetings", "settings", "state", "routes",
+        ],
+        forbidden_crates: &["lambda_http", "aws_", "reqwest", "videosdk::"],
     },
     Layer {
         name: "configuration and state",

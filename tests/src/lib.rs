@@ -15,6 +15,7 @@ use shared::routes;
 use shared::settings::Settings;
 use shared::state::State;
 
+pub mod emf;
 pub mod events;
 pub mod local_api;
 pub mod template;

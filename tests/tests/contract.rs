@@ -1,13 +1,16 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
 //! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
-//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`.
+//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`. Every
+//! function and the API have their alarms in `template.yaml`, and the README documents every
+//! metric of `shared::aws::metrics` as the code defines it.
 
 use std::collections::BTreeSet;
 
-use api_tests::template::{get, mapping, reference, resources_of_type, template};
+use api_tests::template::{get, intrinsic, mapping, reference, resources_of_type, template};
 use api_tests::workspace_root;
 use serde_norway::Value;
+use shared::aws::metrics;
 use shared::http::error::ErrorCode;
 use shared::routes::ALL as ROUTES;
 use strum::IntoEnumIterator;
@@ -149,4 +152,124 @@ fn openapi_lists_exactly_the_error_codes() {
         Vec::<&String>::new(),
         "openapi.yaml does not list these codes"
     );
+}
+
+/// `(namespace, metric, dimensions as "Name=Value")` watched by each alarm of the template, after
+/// checking that it notifies `AlarmTopicArn` when that is set, and no one otherwise.
+fn alarms(template: &Value) -> Vec<(String, String, BTreeSet<String>)> {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(name, alarm)| {
+            let properties = get(alarm, "Properties").expect("alarm Properties");
+            for actions in ["AlarmActions", "OKActions"] {
+                let choice = get(properties, actions)
+                    .and_then(|value| intrinsic(value, "Fn::If"))
+                    .and_then(Value::as_sequence)
+                    .unwrap_or_else(|| panic!("{name}: {actions} is not an !If"));
+                assert_eq!(choice[0].as_str(), Some("NotifyAlarmTopic"), "{name}");
+                let topics = choice[1].as_sequence().expect("a list of topics");
+                assert_eq!(topics.len(), 1, "{name}");
+                assert_eq!(reference(&topics[0]), Some("AlarmTopicArn"), "{name}");
+                assert_eq!(reference(&choice[2]), Some("AWS::NoValue"), "{name}");
+            }
+            let text = |key| {
+                get(properties, key)
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| panic!("{name} has no {key}"))
+                    .to_owned()
+            };
+            let dimensions = get(properties, "Dimensions")
+                .and_then(Value::as_sequence)
+                .unwrap_or_else(|| panic!("{name} has no Dimensions"))
+                .iter()
+                .map(|dimension| {
+                    let value = get(dimension, "Value").expect("a dimension Value");
+                    let value = reference(value)
+                        .or_else(|| value.as_str())
+                        .expect("a dimension value or !Ref");
+                    format!(
+                        "{}={value}",
+                        get(dimension, "Name")
+                            .and_then(Value::as_str)
+                            .expect("a Name")
+                    )
+                })
+                .collect();
+            (text("Namespace"), text("MetricName"), dimensions)
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_and_the_api_have_their_alarms() {
+    let template = template();
+    let mut expected = Vec::new();
+    for (function, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            expected.push((
+                "AWS/Lambda".to_owned(),
+                metric.to_owned(),
+                BTreeSet::from([format!("FunctionName={function}")]),
+            ));
+        }
+    }
+    let (api, _) = resources_of_type(&template, "AWS::Serverless::HttpApi")[0];
+    expected.push((
+        "AWS/ApiGateway".to_owned(),
+        "5xx".to_owned(),
+        BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
+    ));
+    let mut found = alarms(&template);
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn the_readme_documents_every_metric_as_the_code_defines_it() {
+    let readme = read("README.md");
+    let section = readme
+        .split_once("## Metrics and alarms")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .expect("README.md has a \"Metrics and alarms\" section");
+    assert!(
+        section.contains(&format!("`{}`", metrics::NAMESPACE)),
+        "the namespace"
+    );
+    // The metrics table: rows `| `Name` | Unit | `Dimension`, ... | meaning |`.
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| line.split('|').map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.len() > 4 && api_tests::emf::UNITS.contains(&cells[2]))
+        .collect();
+    let documented: BTreeSet<String> = rows
+        .iter()
+        .map(|cells| cells[1].trim_matches('`').to_owned())
+        .collect();
+    let defined: BTreeSet<String> = metrics::ALL
+        .iter()
+        .map(|metric| metric.name.to_owned())
+        .collect();
+    assert_eq!(
+        documented, defined,
+        "the metrics table lists exactly metrics::ALL"
+    );
+    for metric in metrics::ALL {
+        let cells = rows
+            .iter()
+            .find(|cells| cells[1] == format!("`{}`", metric.name))
+            .expect("listed above");
+        let dimensions: Vec<String> = metric
+            .dimensions
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        assert_eq!(
+            (cells[2], cells[3].to_owned()),
+            (metric.unit, dimensions.join(", ")),
+            "{}",
+            metric.name
+        );
+    }
 }

@@ -1,11 +1,13 @@
 //! End to end: the real binaries under `cargo lambda watch`, on the API Gateway routes, reading
 //! their secret from a real Secrets Manager API (moto_server) at cold start.
 
+use api_tests::emf;
 use api_tests::local_api::http_client;
 use api_tests::{
     LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials, events,
 };
 use serde_json::{Value, json};
+use shared::aws::metrics;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::token::{TokenError, TokenKeys};
 use shared::domain::unix_now;
@@ -198,6 +200,10 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
             "method_not_allowed",
         ),
     ];
+    let refused: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|case| (function_of(case.path), case.code))
+        .collect();
     for case in cases {
         let (status, answer) = call(
             &client,
@@ -223,6 +229,48 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     );
     assert!(!log.contains(&secret_key), "the secret reached the log");
     assert!(!log.contains(&token), "a token reached the log");
+
+    // The functions' metric lines, as CloudWatch would read them from their output: each one
+    // valid embedded metric format, counting what happened above.
+    let records = emf::records(&log).unwrap_or_else(|error| panic!("{error}"));
+    let counted = |function: &str, metric: &str, dimension: Option<(&str, &str)>| {
+        records
+            .iter()
+            .filter(|record| {
+                record.metrics.iter().any(|m| m.name == metric)
+                    && record.dimension(metrics::FUNCTION_NAME) == Some(function)
+                    && dimension.is_none_or(|(name, value)| record.dimension(name) == Some(value))
+            })
+            .count()
+    };
+    assert_eq!(counted("get-token", "TokensIssued", None), 1, "{log}");
+    for (function, code) in refused {
+        assert!(
+            counted(function, "Refusals", Some((metrics::ERROR_CODE, code))) >= 1,
+            "no refusal {code} counted for {function}:\n{log}"
+        );
+    }
+    for route in shared::routes::ALL {
+        assert_eq!(
+            counted(route.name, "InitDuration", None),
+            1,
+            "{}'s cold start:\n{log}",
+            route.name
+        );
+    }
+}
+
+/// The function that answers `path` (a path with its query, or a meeting id in place).
+fn function_of(path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or_default();
+    shared::routes::ALL
+        .iter()
+        .find(|route| match route.path.split_once('{') {
+            Some((prefix, _)) => path.starts_with(prefix),
+            None => path == route.path,
+        })
+        .map(|route| route.name)
+        .unwrap_or_else(|| panic!("no route for {path}"))
 }
 
 /// As deployed by default: `MEETING_BACKEND=videosdk`, the key in Secrets Manager, and VideoSDK

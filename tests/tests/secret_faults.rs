@@ -6,7 +6,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api_tests::{MotoServer, aws_test_environment, free_port, function_binary};
+use api_tests::{
+    ChildGuard, MotoServer, aws_test_environment, free_port, function_binary, venv_tool,
+    wait_for_port,
+};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -22,6 +25,16 @@ fn cold_start_without(
     secret_id: &str,
     unset: &[&str],
 ) -> (Option<i32>, String, Duration) {
+    cold_start_in(endpoint, secret_id, unset, &[])
+}
+
+/// [`cold_start`] with the variables `unset` left out of the AWS environment, and `extra` added.
+fn cold_start_in(
+    endpoint: &str,
+    secret_id: &str,
+    unset: &[&str],
+    extra: &[(&str, &str)],
+) -> (Option<i32>, String, Duration) {
     let mut command = Command::new(function_binary("get-token"));
     command
         .env_clear()
@@ -30,6 +43,7 @@ fn cold_start_without(
                 .into_iter()
                 .filter(|(name, _)| !unset.contains(name)),
         )
+        .envs(extra.iter().copied())
         .env("VIDEOSDK_SECRET_ID", secret_id)
         // Nothing listens here: if init wrongly succeeded the runtime would fail to connect.
         .env(
@@ -120,6 +134,17 @@ async fn access_denied_fails_the_cold_start() {
         "videosdk/forbidden",
         "access to secret \"videosdk/forbidden\" was denied",
     );
+    // And one metric line for CloudWatch, valid embedded metric format.
+    let records = api_tests::emf::records(&output).unwrap_or_else(|error| panic!("{error}"));
+    let failures: Vec<_> = records
+        .iter()
+        .map(|record| (record.dimension("Upstream"), record.dimension("Failure")))
+        .collect();
+    assert_eq!(
+        failures,
+        [(Some("SecretsManager"), Some("access_denied"))],
+        "{output}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,4 +213,71 @@ async fn missing_aws_credentials_or_region_fail_the_cold_start_by_name() {
     assert!(!output.contains("init failed"), "{output}");
     assert!(output.contains("initialised"), "{output}");
     assert_ne!(code, Some(0));
+}
+
+/// An HTTPS server on 127.0.0.1 with a certificate of its own (self-signed, for 127.0.0.1),
+/// from the test tools' Python; returns its endpoint, the certificate's PEM file and the guard.
+fn self_signed_https_server(folder: &std::path::Path) -> (String, std::path::PathBuf, ChildGuard) {
+    const SERVER: &str = r#"
+import datetime, http.server, ipaddress, ssl, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+folder, port = sys.argv[1], int(sys.argv[2])
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+now = datetime.datetime.now(datetime.timezone.utc)
+certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+    .public_key(key.public_key()).serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+    .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+    .sign(key, hashes.SHA256()))
+open(f"{folder}/cert.pem", "wb").write(certificate.public_bytes(serialization.Encoding.PEM))
+open(f"{folder}/key.pem", "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(f"{folder}/cert.pem", f"{folder}/key.pem")
+server = http.server.HTTPServer(("127.0.0.1", port), http.server.BaseHTTPRequestHandler)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"#;
+    let port = free_port();
+    let guard = ChildGuard::spawn(
+        Command::new(venv_tool("python"))
+            .args(["-c", SERVER])
+            .arg(folder)
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("python starts");
+    wait_for_port(port, Duration::from_secs(30), "the HTTPS server");
+    (
+        format!("https://127.0.0.1:{port}"),
+        folder.join("cert.pem"),
+        guard,
+    )
+}
+
+/// The functions trust the roots compiled into them (shared/src/tls.rs), not the system's: an
+/// HTTPS endpoint with a certificate of its own is refused at the handshake, also when
+/// `SSL_CERT_FILE` names that very certificate. (Nothing here can serve a certificate from a
+/// public root, so the accepted case is left to the deployment.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn an_https_endpoint_outside_the_compiled_in_roots_is_refused() {
+    let folder = tempfile::tempdir().expect("a temporary directory");
+    let (endpoint, certificate, _server) = self_signed_https_server(folder.path());
+    let certificate = certificate.to_str().expect("a UTF-8 path");
+    for extra in [&[][..], &[("SSL_CERT_FILE", certificate)][..]] {
+        let (code, output, _) = cold_start_in(&endpoint, "videosdk/tls", &[], extra);
+        assert_eq!(code, Some(1), "{extra:?}");
+        assert_one_clear_line(
+            &output,
+            "videosdk/tls",
+            "invalid peer certificate: UnknownIssuer",
+        );
+    }
 }

@@ -9,12 +9,25 @@
 //! IMDS, ECS, web identity with an STS client) whatever provider it is given, code a Lambda
 //! function never runs (docs/performance.md has the sizes).
 
+use std::error::Error;
+use std::fmt;
 use std::time::Duration;
 
-use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::Region;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// Bounds on every AWS call, so that an unreachable endpoint fails a cold start in seconds
 /// instead of using the whole function timeout.
@@ -121,14 +134,89 @@ impl AwsEnvironment {
     }
 }
 
-/// The HTTPS client every AWS client here uses: rustls on ring, the one crypto library the
-/// binaries link (the SDK's default would add aws-lc beside it).
-pub(crate) fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+/// The HTTP client every AWS client here uses: hyper's pooling client over HTTP/1.1, with the
+/// TLS configuration of every call out (`crate::tls`: rustls on ring, the compiled-in roots).
+///
+/// The SDK's own client (aws-smithy-http-client) would read and decode every root certificate
+/// of the system on its first call, most of a cold start's CPU, and takes other roots only as
+/// PEM text, which it decodes the same way. `http://` endpoints work too (AWS_ENDPOINT_URL may
+/// name a local stand-in, as the tests' moto).
+pub(crate) fn http_client() -> SharedHttpClient {
+    let mut tcp = TcpConnector::new();
+    tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(crate::tls::client_config())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    let client = Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .build(https);
+    SharedHttpClient::new(AwsHttpClient(client))
+}
+
+#[derive(Clone)]
+struct AwsHttpClient(Client<HttpsConnector<TcpConnector>, SdkBody>);
+
+impl fmt::Debug for AwsHttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AwsHttpClient(hyper, HTTP/1.1, rustls on ring, compiled-in roots)")
+    }
+}
+
+impl HttpClient for AwsHttpClient {
+    // One connector for every setting: its connect timeout is CONNECT_TIMEOUT, the one the
+    // SDK is given too ([`timeouts`]); the operation timeout is the SDK's to enforce.
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+impl HttpConnector for AwsHttpClient {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let request = match request.try_into_http1x() {
+            Ok(request) => request,
+            Err(error) => {
+                return HttpConnectorFuture::ready(Err(ConnectorError::user(error.into())));
+            }
+        };
+        let response = self.0.request(request);
+        HttpConnectorFuture::new(async move {
+            let response = response.await.map_err(connector_error)?;
+            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                .map_err(|error| ConnectorError::other(error.into(), None))
+        })
+    }
+}
+
+/// A call that got no answer, as the SDK's retry strategy reads it: a timeout when a connection
+/// timed out, otherwise an I/O failure (refused, reset, closed, a failed handshake), which the
+/// SDK retries within [`MAX_ATTEMPTS`].
+fn connector_error(error: hyper_util::client::legacy::Error) -> ConnectorError {
+    // `io::Error::source` skips its payload: look at the payload as well.
+    let chain =
+        std::iter::successors(Some(&error as &(dyn Error + 'static)), |&error| match error
+            .downcast_ref::<std::io::Error>(
+        ) {
+            Some(io) => io
+                .get_ref()
+                .map(|payload| payload as &(dyn Error + 'static)),
+            None => error.source(),
+        });
+    let timed_out = chain
+        .filter_map(|error| error.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::TimedOut);
+    if timed_out {
+        ConnectorError::timeout(error.into())
+    } else {
+        ConnectorError::io(error.into())
+    }
 }
 
 pub(crate) fn timeouts() -> TimeoutConfig {

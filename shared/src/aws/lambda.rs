@@ -20,6 +20,7 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
 
+use crate::aws::metrics;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::response::no_store;
 
@@ -33,21 +34,35 @@ where
     let handler = &handler;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| async move {
-            let LambdaEvent { payload, context } = event;
-            let response = match into_request(payload) {
-                Ok(request) => {
-                    let Ok(response) = handler(request.with_lambda_context(context)).await;
-                    response
-                }
-                Err(error) => {
-                    tracing::warn!(code = error.code.as_str(), message = %error.message, "event refused");
-                    error.into_response()
-                }
-            };
-            Ok::<_, Infallible>(into_response(response))
+            Ok::<_, Infallible>(answer(handler, event).await)
         },
     ))
     .await
+}
+
+/// What [`run`] answers to one event, counting the answers with an error code
+/// (`aws::metrics`).
+pub async fn answer<F, Fut>(
+    handler: &F,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> ApiGatewayV2httpResponse
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    let LambdaEvent { payload, context } = event;
+    let response = match into_request(payload) {
+        Ok(request) => {
+            let Ok(response) = handler(request.with_lambda_context(context)).await;
+            response
+        }
+        Err(error) => {
+            tracing::warn!(code = error.code.as_str(), message = %error.message, "event refused");
+            error.into_response()
+        }
+    };
+    metrics::answered(&response);
+    into_response(response)
 }
 
 /// The request a handler sees for `event`, or a 400 when the event's host, scheme, path and

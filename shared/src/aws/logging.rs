@@ -21,9 +21,11 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 /// the AWS SDK: the secret's value). Never a token or a secret in the logs, at any level.
 const DEPENDENCY_MAX_LEVEL: LevelFilter = LevelFilter::INFO;
 
-/// Installs the subscriber for the process, writing to stdout; call once, first thing in `main`.
+/// Installs the subscriber for the process, writing to stdout, and sends metric lines
+/// (`aws::metrics`) there too; call once, first thing in `main`.
 pub fn init() {
     init_with_writer(std::io::stdout);
+    crate::aws::metrics::init();
 }
 
 /// [`init`] with another writer (the benchmarks format log lines into a sink).

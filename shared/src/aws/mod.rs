@@ -1,7 +1,8 @@
-//! The AWS side: the Lambda loop, the function's AWS environment and clients, and log output as
-//! Lambda's logging controls ask for it.
+//! The AWS side: the Lambda loop, the function's AWS environment and clients, log output as
+//! Lambda's logging controls ask for it, and CloudWatch metrics in that output.
 
 pub mod environment;
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod secrets_manager;

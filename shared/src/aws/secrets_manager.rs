@@ -6,6 +6,7 @@ use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
 use crate::aws::environment::{self, AwsEnvironment};
+use crate::aws::metrics;
 use crate::domain::credentials::{ApiCredentials, CredentialsFormatError, SecretVersions};
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
@@ -59,7 +60,7 @@ impl SecretStore {
             self.fetch_version("AWSCURRENT"),
             self.fetch_version("AWSPREVIOUS"),
         );
-        let current = current?;
+        let current = current.inspect_err(metrics::secret_fetch_failed)?;
         match (previous, held) {
             (Ok(previous), _) => Ok(SecretVersions {
                 current,

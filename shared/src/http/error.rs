@@ -157,6 +157,8 @@ impl ApiError {
                 },
             },
         );
+        // The code, for whoever counts the answers (aws::metrics).
+        response.extensions_mut().insert(self.code);
         if let Some(seconds) = self.retry_after_seconds {
             response
                 .headers_mut()

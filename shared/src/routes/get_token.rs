@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::GET_TOKEN;
+use crate::aws::metrics;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
 use crate::http::error::{ApiError, ErrorCode};
@@ -41,6 +42,7 @@ async fn get_token<B>(state: &State<B>, request: &Request) -> Result<Response<Bo
         state.policy.ttl_seconds,
     );
     let token = keys.sign(&claims)?;
+    metrics::token_issued();
     Ok(json_response(
         StatusCode::OK,
         &json!({ "token": token, "expiresAt": claims.exp }),
