@@ -1,5 +1,6 @@
 //! Fixtures shared by the workspace's integration tests: the development credentials, the
-//! `events/` files, and real local stand-ins for AWS (moto's Secrets Manager).
+//! `events/` files, and real local stand-ins for AWS (moto's Secrets Manager, EventBridge and
+//! SQS) and for VideoSDK.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,9 +20,11 @@ pub mod events;
 pub mod local_api;
 pub mod template;
 pub mod videosdk_stand_in;
+pub mod webhooks;
 
 pub use local_api::LocalApi;
 pub use videosdk_stand_in::VideoSdkStandIn;
+pub use webhooks::Functions;
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -93,7 +96,8 @@ pub fn route(function: &str) -> &'static Route {
         .unwrap_or_else(|| panic!("no route is answered by a function named {function}"))
 }
 
-/// Sends `request` to the handler of `function`, as its Lambda binary would.
+/// Sends `request` to the handler of `function`, one of `routes::API`, as its Lambda binary
+/// would (the webhook function runs on another state: [`Functions::invoke`] answers every route).
 pub async fn invoke(
     function: &str,
     state: &State<MeetingBackend>,

@@ -2,6 +2,7 @@
 //! is a 4xx [`ApiError`] that says what to fix.
 
 use lambda_http::http::header::AUTHORIZATION;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
@@ -10,7 +11,9 @@ use crate::domain::token::TokenError;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
 use crate::http::route::Route;
 
-/// The largest body accepted; every legitimate body here is a few hundred bytes.
+/// The largest body the routes browsers call accept; every legitimate body there is a few
+/// hundred bytes. (VideoSDK's webhooks have their own limit,
+/// `crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES`.)
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The request body as a JSON object; no body is an empty object.
@@ -39,6 +42,46 @@ pub(crate) fn json_body(request: &Request) -> Result<Map<String, Value>, ApiErro
             ),
         )),
     }
+}
+
+/// The body's bytes exactly as received: API Gateway's text, or the bytes of a body it sent in
+/// base64 (`isBase64Encoded`), which lambda_http has decoded.
+pub(crate) fn raw_body(request: &Request) -> &[u8] {
+    match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// The one value of header `name`: `Ok(None)` when it is absent, `Err(())` when it was sent
+/// more than once (API Gateway joins repeated headers with commas, so in Lambda that shows as
+/// one value holding a comma; a `Request` built otherwise may carry two).
+pub(crate) fn single_header<'a>(request: &'a Request, name: &str) -> Result<Option<&'a [u8]>, ()> {
+    let mut values = request.headers().get_all(name).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => Ok(Some(value.as_bytes())),
+        (Some(_), Some(_)) => Err(()),
+    }
+}
+
+/// `https://<domain>[/<stage>]`, where API Gateway received this request: its
+/// `requestContext.domainName` (the API's own domain, or a custom domain), and its stage unless
+/// that is `$default` (which has no path). `None` when the event names no domain, as in
+/// events not from API Gateway.
+pub(crate) fn api_base_url(request: &Request) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return None;
+    };
+    let domain = context.domain_name.as_deref()?.trim();
+    if domain.is_empty() {
+        return None;
+    }
+    Some(match context.stage.as_deref() {
+        None | Some("" | "$default") => format!("https://{domain}"),
+        Some(stage) => format!("https://{domain}/{stage}"),
+    })
 }
 
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
@@ -270,6 +313,8 @@ mod tests {
             name: "validate-meeting",
             path: "/validate-meeting/{meetingId}",
             method: lambda_http::http::Method::POST,
+            cors: true,
+            max_body_bytes: MAX_BODY_BYTES,
         };
         let id = |path| path_parameter(&request(path), &route);
         assert_eq!(
