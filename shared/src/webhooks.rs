@@ -156,11 +156,6 @@ impl WebhookBackend {
         self.bus.publish(event).await
     }
 
-    /// The key in use and where it came from.
-    pub fn key(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {
-        self.current()
-    }
-
     fn current(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {
         self.key
             .read()

@@ -78,6 +78,97 @@ fn read(relative: &str) -> String {
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
+/// An RSA key pair made for a test, with the public key in both PEM forms the functions take.
+pub struct TestKey {
+    pkcs8_der: Vec<u8>,
+    signer: std::sync::OnceLock<WebhookSigner>,
+    /// `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo), as VideoSDK serves its key.
+    pub spki_pem: String,
+    /// `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1).
+    pub pkcs1_pem: String,
+    /// `-----BEGIN PRIVATE KEY-----` (PKCS#8), for other signers (VideoSDK's Node SDK).
+    pub pkcs8_pem: String,
+}
+
+/// A key of `bits` made from `seed` (the rsa crate's generator on a deterministic random
+/// stream): the same seed gives the same key, so a failure reproduces.
+pub fn generate_key(seed: &str, bits: usize) -> TestKey {
+    use rsa::pkcs1::EncodeRsaPublicKey as _;
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+    let mut random = SeededRandom::new(seed);
+    let private = rsa::PrivateKey::new(&mut random, bits).expect("an RSA key");
+    let public = private.to_public_key();
+    let pkcs8 = private.to_pkcs8_der().expect("PKCS#8");
+    let spki = public.to_public_key_der().expect("SPKI");
+    let pkcs1 = public.to_pkcs1_der().expect("PKCS#1");
+    let pem = |label: &str, der: &[u8]| pem::encode(&pem::Pem::new(label, der.to_vec()));
+    TestKey {
+        pkcs8_der: pkcs8.as_bytes().to_vec(),
+        signer: std::sync::OnceLock::new(),
+        spki_pem: pem("PUBLIC KEY", spki.as_bytes()),
+        pkcs1_pem: pem("RSA PUBLIC KEY", pkcs1.as_bytes()),
+        pkcs8_pem: pem("PRIVATE KEY", pkcs8.as_bytes()),
+    }
+}
+
+impl TestKey {
+    /// Its signer (ring signs with keys of 2048 bits or more).
+    pub fn signer(&self) -> &WebhookSigner {
+        self.signer
+            .get_or_init(|| WebhookSigner::from_pkcs8_der(&self.pkcs8_der))
+    }
+}
+
+/// SHA-256 of (seed, counter), block after block: a reproducible stream for test keys only.
+struct SeededRandom {
+    seed: ring::digest::Digest,
+    counter: u64,
+    block: Vec<u8>,
+}
+
+impl SeededRandom {
+    fn new(seed: &str) -> Self {
+        Self {
+            seed: ring::digest::digest(&ring::digest::SHA256, seed.as_bytes()),
+            counter: 0,
+            block: Vec::new(),
+        }
+    }
+}
+
+impl rsa::rand_core::TryRng for SeededRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, destination: &mut [u8]) -> Result<(), Self::Error> {
+        for byte in destination {
+            if self.block.is_empty() {
+                let mut input = self.seed.as_ref().to_vec();
+                input.extend_from_slice(&self.counter.to_le_bytes());
+                self.counter += 1;
+                self.block = ring::digest::digest(&ring::digest::SHA256, &input)
+                    .as_ref()
+                    .to_vec();
+            }
+            *byte = self.block.pop().unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for SeededRandom {}
+
 /// `dev/webhook-public-key.pem`, the public half of [`WebhookSigner::development`].
 pub fn development_public_key() -> String {
     read("dev/webhook-public-key.pem")
@@ -221,6 +312,13 @@ pub fn webhook_environment(eventbridge: &str) -> Vec<(&'static str, String)> {
 /// pinned (`VIDEOSDK_WEBHOOK_PUBLIC_KEY`) and its bus at `eventbridge`; `pairs` come first and
 /// win.
 pub async fn webhook_state(eventbridge: &str, pairs: &[(&str, &str)]) -> WebhookState {
+    State::from_settings(webhook_settings(eventbridge, pairs))
+        .await
+        .expect("the webhook state builds")
+}
+
+/// The settings [`webhook_state`] builds its state from.
+pub fn webhook_settings(eventbridge: &str, pairs: &[(&str, &str)]) -> shared::settings::Settings {
     let credentials = dev_credentials();
     let secret = String::from_utf8_lossy(credentials.secret_key()).into_owned();
     let public_key = development_public_key();
@@ -236,9 +334,7 @@ pub async fn webhook_state(eventbridge: &str, pairs: &[(&str, &str)]) -> Webhook
             .iter()
             .map(|(name, value)| (*name, value.as_str())),
     );
-    State::from_settings(settings(&all))
-        .await
-        .expect("the webhook state builds")
+    settings(&all)
 }
 
 /// Every kind of function state, as deployed with the development keys: the meeting functions'

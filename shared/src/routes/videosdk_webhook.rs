@@ -36,6 +36,11 @@ async fn receive(
     let signature = single_header(request, SIGNATURE_HEADER)
         .map_err(|()| SignatureError::Repeated)?
         .ok_or(SignatureError::Missing)?;
+    // API Gateway joins the values of a header sent twice with commas, which base64 never
+    // holds. (VideoSDK's Node SDK would read such a value up to the first signature's padding.)
+    if signature.contains(&b',') {
+        return Err(SignatureError::Repeated.into());
+    }
     let body = raw_body(request);
     let keys = state.keys().await;
     state
