@@ -302,8 +302,6 @@ impl Respond for PutEvents {
 /// reaches `eventbridge` (the endpoint of a stand-in or of moto).
 pub fn webhook_environment(eventbridge: &str) -> Vec<(&'static str, String)> {
     let mut environment = crate::aws_test_environment(eventbridge);
-    environment.retain(|(name, _)| *name != "AWS_ENDPOINT_URL_SECRETS_MANAGER");
-    environment.push(("AWS_ENDPOINT_URL_EVENTBRIDGE", eventbridge.to_owned()));
     environment.push(("EVENT_BUS_NAME", TEST_BUS.to_owned()));
     environment
 }

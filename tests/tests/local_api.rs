@@ -2,6 +2,7 @@
 //! their secret from a real Secrets Manager API (moto_server) at cold start.
 
 use api_tests::local_api::http_client;
+use api_tests::webhooks::{TEST_BUS, development_public_key};
 use api_tests::{
     LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials, events,
 };
@@ -9,6 +10,8 @@ use serde_json::{Value, json};
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::token::{TokenError, TokenKeys};
 use shared::domain::unix_now;
+use shared::routes::VIDEOSDK_WEBHOOK;
+use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 
 async fn call(
     client: &reqwest::Client,
@@ -353,7 +356,19 @@ async fn a_cold_start_with_a_missing_secret_fails_and_names_it() {
 #[tokio::test]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
-    let api = LocalApi::start(&[], true);
+    // The webhook function's bus, in moto, with a queue that receives what it publishes; its
+    // events are signed with the development webhook key, pinned here.
+    let moto = MotoServer::start();
+    let queue = moto.bus_to_queue(TEST_BUS, "events-test-queue").await;
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("EVENT_BUS_NAME", TEST_BUS.to_owned()),
+        (
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+            development_public_key().trim_end().replace('\n', "\\n"),
+        ),
+    ]);
+    let api = LocalApi::start(&environment, true);
     // The events' tokens are signed with the development key the local API runs with.
     let mut failures = Vec::new();
     let mut answers = String::new();
@@ -375,6 +390,15 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
         failures.join("\n"),
         api.log()
     );
+    let published = events::all()
+        .iter()
+        .filter(|file| file.function == VIDEOSDK_WEBHOOK.name && file.expected_status == 204)
+        .count();
+    assert_eq!(
+        moto.receive(&queue).await.len(),
+        published,
+        "one event per 204"
+    );
 
     // Nothing the functions logged or answered holds the secret; no log line holds a token.
     let secret = String::from_utf8(dev_credentials().secret_key().to_vec()).unwrap();
@@ -384,6 +408,19 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
     assert!(tokens.len() >= 10, "only {} tokens seen", tokens.len());
     for token in &tokens {
         assert!(!log.contains(token.as_str()), "a token reached the log");
+    }
+    // Nor a webhook's signature.
+    for file in events::all() {
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file.path).unwrap()).expect("an event");
+        if let Some(signature) = event["headers"][SIGNATURE_HEADER].as_str()
+            && signature.len() > 40
+        {
+            assert!(
+                !log.contains(&signature[..40]),
+                "a signature reached the log"
+            );
+        }
     }
 }
 

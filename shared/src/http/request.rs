@@ -68,14 +68,20 @@ pub(crate) fn single_header<'a>(request: &'a Request, name: &str) -> Result<Opti
 
 /// `https://<domain>[/<stage>]`, where API Gateway received this request: its
 /// `requestContext.domainName` (the API's own domain, or a custom domain), and its stage unless
-/// that is `$default` (which has no path). `None` when the event names no domain, as in
-/// events not from API Gateway.
+/// that is `$default` (which has no path). `None` when the event names no domain, or names one
+/// nothing outside this machine can reach (`localhost`, as `cargo lambda watch` does, or a
+/// loopback address), as in events not from API Gateway.
 pub(crate) fn api_base_url(request: &Request) -> Option<String> {
     let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
         return None;
     };
     let domain = context.domain_name.as_deref()?.trim();
-    if domain.is_empty() {
+    let reachable = match url::Url::parse(&format!("https://{domain}")).ok()?.host()? {
+        url::Host::Domain(name) => name != "localhost" && !name.ends_with(".localhost"),
+        url::Host::Ipv4(address) => !address.is_loopback(),
+        url::Host::Ipv6(address) => !address.is_loopback(),
+    };
+    if !reachable {
         return None;
     }
     Some(match context.stage.as_deref() {
@@ -299,6 +305,51 @@ mod tests {
             let error = scope_id("roomId", ErrorCode::InvalidRoomId, bad).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidRoomId, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_api_base_url_is_the_requests_public_domain_and_stage() {
+        let base = |domain: Option<&str>, stage: Option<&str>| {
+            let event = serde_json::json!({
+                "rawPath": "/create-meeting",
+                "headers": {"host": "api.example"},
+                "requestContext": {"domainName": domain, "stage": stage, "http": {"method": "POST"}}
+            });
+            let request: Request = lambda_http::request::LambdaRequest::ApiGatewayV2(
+                serde_json::from_value(event).unwrap(),
+            )
+            .into();
+            api_base_url(&request)
+        };
+        let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
+        assert_eq!(
+            base(Some(domain), Some("$default")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            base(Some(domain), Some("prod")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+        );
+        assert_eq!(
+            base(Some("api.example.com"), None).as_deref(),
+            Some("https://api.example.com")
+        );
+        for nowhere in [
+            None,
+            Some(""),
+            Some("localhost"),
+            Some("LOCALHOST:9000"),
+            Some("a.localhost"),
+            Some("127.0.0.1:3000"),
+            Some("[::1]"),
+        ] {
+            assert_eq!(base(nowhere, Some("$default")), None, "{nowhere:?}");
+        }
+        let plain = HttpRequest::builder()
+            .uri("https://api.example/create-meeting")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(api_base_url(&plain), None, "no API Gateway context");
     }
 
     #[test]
