@@ -281,15 +281,22 @@ impl MotoServer {
     }
 
     /// A bus named `bus` with a rule that sends every `videosdk` event to a new queue named
-    /// `queue`, as the README's SQS rule does; returns the queue's URL.
+    /// `queue`; returns the queue's URL.
     pub async fn bus_to_queue(&self, bus: &str, queue: &str) -> String {
-        let eventbridge = self.eventbridge();
-        eventbridge
+        self.eventbridge()
             .create_event_bus()
             .name(bus)
             .send()
             .await
             .expect("moto creates the bus");
+        self.rule_to_queue(bus, queue, r#"{"source":["videosdk"]}"#)
+            .await
+    }
+
+    /// A rule on `bus` that sends the events `pattern` (EventBridge's JSON) matches to a new
+    /// queue named `queue`; returns the queue's URL.
+    pub async fn rule_to_queue(&self, bus: &str, queue: &str, pattern: &str) -> String {
+        let eventbridge = self.eventbridge();
         let sqs = self.sqs();
         let url = sqs
             .create_queue()
@@ -317,7 +324,7 @@ impl MotoServer {
             .put_rule()
             .name(format!("{queue}-rule"))
             .event_bus_name(bus)
-            .event_pattern(r#"{"source":["videosdk"]}"#)
+            .event_pattern(pattern)
             .send()
             .await
             .expect("moto creates the rule");

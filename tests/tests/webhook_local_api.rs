@@ -54,6 +54,14 @@ async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_qu
     let queue = moto
         .bus_to_queue("videosdk-e2e", "videosdk-e2e-events")
         .await;
+    // The README's rule (examples/eventbridge/rules.yaml): session-ended events to a queue.
+    let session_ended = moto
+        .rule_to_queue(
+            "videosdk-e2e",
+            "session-ended",
+            &example_pattern("SessionEndedToQueue"),
+        )
+        .await;
     let key = generate_key("webhook-local-api", 2048);
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([
@@ -79,6 +87,19 @@ async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_qu
         only_event(&moto.receive(&queue).await, "session-started"),
         body,
         "the detail read back from the queue is the body, byte for byte"
+    );
+    assert_eq!(moto.receive(&session_ended).await, Vec::<String>::new());
+    let ended = canonical(&json!({"webhookType": "session-ended", "data": {"sessionId": marker}}));
+    let (status, answer) = post(&api, &ended, Some(&key.signer().sign(ended.as_bytes()))).await;
+    assert_eq!(status, 204, "{answer}");
+    assert_eq!(
+        only_event(&moto.receive(&session_ended).await, "session-ended"),
+        ended
+    );
+    assert_eq!(
+        moto.receive(&queue).await.len(),
+        1,
+        "and to the rule for every event"
     );
 
     // Refused: nothing reaches the queue.
@@ -146,6 +167,16 @@ async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_qu
     );
     assert!(!log.contains(&marker), "a body reached the log");
     assert!(!log.contains(&secret_key), "the secret reached the log");
+}
+
+/// The `EventPattern` of rule `rule` in `examples/eventbridge/rules.yaml`, as EventBridge's JSON.
+fn example_pattern(rule: &str) -> String {
+    let path = api_tests::workspace_root().join("examples/eventbridge/rules.yaml");
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).expect("the example is readable"))
+            .expect("YAML");
+    let pattern = &template["Resources"][rule]["Properties"]["EventPattern"];
+    serde_json::to_string(pattern).expect("the pattern as JSON")
 }
 
 /// A stand-in for VideoSDK's API with the account of `dev/local.env`, serving `key`.
