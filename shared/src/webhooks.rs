@@ -20,11 +20,11 @@ use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkWebhookKey;
 
 /// At most one fetch of VideoSDK's key per interval after a failed signature.
-pub const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(300);
+pub(crate) const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyOrigin {
+pub(crate) enum KeyOrigin {
     /// `VIDEOSDK_WEBHOOK_PUBLIC_KEY` in the environment.
     Environment,
     /// `VIDEOSDK_WEBHOOK_PUBLIC_KEY` in the secret's JSON.
@@ -34,7 +34,7 @@ pub enum KeyOrigin {
 }
 
 impl KeyOrigin {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Environment => "environment",
             Self::Secret => "secret",
@@ -45,7 +45,7 @@ impl KeyOrigin {
 
 /// Why a webhook was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     #[error(transparent)]
     Signature(#[from] SignatureError),
     /// The signature failed with the key in hand, and fetching VideoSDK's current key (in case
@@ -119,7 +119,7 @@ impl WebhookBackend {
     /// Checks `signature` over `body` with the key in hand; when that fails with a fetched key,
     /// fetches VideoSDK's key again (if [`KEY_REFETCH_INTERVAL`] allows) and, if VideoSDK now
     /// serves another, keeps it and checks with it. `keys` sign the call to VideoSDK.
-    pub async fn verify(
+    pub(crate) async fn verify(
         &self,
         body: &[u8],
         signature: &[u8],
@@ -152,7 +152,7 @@ impl WebhookBackend {
     }
 
     /// Puts a verified webhook on the bus; returns EventBridge's id for it.
-    pub async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
+    pub(crate) async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
         self.bus.publish(event).await
     }
 

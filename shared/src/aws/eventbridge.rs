@@ -42,14 +42,14 @@ pub fn client(environment: &AwsEnvironment) -> Client {
 /// The bus (its name or ARN, `EVENT_BUS_NAME`) and the client that reaches it, built once per
 /// cold start.
 #[derive(Debug, Clone)]
-pub struct EventBus {
+pub(crate) struct EventBus {
     client: Client,
     name: String,
 }
 
 /// Why an event is not on the bus. Every variant names the bus, never the event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PublishError {
+pub(crate) enum PublishError {
     #[error("EventBridge refused the event for bus {bus:?}: {code}: {message}")]
     Refused {
         bus: String,
@@ -63,19 +63,19 @@ pub enum PublishError {
 }
 
 impl EventBus {
-    pub fn new(environment: &AwsEnvironment, name: impl Into<String>) -> Self {
+    pub(crate) fn new(environment: &AwsEnvironment, name: impl Into<String>) -> Self {
         Self {
             client: client(environment),
             name: name.into(),
         }
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Puts `event` on the bus; returns the id EventBridge gave it.
-    pub async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
+    pub(crate) async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.name)
             .source(WEBHOOK_EVENT_SOURCE)

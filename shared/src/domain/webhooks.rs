@@ -19,7 +19,7 @@ use serde_json::Value;
 use spki::der::Decode as _;
 
 /// The `source` of every event this API puts on EventBridge.
-pub const WEBHOOK_EVENT_SOURCE: &str = "videosdk";
+pub(crate) const WEBHOOK_EVENT_SOURCE: &str = "videosdk";
 /// The largest webhook body taken: what one EventBridge event can carry as its detail. An event
 /// is at most 256 KiB (its source, detail-type and detail together); 1 KiB of that is left for
 /// the source and the type. VideoSDK's webhooks are a few hundred bytes; a larger body could
