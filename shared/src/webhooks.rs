@@ -8,7 +8,7 @@
 //! rotated it, but at most once per [`KEY_REFETCH_INTERVAL`] (the first time at once): a stream
 //! of forged webhooks costs VideoSDK one call every few minutes. A pinned key is never replaced.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::aws::eventbridge::{EventBus, PublishError};
@@ -57,7 +57,10 @@ pub(crate) enum VerifyError {
 #[derive(Debug)]
 pub struct WebhookBackend {
     bus: EventBus,
-    videosdk: VideoSdkWebhookKey,
+    /// `VIDEOSDK_API_ENDPOINT`, and its client once a key is to be fetched (a pinned key needs
+    /// none, and its cold start loads no HTTP client and no root certificates for it).
+    videosdk_endpoint: String,
+    videosdk: OnceLock<VideoSdkWebhookKey>,
     key: RwLock<Option<(Arc<WebhookPublicKey>, KeyOrigin)>>,
     /// When a signature failure may next fetch VideoSDK's key.
     refetch_after: Mutex<Instant>,
@@ -72,15 +75,14 @@ impl Backend for WebhookBackend {
                  EventBridge bus (the template sets it)",
             )
         })?;
-        let videosdk =
-            VideoSdkWebhookKey::new(&settings.videosdk_endpoint).map_err(InitError::WebhookKey)?;
         let key = settings
             .webhook_public_key
             .clone()
             .map(|key| (Arc::new(key), KeyOrigin::Environment));
         Ok(Self {
             bus: EventBus::new(&bus.aws, bus.name.clone()),
-            videosdk,
+            videosdk_endpoint: settings.videosdk_endpoint.clone(),
+            videosdk: OnceLock::new(),
             key: RwLock::new(key),
             refetch_after: Mutex::new(Instant::now()),
         })
@@ -99,10 +101,12 @@ impl Backend for WebhookBackend {
             self.replace(key, KeyOrigin::Secret);
             KeyOrigin::Secret
         } else {
-            let key =
-                self.videosdk.fetch(keys).await.map_err(|detail| {
-                    InitError::WebhookKey(self.unavailable(detail).to_string())
-                })?;
+            let videosdk =
+                VideoSdkWebhookKey::new(&self.videosdk_endpoint).map_err(InitError::WebhookKey)?;
+            let videosdk = self.videosdk.get_or_init(|| videosdk);
+            let key = videosdk.fetch(keys).await.map_err(|detail| {
+                InitError::WebhookKey(format!("GET {}: {detail}", videosdk.url()))
+            })?;
             self.replace(key, KeyOrigin::VideoSdk);
             KeyOrigin::VideoSdk
         };
@@ -129,15 +133,18 @@ impl WebhookBackend {
             // Only before `start`, which fails the cold start when it finds no key.
             return Err(SignatureError::Invalid.into());
         };
-        match key.verify(body, signature) {
-            Err(SignatureError::Invalid)
+        match (key.verify(body, signature), self.videosdk.get()) {
+            (Err(SignatureError::Invalid), Some(videosdk))
                 if origin == KeyOrigin::VideoSdk && self.claim_refetch(Instant::now()) =>
             {
-                let fetched = self
-                    .videosdk
-                    .fetch(keys)
-                    .await
-                    .map_err(|detail| self.unavailable(detail))?;
+                let fetched =
+                    videosdk
+                        .fetch(keys)
+                        .await
+                        .map_err(|detail| VerifyError::KeyUnavailable {
+                            url: videosdk.url().to_owned(),
+                            detail,
+                        })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
                     return Err(SignatureError::Invalid.into());
@@ -147,7 +154,7 @@ impl WebhookBackend {
                 self.replace(fetched, KeyOrigin::VideoSdk);
                 Ok(verdict?)
             }
-            verdict => Ok(verdict?),
+            (verdict, _) => Ok(verdict?),
         }
     }
 
@@ -178,13 +185,6 @@ impl WebhookBackend {
         }
         *after = now + KEY_REFETCH_INTERVAL;
         true
-    }
-
-    fn unavailable(&self, detail: String) -> VerifyError {
-        VerifyError::KeyUnavailable {
-            url: self.videosdk.url().to_owned(),
-            detail,
-        }
     }
 }
 
