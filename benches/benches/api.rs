@@ -126,11 +126,16 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
     }
     // The webhook route runs on its own state; its bus is a local stand-in for EventBridge, so
     // this times the handler, the RSA check and the SDK's PutEvents call up to the loopback
-    // socket (the stand-in answers on another thread, not timed).
-    let functions: &Functions = Box::leak(Box::new(rt.block_on(Functions::development(&[]))));
+    // socket (the stand-in answers on another thread, not timed). The SDK needs tokio's I/O
+    // and timers, which the other handlers' runtime leaves out.
+    let io_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime with I/O and timers");
+    let functions: &Functions = Box::leak(Box::new(io_rt.block_on(Functions::development(&[]))));
     bench_handler(
         c,
-        &rt,
+        &io_rt,
         "handler_videosdk_webhook",
         &timed_event(&routes::VIDEOSDK_WEBHOOK),
         |r| functions.invoke(routes::VIDEOSDK_WEBHOOK.name, r),
