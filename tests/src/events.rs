@@ -217,6 +217,9 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
         .to_owned();
     base64_body["body"] = json!(base64::engine::general_purpose::STANDARD.encode(text));
     base64_body["isBase64Encoded"] = json!(true);
+    // Marked base64 but not: lambda_http would panic on it (shared::aws::lambda refuses it).
+    let mut not_base64 = signed(webhook_body("participant-joined"));
+    not_base64["isBase64Encoded"] = json!(true);
     let oversized = format!(
         "{{\"webhookType\":\"session-started\",\"padding\":\"{}\"}}",
         "x".repeat(MAX_WEBHOOK_BODY_BYTES)
@@ -232,6 +235,11 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
             VIDEOSDK_WEBHOOK.name,
             "base64-encoded-body.204",
             base64_body,
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "body-marked-base64-but-not.400",
+            not_base64,
         ),
         (
             VIDEOSDK_WEBHOOK.name,
