@@ -12,7 +12,14 @@ What a pass proves, for each function of template.yaml built with rust-cargolamb
     real AWS SDK (VIDEOSDK_SECRET_ID set, the development key variables blank);
   - dev/env-vars.json holds the key of dev/local.env (which signed the events' tokens), blanks
     VIDEOSDK_SECRET_ID, selects MEETING_BACKEND=local, and sets only variables the template
-    declares (SAM silently drops the others).
+    declares (SAM silently drops the others); it pins the development webhook key
+    (dev/webhook-public-key.pem, whose private half signed the webhook events) for the webhook
+    function;
+  - the webhook function's verified events reach EventBridge: in both runs its SDK is pointed
+    at moto_server (AWS_ENDPOINT_URL_EVENTBRIDGE, as a deployed function reaches the real
+    service), where the bus its EVENT_BUS_NAME names (as SAM resolves the template's !Ref)
+    exists with a rule to an SQS queue, and the queue must end with exactly one event per
+    event file answered 2xx, per run.
 
 Run by scripts/check-lambda-rie after `sam build` (scripts/check-lambda-build); it builds nothing.
 Offline: dummy AWS credentials, every server on a free port of 127.0.0.1, every process it starts
@@ -43,6 +50,7 @@ TEMPLATE = ROOT / "template.yaml"
 BUILT_TEMPLATE = ROOT / ".aws-sam/build/template.yaml"
 ENV_VARS_FILE = ROOT / "dev/env-vars.json"
 DEV_KEY_FILE = ROOT / "dev/local.env"
+DEV_WEBHOOK_KEY_FILE = ROOT / "dev/webhook-public-key.pem"
 # The events, written afresh by scripts/check-lambda-rie (their tokens are valid for a day), or
 # events/ when run on its own.
 EVENTS = Path(os.environ.get("EVENTS_DIR", ROOT / "events"))
@@ -118,24 +126,29 @@ def main() -> int:
         for function in functions:
             find_runner(function)  # fails now, with the install hint, rather than per function
         check_dev_env_vars(functions)
-        with tempfile.TemporaryDirectory(prefix="check-lambda-rie.") as tmp:
+        with tempfile.TemporaryDirectory(prefix="check-lambda-rie.") as tmp, \
+                moto_server(Path(tmp)) as endpoint:
             work = Path(tmp)
-            runs = [run_function(rie, function, "dev/env-vars.json", "env", function.environment, work)
+            # Not template variables (SAM would not pass them): the test points the SDK at moto,
+            # as a deployed function reaches the real services.
+            eventbridge = {"AWS_ENDPOINT_URL_EVENTBRIDGE": endpoint}
+            queue = event_buses_to_queue(endpoint, functions)
+            runs = [run_function(rie, function, "dev/env-vars.json", "env",
+                                 {**function.environment, **eventbridge}, work)
                     for function in functions]
-            with moto_server(work) as endpoint:
-                secret_arn = create_secret(endpoint)
-                for function in functions:
-                    environment = dict(function.environment)
-                    environment.update(
-                        VIDEOSDK_SECRET_ID=secret_arn,
-                        # Blank, so the key can only come from the secret.
-                        VIDEOSDK_API_KEY="",
-                        VIDEOSDK_SECRET_KEY="",
-                        # Not a template variable (SAM would not pass it): the test points the
-                        # SDK at moto, as a deployed function reaches the real service.
-                        AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint,
-                    )
-                    runs.append(run_function(rie, function, "Secrets Manager (moto)", "moto", environment, work))
+            secret_arn = create_secret(endpoint)
+            for function in functions:
+                environment = dict(function.environment)
+                environment.update(
+                    VIDEOSDK_SECRET_ID=secret_arn,
+                    # Blank, so the key can only come from the secret.
+                    VIDEOSDK_API_KEY="",
+                    VIDEOSDK_SECRET_KEY="",
+                    AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint,
+                    **eventbridge,
+                )
+                runs.append(run_function(rie, function, "Secrets Manager (moto)", "moto", environment, work))
+            check_published(endpoint, queue, runs)
     except Failure as failure:
         print(f"check-lambda-rie: {failure}", file=sys.stderr)
         return 1
@@ -156,7 +169,8 @@ def main() -> int:
               f"{invocations} invocations, listed above ({seconds:.1f} s)", file=sys.stderr)
         return 1
     print(f"OK: {len(functions)} functions x 2 secret sources, {invocations} invocations under the "
-          f"Lambda RIE, each answered with the status in its event's name ({seconds:.1f} s)")
+          f"Lambda RIE, each answered with the status in its event's name, every webhook answered "
+          f"as published on the EventBridge bus ({seconds:.1f} s)")
     return 0
 
 
@@ -307,6 +321,12 @@ def check_dev_env_vars(functions: list) -> None:
         if env.get("MEETING_BACKEND") != "local":
             raise Failure(f"{source} must set MEETING_BACKEND=local for {function.logical_id}: the events "
                           "assume the local backend (videosdk calls VideoSDK's cloud)")
+        if env.get("EVENT_BUS_NAME") is not None:
+            pinned = env.get("VIDEOSDK_WEBHOOK_PUBLIC_KEY", "").strip()
+            if pinned != DEV_WEBHOOK_KEY_FILE.read_text().strip():
+                raise Failure(f"{source} must pin VIDEOSDK_WEBHOOK_PUBLIC_KEY for {function.logical_id} "
+                              f"to {DEV_WEBHOOK_KEY_FILE.relative_to(ROOT)}, whose private half signed "
+                              "its events (without it the function would ask VideoSDK's cloud)")
 
 
 def run_function(rie: Path, function: Function, secret_source: str, tag: str, environment: dict,
@@ -491,12 +511,50 @@ def moto_server(work: Path):
         yield f"http://127.0.0.1:{port}"
 
 
-def create_secret(endpoint: str) -> str:
-    """The development key as a Secrets Manager secret in moto, in the format the functions read."""
+def aws_client(service: str, endpoint: str):
     import boto3
 
-    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=OFFLINE_AWS["AWS_REGION"],
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(service, endpoint_url=endpoint, region_name=OFFLINE_AWS["AWS_REGION"],
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def event_buses_to_queue(endpoint: str, functions: list) -> str:
+    """Each bus a function's EVENT_BUS_NAME names, in moto, with a rule sending its `videosdk`
+    events to one SQS queue; returns the queue's URL."""
+    events, sqs = aws_client("events", endpoint), aws_client("sqs", endpoint)
+    queue = sqs.create_queue(QueueName="check-lambda-rie")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    buses = {f.environment["EVENT_BUS_NAME"] for f in functions if f.environment.get("EVENT_BUS_NAME")}
+    for bus in sorted(buses):
+        events.create_event_bus(Name=bus)
+        events.put_rule(Name="to-queue", EventBusName=bus, EventPattern=json.dumps({"source": ["videosdk"]}))
+        events.put_targets(Rule="to-queue", EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    return queue
+
+
+def check_published(endpoint: str, queue: str, runs: list) -> None:
+    """One event in the queue per webhook event answered 2xx, in every run: what the functions
+    answered as published is on the bus (moto delivers rules' targets while it answers)."""
+    sqs = aws_client("sqs", endpoint)
+    received = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            if json.loads(message["Body"]).get("source") == "videosdk":
+                received += 1
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    expected = sum(1 for run in runs if run.function.environment.get("EVENT_BUS_NAME")
+                   for _, status in run.function.events if 200 <= status < 300)
+    if received != expected:
+        raise Failure(f"the webhook functions answered {expected} events as published, but "
+                      f"{received} reached the EventBridge bus's queue in moto")
+
+
+def create_secret(endpoint: str) -> str:
+    """The development key as a Secrets Manager secret in moto, in the format the functions read."""
+    client = aws_client("secretsmanager", endpoint)
     secret = json.dumps(read_dev_key())
     return client.create_secret(Name="videosdk/check-lambda-rie", SecretString=secret)["ARN"]
 

@@ -11,7 +11,7 @@ use shared::domain::permissions::{PermissionSet, TokenRoles};
 use shared::domain::token::{Claims, TokenScope};
 use shared::domain::unix_now;
 use shared::http::route::Route;
-use shared::routes::{CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING};
+use shared::routes::{CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
 
 /// Criterion's measurement by the CPU time of the benchmarking thread
 /// (`CLOCK_THREAD_CPUTIME_ID`) instead of wall-clock time: on a machine shared with builds, time
@@ -63,11 +63,13 @@ impl Measurement for ThreadCpuTime {
     }
 }
 
-/// The event of `events/<route>/` each handler is timed on: a request it answers with 200.
-pub const TIMED_EVENTS: [(&Route, &str); 3] = [
+/// The event of `events/<route>/` each handler is timed on: a request it answers with success
+/// (the status in its name).
+pub const TIMED_EVENTS: [(&Route, &str); 4] = [
     (&GET_TOKEN, "default-permissions.200.json"),
     (&CREATE_MEETING, "bearer-token.200.json"),
     (&VALIDATE_MEETING, "issued-id.200.json"),
+    (&VIDEOSDK_WEBHOOK, "session-started.204.json"),
 ];
 
 /// `<route>/<case>.json`, the path under `events/` of a timed event.

@@ -1,14 +1,15 @@
 //! Everything the Lambda functions have in common, in layers that only look inward:
 //!
-//! - [`domain`]: tokens, permissions and roles, meeting ids and room options, keys; no HTTP, no
-//!   AWS.
+//! - [`domain`]: tokens, permissions and roles, meeting ids and room options, keys, VideoSDK's
+//!   webhook signatures; no HTTP, no AWS.
 //! - [`http`]: reading requests, CORS, methods and sizes, the error type and its codes, which
 //!   domain errors map to.
-//! - [`aws`] and `videosdk`: the outside world: Secrets Manager, the Lambda loop and logging;
-//!   VideoSDK's rooms API.
+//! - [`aws`] and `videosdk`: the outside world: Secrets Manager, EventBridge, the Lambda loop and
+//!   logging; VideoSDK's rooms API and its webhook public key.
 //! - `tls`: the TLS configuration of every call out (compiled-in roots), which the AWS and
 //!   VideoSDK clients share.
-//! - [`settings`], [`state`], [`meetings`]: configuration and what a cold start builds.
+//! - [`settings`], [`state`], [`meetings`], [`webhooks`]: configuration and what a cold start
+//!   builds (the meeting backend; the webhook function's key and EventBridge bus).
 //! - [`routes`]: the route registry and the handlers; each function's `main` runs one.
 
 #![warn(unreachable_pub)]
@@ -22,3 +23,4 @@ pub mod settings;
 pub mod state;
 mod tls;
 mod videosdk;
+pub mod webhooks;

@@ -8,8 +8,8 @@ use crate::aws::metrics;
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{
-    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionError, RoomOptions, UpstreamFailure,
-    is_plain_id,
+    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionError, RoomOptions, RoomWebhook,
+    UpstreamFailure, is_plain_id, is_webhook_url,
 };
 use crate::videosdk::VideoSdkRooms;
 
@@ -21,7 +21,18 @@ pub(crate) enum MeetingBackendKind {
         endpoint: String,
         /// `ALLOW_CLIENT_WEBHOOKS`: whether a caller may name a webhook URL for its room.
         allow_client_webhooks: bool,
+        /// `WEBHOOK_EVENTS` and `WEBHOOK_URL`: the webhook every room gets (unless its caller
+        /// names one, where `ALLOW_CLIENT_WEBHOOKS` lets it).
+        room_webhook: Option<OperatorWebhook>,
     },
+}
+
+/// The webhook the operator gives every new room: these events, sent to `url`, or, without one,
+/// to this API's own webhook route on the domain the create request came in on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OperatorWebhook {
+    pub(crate) events: Vec<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// The meeting backend of a running function, built once at cold start.
@@ -34,6 +45,7 @@ enum Backend {
     VideoSdk {
         rooms: VideoSdkRooms,
         allow_client_webhooks: bool,
+        room_webhook: Option<OperatorWebhook>,
     },
 }
 
@@ -44,9 +56,11 @@ impl MeetingBackend {
             MeetingBackendKind::VideoSdk {
                 endpoint,
                 allow_client_webhooks,
+                room_webhook,
             } => Backend::VideoSdk {
                 rooms: VideoSdkRooms::new(endpoint)?,
                 allow_client_webhooks: *allow_client_webhooks,
+                room_webhook: room_webhook.clone(),
             },
         }))
     }
@@ -70,6 +84,35 @@ impl MeetingBackend {
                 ..
             } => RoomOptions::from_body(body, *allow_client_webhooks),
         }
+    }
+
+    /// The webhook of a room whose request names none: the operator's (`WEBHOOK_EVENTS`), sent
+    /// to `WEBHOOK_URL` or else to `own_webhook_url()`, this API's webhook route on the domain
+    /// of the request; `None` when the operator set none. A caller's own webhook, where
+    /// `ALLOW_CLIENT_WEBHOOKS` lets it name one, takes the operator's place: a room has one.
+    /// Without either URL the room is not created (`WebhookUrlUnknown`): a room made without
+    /// its webhook would send its events nowhere, and that cannot be undone.
+    pub(crate) fn operator_webhook(
+        &self,
+        own_webhook_url: impl FnOnce() -> Option<String>,
+    ) -> Result<Option<RoomWebhook>, MeetingError> {
+        let Backend::VideoSdk {
+            room_webhook: Some(webhook),
+            ..
+        } = &self.0
+        else {
+            return Ok(None);
+        };
+        let url = match &webhook.url {
+            Some(url) => url.clone(),
+            None => own_webhook_url()
+                .filter(|url| is_webhook_url(url))
+                .ok_or(MeetingError::WebhookUrlUnknown)?,
+        };
+        Ok(Some(RoomWebhook {
+            url,
+            events: webhook.events.clone(),
+        }))
     }
 
     pub(crate) async fn create(

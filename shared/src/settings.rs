@@ -2,9 +2,11 @@
 
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::credentials::ApiCredentials;
+use crate::domain::meetings::{MAX_WEBHOOK_EVENTS, is_webhook_event_name, is_webhook_url};
 use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
+use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
-use crate::meetings::MeetingBackendKind;
+use crate::meetings::{MeetingBackendKind, OperatorWebhook};
 use crate::videosdk::DEFAULT_VIDEOSDK_API_ENDPOINT;
 
 const DEFAULT_TTL_SECONDS: u64 = 600;
@@ -37,6 +39,20 @@ pub struct Settings {
     /// How often a warm function re-reads the Secrets Manager secret; 0 means on every request.
     pub(crate) secret_refresh_seconds: u64,
     pub(crate) meeting_backend: MeetingBackendKind,
+    /// `VIDEOSDK_API_ENDPOINT`: VideoSDK's REST API, for rooms and for its webhook public key.
+    pub(crate) videosdk_endpoint: String,
+    /// `VIDEOSDK_WEBHOOK_PUBLIC_KEY`: the key VideoSDK's webhooks are verified with, pinned
+    /// instead of fetched from VideoSDK.
+    pub(crate) webhook_public_key: Option<WebhookPublicKey>,
+    /// `EVENT_BUS_NAME`: where the webhook function puts VideoSDK's webhooks.
+    pub(crate) event_bus: Option<EventBusSettings>,
+}
+
+/// The EventBridge bus (name or ARN) and the AWS environment that reaches it.
+#[derive(Debug, Clone)]
+pub(crate) struct EventBusSettings {
+    pub(crate) name: String,
+    pub(crate) aws: AwsEnvironment,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.
@@ -48,7 +64,7 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn new(variable: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(variable: &'static str, reason: impl Into<String>) -> Self {
         Self {
             variable,
             reason: reason.into(),
@@ -180,29 +196,74 @@ impl Settings {
             }
         };
 
+        let endpoint = get("VIDEOSDK_API_ENDPOINT")
+            .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
+        let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+            && url::Url::parse(&endpoint).is_ok();
+        if !valid {
+            return Err(SettingsError::new(
+                "VIDEOSDK_API_ENDPOINT",
+                format!("{endpoint:?} is not an http(s) URL"),
+            ));
+        }
+
+        let room_webhook = operator_webhook(get("WEBHOOK_EVENTS"), get("WEBHOOK_URL"))?;
         let meeting_backend = match get("MEETING_BACKEND").as_deref() {
-            Some("local") => MeetingBackendKind::Local,
-            None | Some("videosdk") => {
-                let endpoint = get("VIDEOSDK_API_ENDPOINT")
-                    .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
-                let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-                    && url::Url::parse(&endpoint).is_ok();
-                if !valid {
+            Some("local") => {
+                if room_webhook.is_some() {
                     return Err(SettingsError::new(
-                        "VIDEOSDK_API_ENDPOINT",
-                        format!("{endpoint:?} is not an http(s) URL"),
+                        "WEBHOOK_EVENTS",
+                        "set, but MEETING_BACKEND is local, which creates no VideoSDK room to \
+                         carry a webhook; use MEETING_BACKEND=videosdk or clear WEBHOOK_EVENTS",
                     ));
                 }
-                MeetingBackendKind::VideoSdk {
-                    endpoint,
-                    allow_client_webhooks,
-                }
+                MeetingBackendKind::Local
             }
+            None | Some("videosdk") => MeetingBackendKind::VideoSdk {
+                endpoint: endpoint.clone(),
+                allow_client_webhooks,
+                room_webhook,
+            },
             Some(other) => {
                 return Err(SettingsError::new(
                     "MEETING_BACKEND",
                     format!("{other:?} is neither local nor videosdk"),
                 ));
+            }
+        };
+
+        let webhook_public_key = get("VIDEOSDK_WEBHOOK_PUBLIC_KEY")
+            .map(|pem| WebhookPublicKey::from_pem(&pem))
+            .transpose()
+            .map_err(|error| {
+                SettingsError::new("VIDEOSDK_WEBHOOK_PUBLIC_KEY", format!("{error}"))
+            })?;
+
+        let event_bus = match get("EVENT_BUS_NAME") {
+            None => None,
+            Some(name) => {
+                let valid = (1..=1600).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._/:-".contains(&b));
+                if !valid {
+                    return Err(SettingsError::new(
+                        "EVENT_BUS_NAME",
+                        "not an EventBridge bus name or ARN (letters, digits, '.', '_', '/', \
+                         ':' and '-')",
+                    ));
+                }
+                let aws = AwsEnvironment::from_lookup(&lookup).map_err(|missing| {
+                    SettingsError::new(
+                        missing,
+                        format!(
+                            "not set, and needed to reach EventBridge bus {name:?} (Lambda sets \
+                             it for every function; elsewhere, export AWS credentials and a \
+                             region)"
+                        ),
+                    )
+                })?;
+                Some(EventBusSettings { name, aws })
             }
         };
 
@@ -217,7 +278,61 @@ impl Settings {
             cors,
             secret_refresh_seconds,
             meeting_backend,
+            videosdk_endpoint: endpoint,
+            webhook_public_key,
+            event_bus,
         })
+    }
+}
+
+/// `WEBHOOK_EVENTS` (a comma list of VideoSDK event names; empty: no webhook) and `WEBHOOK_URL`
+/// (an https URL; empty: the API's own domain, request by request).
+fn operator_webhook(
+    events: Option<String>,
+    url: Option<String>,
+) -> Result<Option<OperatorWebhook>, SettingsError> {
+    let events: Vec<String> = events
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = events.iter().find(|name| !is_webhook_event_name(name)) {
+        return Err(SettingsError::new(
+            "WEBHOOK_EVENTS",
+            format!(
+                "{:?} is not an event name (1 to 64 letters, digits, '-', '_', '.' or '*', such \
+                 as session-started)",
+                bad.chars().take(70).collect::<String>()
+            ),
+        ));
+    }
+    if events.len() > MAX_WEBHOOK_EVENTS {
+        return Err(SettingsError::new(
+            "WEBHOOK_EVENTS",
+            format!(
+                "{} events; VideoSDK takes at most {MAX_WEBHOOK_EVENTS}",
+                events.len()
+            ),
+        ));
+    }
+    if let Some(url) = &url
+        && !is_webhook_url(url)
+    {
+        return Err(SettingsError::new(
+            "WEBHOOK_URL",
+            "not an https:// URL of at most 512 characters",
+        ));
+    }
+    match (events.is_empty(), url) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(SettingsError::new(
+            "WEBHOOK_URL",
+            "set, but WEBHOOK_EVENTS is empty, so no room would carry a webhook; set \
+             WEBHOOK_EVENTS too, or clear WEBHOOK_URL",
+        )),
+        (false, url) => Ok(Some(OperatorWebhook { events, url })),
     }
 }
 
@@ -272,9 +387,11 @@ mod tests {
             settings.meeting_backend,
             MeetingBackendKind::VideoSdk {
                 endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into(),
-                allow_client_webhooks: false
+                allow_client_webhooks: false,
+                room_webhook: None,
             }
         );
+        assert!(settings.webhook_public_key.is_none() && settings.event_bus.is_none());
         assert!(matches!(
             settings.secret_source,
             SecretSource::Environment(_)
@@ -383,7 +500,8 @@ mod tests {
             settings(&pairs).unwrap().meeting_backend,
             MeetingBackendKind::VideoSdk {
                 endpoint: "http://127.0.0.1:9".into(),
-                allow_client_webhooks: true
+                allow_client_webhooks: true,
+                room_webhook: None,
             }
         );
         let mut pairs = DEV.to_vec();
@@ -398,6 +516,102 @@ mod tests {
             settings(&pairs).unwrap_err().variable,
             "VIDEOSDK_API_ENDPOINT"
         );
+    }
+
+    #[test]
+    fn operator_webhooks_take_valid_events_and_an_https_url() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = DEV.to_vec();
+            pairs.extend_from_slice(extra);
+            settings(&pairs)
+        };
+        let room_webhook = |settings: Settings| match settings.meeting_backend {
+            MeetingBackendKind::VideoSdk { room_webhook, .. } => room_webhook,
+            MeetingBackendKind::Local => panic!("the videosdk backend"),
+        };
+        assert_eq!(
+            room_webhook(with(&[("WEBHOOK_EVENTS", " ")]).unwrap()),
+            None
+        );
+        assert_eq!(
+            room_webhook(
+                with(&[(
+                    "WEBHOOK_EVENTS",
+                    "session-started, session-ended,,recording-*"
+                )])
+                .unwrap()
+            ),
+            Some(OperatorWebhook {
+                events: vec![
+                    "session-started".into(),
+                    "session-ended".into(),
+                    "recording-*".into()
+                ],
+                url: None
+            })
+        );
+        assert_eq!(
+            room_webhook(
+                with(&[
+                    ("WEBHOOK_EVENTS", "session-ended"),
+                    ("WEBHOOK_URL", "https://hooks.example.com/videosdk-webhook")
+                ])
+                .unwrap()
+            )
+            .and_then(|webhook| webhook.url)
+            .as_deref(),
+            Some("https://hooks.example.com/videosdk-webhook")
+        );
+        for (pairs, variable) in [
+            (
+                &[("WEBHOOK_EVENTS", "session started")][..],
+                "WEBHOOK_EVENTS",
+            ),
+            (&[("WEBHOOK_EVENTS", "a,b/c")], "WEBHOOK_EVENTS"),
+            (
+                &[("WEBHOOK_EVENTS", "a"), ("WEBHOOK_URL", "http://x.example")],
+                "WEBHOOK_URL",
+            ),
+            (&[("WEBHOOK_URL", "https://x.example")], "WEBHOOK_URL"),
+            (
+                &[("WEBHOOK_EVENTS", "a"), ("MEETING_BACKEND", "local")],
+                "WEBHOOK_EVENTS",
+            ),
+        ] {
+            assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
+        }
+        let many = vec!["e"; MAX_WEBHOOK_EVENTS + 1].join(",");
+        let mut pairs = DEV.to_vec();
+        pairs.push(("WEBHOOK_EVENTS", &many));
+        assert_eq!(settings(&pairs).unwrap_err().variable, "WEBHOOK_EVENTS");
+    }
+
+    #[test]
+    fn the_event_bus_needs_a_valid_name_and_the_aws_environment() {
+        let mut pairs = DEV.to_vec();
+        pairs.push(("EVENT_BUS_NAME", "videosdk-events"));
+        assert_eq!(settings(&pairs).unwrap_err().variable, "AWS_ACCESS_KEY_ID");
+        pairs.extend([
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("AWS_REGION", "eu-west-1"),
+        ]);
+        let bus = settings(&pairs).unwrap().event_bus.expect("a bus");
+        assert_eq!(bus.name, "videosdk-events");
+        let arn = "arn:aws:events:eu-west-1:123456789012:event-bus/videosdk-events";
+        pairs[2] = ("EVENT_BUS_NAME", arn);
+        assert_eq!(settings(&pairs).unwrap().event_bus.unwrap().name, arn);
+        pairs[2] = ("EVENT_BUS_NAME", "no spaces please");
+        assert_eq!(settings(&pairs).unwrap_err().variable, "EVENT_BUS_NAME");
+    }
+
+    #[test]
+    fn a_pinned_webhook_key_must_be_an_rsa_public_key() {
+        let mut pairs = DEV.to_vec();
+        pairs.push(("VIDEOSDK_WEBHOOK_PUBLIC_KEY", "not a key"));
+        let error = settings(&pairs).unwrap_err();
+        assert_eq!(error.variable, "VIDEOSDK_WEBHOOK_PUBLIC_KEY");
+        assert!(error.reason.contains("PEM"), "{error}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
-use crate::domain::credentials::SecretVersions;
+use crate::domain::credentials::{ApiCredentials, SecretVersions};
 use crate::domain::keyring::Keyring;
 use crate::domain::permissions::TokenPolicy;
 use crate::domain::token::TokenError;
@@ -16,9 +16,20 @@ use crate::meetings::MeetingBackend;
 use crate::settings::{SecretSource, Settings, SettingsError};
 
 /// The part of a function's state that only some functions have, built from the settings at
-/// cold start: [`MeetingBackend`] for the meeting routes, [`NoMeetingBackend`] for get-token.
+/// cold start: [`MeetingBackend`] for the meeting routes, [`NoMeetingBackend`] for get-token,
+/// `crate::webhooks::WebhookBackend` for VideoSDK's webhooks.
 pub trait Backend: Sized {
     fn from_settings(settings: &Settings) -> Result<Self, InitError>;
+
+    /// Cold-start work that needs the secret, once it is read: none, but for the webhook
+    /// backend, which takes its public key from the secret or fetches it from VideoSDK.
+    fn start(
+        &self,
+        _secret: &ApiCredentials,
+        _keys: &Keyring,
+    ) -> impl std::future::Future<Output = Result<(), InitError>> {
+        std::future::ready(Ok(()))
+    }
 }
 
 /// get-token's backend: none. A binary whose state has this never links the VideoSDK client.
@@ -79,6 +90,8 @@ pub enum InitError {
     Keys(#[from] TokenError),
     #[error("cannot set up the meeting backend: {0}")]
     MeetingBackend(String),
+    #[error("cannot get VideoSDK's webhook public key: {0}")]
+    WebhookKey(String),
 }
 
 impl<B: Backend> State<B> {
@@ -137,13 +150,18 @@ impl<B: Backend> State<B> {
                 (versions, None)
             }
         };
-        Ok(Self {
+        let state = Self {
             policy: settings.policy,
             cors: settings.cors,
             backend,
             keys: RwLock::new(Arc::new(Keyring::new(&versions)?)),
             refresh,
-        })
+        };
+        state
+            .backend
+            .start(&versions.current, &state.current_keys())
+            .await?;
+        Ok(state)
     }
 }
 

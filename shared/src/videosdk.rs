@@ -1,6 +1,7 @@
 //! VideoSDK's rooms API, through the official `videosdk-server-sdk` crate: create a room, validate
 //! a room id. Failures come back as domain [`UpstreamFailure`]s; VideoSDK's own answer bodies go
-//! to the log for the operator, never to a caller.
+//! to the log for the operator, never to a caller. And the public key VideoSDK signs its webhooks
+//! with (`GET /v2/public/rsa-public-key`), which the crate does not have, with reqwest.
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::domain::meetings::{
 };
 use crate::domain::token::Claims;
 use crate::domain::unix_now;
+use crate::domain::webhooks::WebhookPublicKey;
 
 pub(crate) const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.live";
 /// Each call to VideoSDK ends within this, well inside the function's 10 s timeout.
@@ -22,6 +24,8 @@ const VIDEOSDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) const VIDEOSDK_CALL_TOKEN_TTL_SECONDS: u64 = 60;
 /// `Retry-After` when VideoSDK rate-limits us without saying for how long.
 const DEFAULT_RETRY_AFTER_SECONDS: u64 = 1;
+/// Where VideoSDK serves the public key of its webhook signatures, as `{"publicKey": "<PEM>"}`.
+pub(crate) const WEBHOOK_PUBLIC_KEY_PATH: &str = "/v2/public/rsa-public-key";
 
 /// VideoSDK's rooms API. The HTTP client (connection pool, TLS with `crate::tls`'s roots) is
 /// built once; each call gets a VideoSDK client around it holding a fresh short-lived token
@@ -47,13 +51,7 @@ impl VideoSdkRooms {
     }
 
     fn client(&self, keys: &Keyring) -> Result<videosdk::Client, UpstreamFailure> {
-        // The management role and the claims of VideoSDK's own `forApi()` token, one minute,
-        // minted per call and never returned to a caller.
-        let claims = Claims::for_api(keys.api_key(), unix_now(), VIDEOSDK_CALL_TOKEN_TTL_SECONDS);
-        let token = keys.sign(&claims).map_err(|error| {
-            tracing::error!(error = %error, "cannot sign the VideoSDK call token");
-            UpstreamFailure::ClientUnavailable
-        })?;
+        let token = call_token(keys)?;
         videosdk::Client::builder()
             .http_client(self.http.clone())
             .base_url(self.endpoint.clone())
@@ -129,6 +127,81 @@ impl VideoSdkRooms {
         } else {
             Err(UpstreamFailure::InvalidResponse.into())
         }
+    }
+}
+
+/// The token of one call to VideoSDK: the management role and the claims of VideoSDK's own
+/// `forApi()` token, one minute, minted per call and never returned to a caller.
+fn call_token(keys: &Keyring) -> Result<String, UpstreamFailure> {
+    let claims = Claims::for_api(keys.api_key(), unix_now(), VIDEOSDK_CALL_TOKEN_TTL_SECONDS);
+    keys.sign(&claims).map_err(|error| {
+        tracing::error!(error = %error, "cannot sign the VideoSDK call token");
+        UpstreamFailure::ClientUnavailable
+    })
+}
+
+/// VideoSDK's webhook public key at `{VIDEOSDK_API_ENDPOINT}/v2/public/rsa-public-key`, asked
+/// for as VideoSDK's Node SDK asks for it (`webhooks.getPublicKey()`: a GET with the account's
+/// management token in `Authorization`).
+#[derive(Debug)]
+pub(crate) struct VideoSdkWebhookKey {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl VideoSdkWebhookKey {
+    pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+            .timeout(VIDEOSDK_REQUEST_TIMEOUT)
+            .build()
+            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        Ok(Self {
+            http,
+            url: format!(
+                "{}{WEBHOOK_PUBLIC_KEY_PATH}",
+                endpoint.trim_end_matches('/')
+            ),
+        })
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The key VideoSDK serves now. The error says what went wrong, for the log; it never
+    /// holds VideoSDK's answer.
+    pub(crate) async fn fetch(&self, keys: &Keyring) -> Result<WebhookPublicKey, String> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(rename = "publicKey")]
+            public_key: String,
+        }
+        let token = call_token(keys).map_err(|failure| failure.to_string())?;
+        let response = self
+            .http
+            .get(&self.url)
+            .header(reqwest::header::AUTHORIZATION, token)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|error| {
+                if error.is_timeout() {
+                    format!("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")
+                } else {
+                    format!("VideoSDK could not be reached: {error}")
+                }
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("VideoSDK answered {status}"));
+        }
+        let answer: Answer = response
+            .json()
+            .await
+            .map_err(|_| "VideoSDK's answer is not JSON with a publicKey string".to_owned())?;
+        WebhookPublicKey::from_pem(&answer.public_key)
+            .map_err(|error| format!("VideoSDK's publicKey cannot be used: {error}"))
     }
 }
 

@@ -55,7 +55,7 @@ const LAYERS: &[Layer] = &[
     },
     Layer {
         name: "configuration and state",
-        files: &["meetings.rs", "settings.rs", "state.rs"],
+        files: &["meetings.rs", "settings.rs", "state.rs", "webhooks.rs"],
         forbidden_modules: &["routes"],
         forbidden_crates: &[],
     },

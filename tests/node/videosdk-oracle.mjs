@@ -2,6 +2,12 @@
 // stdin, prints one JSON answer on stdout. Requests:
 //   {"command": "tokens", "apiKey", "secret", "permissions": [...], "roomId"?, "participantId"?}
 //     -> {"participant": <accessToken() JWT>, "api": <accessToken().forApi() JWT>}
+//   {"command": "verify-webhooks", "cases": [{"body": <base64 of the raw bytes>, "signature",
+//    "publicKey": <PEM>}, ...]}
+//     -> [{"signatureValid": bool, "event": <what webhooks.verifySync returned, or null>,
+//          "error": <its error's name and message, or null>}, ...]
+//     verifySync checks the signature first, then parses the body: an error after the check
+//     (the body is not JSON, or is JSON null) still means the signature was valid.
 import { VideoSDK } from '@videosdk.live/server-sdk';
 
 const chunks = [];
@@ -17,7 +23,28 @@ function tokens({ apiKey, secret, permissions = [], roomId, participantId }) {
   return { participant: participant.toJwt(), api: sdk.accessToken().forApi().toJwt() };
 }
 
-const commands = { tokens };
+const SIGNATURE_ERRORS = [
+  'Missing webhook signature',
+  'Webhook signature verification failed',
+  'Webhook signature is invalid',
+];
+
+function verifyWebhooks({ cases }) {
+  // verifySync needs no network and no credentials of its own; the client wants some.
+  const sdk = new VideoSDK({ apiKey: 'oracle', secret: 'oracle' });
+  return cases.map(({ body, signature, publicKey }) => {
+    try {
+      const event = sdk.webhooks.verifySync(Buffer.from(body, 'base64'), signature, publicKey);
+      return { signatureValid: true, event, error: null };
+    } catch (error) {
+      const message = String(error && error.message);
+      const refused = SIGNATURE_ERRORS.some((prefix) => message.startsWith(prefix));
+      return { signatureValid: !refused, event: null, error: `${error && error.name}: ${message}` };
+    }
+  });
+}
+
+const commands = { tokens, 'verify-webhooks': verifyWebhooks };
 const command = commands[request.command];
 if (!command) {
   console.error(`unknown command ${JSON.stringify(request.command)}`);

@@ -15,9 +15,12 @@ use shared::domain::credentials::ApiCredentials;
 use shared::domain::meeting_id::MeetingIdCodec;
 use shared::domain::permissions::{PermissionSet, TokenRoles};
 use shared::domain::token::{Claims, TokenKeys, TokenScope};
+use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::http::route::Route;
-use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING};
+use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
+use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
 
+use crate::webhooks::{WebhookSigner, webhook_body};
 use shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS;
 use shared::domain::unix_now;
 
@@ -215,6 +218,147 @@ impl Event<'_> {
         }
         event
     }
+}
+
+/// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
+/// whose public half `dev/env-vars.json` pins), and their failures.
+fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
+    let signer = WebhookSigner::development();
+    let another_key = WebhookSigner::from_pkcs8_pem(
+        &std::fs::read_to_string(workspace_root().join("tests/data/webhook-kat/private-key.pem"))
+            .expect("the known-answer key is readable"),
+    );
+    let event = |method: &'static str, headers: Vec<(&'static str, String)>, body: String| {
+        Event {
+            method,
+            path: VIDEOSDK_WEBHOOK.path,
+            route: Some(&VIDEOSDK_WEBHOOK),
+            query: &[],
+            headers: [
+                vec![("content-type", "application/json".to_owned())],
+                headers,
+            ]
+            .concat(),
+            body: Some(body),
+        }
+        .to_json()
+    };
+    let signed = |body: String| {
+        event(
+            "POST",
+            vec![(SIGNATURE_HEADER, signer.sign(body.as_bytes()))],
+            body,
+        )
+    };
+    let started = webhook_body("session-started");
+    let older = serde_json::json!({"type": "recording-stopped",
+        "data": {"meetingId": "abcd-efgh-ijkl", "filePath": "recordings/abcd.mp4"}})
+    .to_string();
+    let mut base64_body = signed(webhook_body("participant-joined"));
+    let text = base64_body["body"]
+        .as_str()
+        .expect("a text body")
+        .to_owned();
+    base64_body["body"] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+    base64_body["isBase64Encoded"] = json!(true);
+    // Marked base64 but not: lambda_http would panic on it (shared::aws::lambda refuses it).
+    let mut not_base64 = signed(webhook_body("participant-joined"));
+    not_base64["isBase64Encoded"] = json!(true);
+    let oversized = format!(
+        "{{\"webhookType\":\"session-started\",\"padding\":\"{}\"}}",
+        "x".repeat(MAX_WEBHOOK_BODY_BYTES)
+    );
+    vec![
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "session-started.204",
+            signed(started.clone()),
+        ),
+        (VIDEOSDK_WEBHOOK.name, "older-type-field.204", signed(older)),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "base64-encoded-body.204",
+            base64_body,
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "body-marked-base64-but-not.400",
+            not_base64,
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "no-signature.401",
+            event("POST", vec![], started.clone()),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "tampered-body.401",
+            event(
+                "POST",
+                vec![(SIGNATURE_HEADER, signer.sign(started.as_bytes()))],
+                started.replace("session-started", "session-ended"),
+            ),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "signed-with-another-key.401",
+            event(
+                "POST",
+                vec![(SIGNATURE_HEADER, another_key.sign(started.as_bytes()))],
+                started.clone(),
+            ),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "signature-not-base64.401",
+            event(
+                "POST",
+                vec![(SIGNATURE_HEADER, "%%%%".to_owned())],
+                started.clone(),
+            ),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "not-an-object.400",
+            signed("[1,2,3]".to_owned()),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "no-type.400",
+            signed("{\"data\":{\"meetingId\":\"abcd-efgh-ijkl\"}}".to_owned()),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "oversized-body.413",
+            signed(oversized),
+        ),
+        (
+            VIDEOSDK_WEBHOOK.name,
+            "wrong-method.405",
+            event(
+                "GET",
+                vec![(SIGNATURE_HEADER, signer.sign(started.as_bytes()))],
+                started.clone(),
+            ),
+        ),
+        (
+            // No CORS on this route: a browser's preflight is a method it does not take.
+            VIDEOSDK_WEBHOOK.name,
+            "browser-preflight.405",
+            Event {
+                method: "OPTIONS",
+                path: VIDEOSDK_WEBHOOK.path,
+                route: Some(&VIDEOSDK_WEBHOOK),
+                query: &[],
+                headers: vec![
+                    ("origin", "https://app.example.com".to_owned()),
+                    ("access-control-request-method", "POST".to_owned()),
+                ],
+                body: None,
+            }
+            .to_json(),
+        ),
+    ]
 }
 
 /// Writes every event into `root`, replacing what is there. Tokens are signed with the
@@ -528,6 +672,8 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
         .to_json(),
     ));
+
+    events.extend(webhook_events());
 
     let _ = std::fs::remove_dir_all(root);
     let mut written = Vec::new();

@@ -1,5 +1,6 @@
 //! Fixtures shared by the workspace's integration tests: the development credentials, the
-//! `events/` files, and real local stand-ins for AWS (moto's Secrets Manager).
+//! `events/` files, and real local stand-ins for AWS (moto's Secrets Manager, EventBridge and
+//! SQS) and for VideoSDK.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -20,9 +21,11 @@ pub mod events;
 pub mod local_api;
 pub mod template;
 pub mod videosdk_stand_in;
+pub mod webhooks;
 
 pub use local_api::LocalApi;
 pub use videosdk_stand_in::VideoSdkStandIn;
+pub use webhooks::Functions;
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
@@ -94,7 +97,8 @@ pub fn route(function: &str) -> &'static Route {
         .unwrap_or_else(|| panic!("no route is answered by a function named {function}"))
 }
 
-/// Sends `request` to the handler of `function`, as its Lambda binary would.
+/// Sends `request` to the handler of `function`, one of `routes::API`, as its Lambda binary
+/// would (the webhook function runs on another state: [`Functions::invoke`] answers every route).
 pub async fn invoke(
     function: &str,
     state: &State<MeetingBackend>,
@@ -227,7 +231,8 @@ impl Drop for ChildGuard {
     }
 }
 
-/// A real Secrets Manager API on 127.0.0.1: `moto_server`, started fresh for each fixture.
+/// Real Secrets Manager, EventBridge and SQS APIs on 127.0.0.1: `moto_server`, started fresh for
+/// each fixture.
 pub struct MotoServer {
     _process: ChildGuard,
     pub endpoint: String,
@@ -302,6 +307,120 @@ impl MotoServer {
             .expect("moto stores the new version");
     }
 
+    /// An EventBridge client built like the functions' (same timeouts and retries).
+    pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        shared::aws::eventbridge::client(&test_aws_environment(&self.endpoint))
+    }
+
+    /// An SQS client, to read back what a rule delivered.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .http_client(shared::aws::environment::http_client())
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_sqs::Client::from_conf(config)
+    }
+
+    /// A bus named `bus` with a rule that sends every `videosdk` event to a new queue named
+    /// `queue`; returns the queue's URL.
+    pub async fn bus_to_queue(&self, bus: &str, queue: &str) -> String {
+        self.eventbridge()
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .expect("moto creates the bus");
+        self.rule_to_queue(bus, queue, r#"{"source":["videosdk"]}"#)
+            .await
+    }
+
+    /// A rule on `bus` that sends the events `pattern` (EventBridge's JSON) matches to a new
+    /// queue named `queue`; returns the queue's URL.
+    pub async fn rule_to_queue(&self, bus: &str, queue: &str, pattern: &str) -> String {
+        let eventbridge = self.eventbridge();
+        let sqs = self.sqs();
+        let url = sqs
+            .create_queue()
+            .queue_name(queue)
+            .send()
+            .await
+            .expect("moto creates the queue")
+            .queue_url()
+            .expect("a queue URL")
+            .to_owned();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("the queue's attributes")
+            .attributes()
+            .and_then(|attributes| {
+                attributes.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            })
+            .expect("the queue's ARN")
+            .clone();
+        eventbridge
+            .put_rule()
+            .name(format!("{queue}-rule"))
+            .event_bus_name(bus)
+            .event_pattern(pattern)
+            .send()
+            .await
+            .expect("moto creates the rule");
+        eventbridge
+            .put_targets()
+            .rule(format!("{queue}-rule"))
+            .event_bus_name(bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(arn)
+                    .build()
+                    .expect("a target"),
+            )
+            .send()
+            .await
+            .expect("moto adds the target");
+        url
+    }
+
+    /// The bodies of the messages waiting in the queue at `url` (taken off it), without waiting
+    /// for more: moto delivers a rule's target while it answers PutEvents.
+    pub async fn receive(&self, url: &str) -> Vec<String> {
+        let sqs = self.sqs();
+        let mut bodies = Vec::new();
+        loop {
+            let output = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .expect("moto answers ReceiveMessage");
+            let messages = output.messages();
+            if messages.is_empty() {
+                return bodies;
+            }
+            for message in messages {
+                bodies.push(message.body().unwrap_or_default().to_owned());
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("moto deletes the message");
+            }
+        }
+    }
+
     /// Stores `secret_string` under `name` and returns the secret's ARN.
     pub async fn create_secret(&self, name: &str, secret_string: &str) -> String {
         self.client()
@@ -318,10 +437,12 @@ impl MotoServer {
     }
 }
 
-/// The environment a function process needs to reach this machine's Secrets Manager stand-in.
+/// The environment a function process needs to reach this machine's stand-ins for Secrets
+/// Manager and EventBridge (moto serves both on one endpoint).
 pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_EVENTBRIDGE", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),

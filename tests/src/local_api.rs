@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::{ChildGuard, free_port, venv_tool, wait_for_port, workspace_root};
+use crate::{ChildGuard, free_port, venv_tool, workspace_root};
 
 /// A running `cargo lambda watch` on a free port of 127.0.0.1, stopped (with every function
 /// process it started) when dropped. Its output, the functions' logs included, goes to a file.
@@ -47,22 +47,57 @@ impl LocalApi {
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log);
+        // One env file for all of it: `--env-var` splits its value on commas (it takes
+        // `A=1,B=2`), which would cut lists such as WEBHOOK_EVENTS, and takes one file only.
+        let mut lines: Vec<String> = environment
+            .iter()
+            .map(|(name, value)| {
+                // Single quotes: the value as it is, spaces and backslashes included.
+                assert!(
+                    !value.contains(['\n', '\'']),
+                    "{name}: one line without single quotes"
+                );
+                format!("{name}='{value}'")
+            })
+            .collect();
+        let given = |name: &str| environment.iter().any(|(given, _)| *given == name);
         if dev_key {
-            command.args(["--env-file", "dev/local.env"]);
-        }
-        for (name, value) in environment {
-            command.args(["--env-var", &format!("{name}={value}")]);
+            let development = std::fs::read_to_string(workspace_root().join("dev/local.env"))
+                .expect("dev/local.env is readable");
+            lines.extend(
+                development
+                    .lines()
+                    .filter(|line| !line.starts_with('#') && line.contains('='))
+                    .filter(|line| !given(line.split('=').next().unwrap_or_default()))
+                    .map(str::to_owned),
+            );
         }
         // Offline, as scripts/dev runs: meeting ids made and checked by the functions, unless
         // the test points the functions at a VideoSDK stand-in.
-        if !environment
-            .iter()
-            .any(|(name, _)| *name == "MEETING_BACKEND")
-        {
-            command.args(["--env-var", "MEETING_BACKEND=local"]);
+        if !given("MEETING_BACKEND") {
+            lines.push("MEETING_BACKEND=local".to_owned());
         }
-        let process = ChildGuard::spawn(&mut command).expect("cargo lambda watch starts");
-        wait_for_port(port, Duration::from_secs(120), "cargo lambda watch");
+        let env_file = log_dir.path().join("functions.env");
+        std::fs::write(&env_file, lines.join("\n") + "\n").expect("the env file");
+        command.arg("--env-file").arg(&env_file);
+        let mut process = ChildGuard::spawn(&mut command).expect("cargo lambda watch starts");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let log =
+                || std::fs::read_to_string(log_dir.path().join("watch.log")).unwrap_or_default();
+            if let Ok(Some(status)) = process.try_wait() {
+                panic!(
+                    "cargo lambda watch ended ({status}) before listening:\n{}",
+                    log()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "cargo lambda watch did not listen on port {port} within 120 s:\n{}",
+                log()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
         Self {
             process,
             base_url: format!("http://127.0.0.1:{port}"),

@@ -4,6 +4,8 @@
 //! a management role (`crawler`, any case) and an `exp` in the future. A call that fails any of
 //! these gets VideoSDK's 401. Rooms it creates are remembered: `customRoomId` is idempotent, and
 //! `GET /v2/rooms/validate/{id}` knows a room by its id or its custom id (404 otherwise).
+//! `GET /v2/public/rsa-public-key` answers `{"publicKey": <PEM>}` with the webhook key the test
+//! chose (and can rotate), or the failure it chose, after the same token checks.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -35,6 +37,14 @@ struct Account {
     secret: String,
     rooms: Mutex<Vec<Room>>,
     calls: Mutex<Vec<Call>>,
+    webhook_key: Mutex<WebhookKey>,
+}
+
+/// What `GET /v2/public/rsa-public-key` answers.
+#[derive(Debug, Clone)]
+enum WebhookKey {
+    Serve(String),
+    Fail(u16),
 }
 
 /// The running stand-in; it stops when dropped.
@@ -52,6 +62,7 @@ impl VideoSdkStandIn {
             secret: secret.to_owned(),
             rooms: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
+            webhook_key: Mutex::new(WebhookKey::Fail(404)),
         });
         Mock::given(method("POST"))
             .and(path("/v2/rooms"))
@@ -63,7 +74,30 @@ impl VideoSdkStandIn {
             .respond_with(ValidateRoom(Arc::clone(&account)))
             .mount(&server)
             .await;
+        Mock::given(method("GET"))
+            .and(path("/v2/public/rsa-public-key"))
+            .respond_with(PublicKey(Arc::clone(&account)))
+            .mount(&server)
+            .await;
         Self { server, account }
+    }
+
+    /// Serves `pem` as VideoSDK's webhook public key from now on (a rotation, when it changes).
+    pub fn serve_webhook_key(&self, pem: &str) {
+        *lock(&self.account.webhook_key) = WebhookKey::Serve(pem.to_owned());
+    }
+
+    /// Answers the webhook key's endpoint with `status` from now on.
+    pub fn fail_webhook_key(&self, status: u16) {
+        *lock(&self.account.webhook_key) = WebhookKey::Fail(status);
+    }
+
+    /// How many times the webhook public key was asked for.
+    pub fn webhook_key_fetches(&self) -> usize {
+        self.calls()
+            .iter()
+            .filter(|call| call.path == "/v2/public/rsa-public-key")
+            .count()
     }
 
     /// The base URL to give the functions as `VIDEOSDK_API_ENDPOINT`.
@@ -211,6 +245,22 @@ impl Respond for ValidateRoom {
         {
             Some(room) => ResponseTemplate::new(200).set_body_json(self.0.room_json(room)),
             None => message(404, "Room not found"),
+        }
+    }
+}
+
+struct PublicKey(Arc<Account>);
+
+impl Respond for PublicKey {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Err(refusal) = self.0.check(request) {
+            return *refusal;
+        }
+        match lock(&self.0.webhook_key).clone() {
+            WebhookKey::Serve(pem) => {
+                ResponseTemplate::new(200).set_body_json(json!({ "publicKey": pem }))
+            }
+            WebhookKey::Fail(status) => message(status, "the stand-in was told to fail"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use api_tests::emf;
 use api_tests::local_api::http_client;
+use api_tests::webhooks::{TEST_BUS, development_public_key};
 use api_tests::{
     LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials, events,
 };
@@ -11,6 +12,8 @@ use shared::aws::metrics;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::token::{TokenError, TokenKeys};
 use shared::domain::unix_now;
+use shared::routes::VIDEOSDK_WEBHOOK;
+use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 
 async fn call(
     client: &reqwest::Client,
@@ -406,13 +409,27 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
     // At the default level, and at trace, where the dependencies would log raw events, headers
     // and bodies if they were let (shared::aws::logging caps them).
     for level in ["info", "trace"] {
-        let api = LocalApi::start(&[("AWS_LAMBDA_LOG_LEVEL", level.to_owned())], true);
+        // The webhook function's bus, in moto, with a queue that receives what it publishes;
+        // its events are signed with the development webhook key, pinned here.
+        let moto = MotoServer::start();
+        let queue = moto.bus_to_queue(TEST_BUS, "events-test-queue").await;
+        let mut environment = aws_test_environment(&moto.endpoint);
+        environment.extend([
+            ("EVENT_BUS_NAME", TEST_BUS.to_owned()),
+            (
+                "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+                development_public_key().trim_end().replace('\n', "\\n"),
+            ),
+            ("AWS_LAMBDA_LOG_LEVEL", level.to_owned()),
+        ]);
+        let api = LocalApi::start(&environment, true);
         // The events' tokens are signed with the development key the local API runs with.
         let mut failures = Vec::new();
         let mut answers = String::new();
         let mut tokens = Vec::new();
         let fresh = events::fresh();
-        for file in fresh.files() {
+        let files = fresh.files();
+        for file in &files {
             let response = api.invoke(&file.function, &file.path);
             let status = response["statusCode"].as_u64().unwrap_or_default();
             if status != u64::from(file.expected_status) {
@@ -432,8 +449,18 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
             failures.join("\n"),
             api.log()
         );
+        let published = files
+            .iter()
+            .filter(|file| file.function == VIDEOSDK_WEBHOOK.name && file.expected_status == 204)
+            .count();
+        assert_eq!(
+            moto.receive(&queue).await.len(),
+            published,
+            "one event per 204"
+        );
 
-        // Nothing the functions logged or answered holds the secret; no log line holds a token.
+        // Nothing the functions logged or answered holds the secret; no log line holds a token,
+        // an Authorization header or a webhook's signature.
         let secret = String::from_utf8(dev_credentials().secret_key().to_vec()).unwrap();
         let log = api.log();
         assert!(!answers.contains(&secret), "the secret reached a response");
@@ -452,6 +479,18 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
             !log.contains("authorization") && !log.contains("Authorization"),
             "{level}: a header reached the log"
         );
+        for file in &files {
+            let event: Value = serde_json::from_str(&std::fs::read_to_string(&file.path).unwrap())
+                .expect("an event");
+            if let Some(signature) = event["headers"][SIGNATURE_HEADER].as_str()
+                && signature.len() > 40
+            {
+                assert!(
+                    !log.contains(&signature[..40]),
+                    "{level}: a signature reached the log"
+                );
+            }
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 use std::convert::Infallible;
 
 use api_tests::emf::{self, Record};
-use api_tests::{ApiState as State, MotoServer, aws_test_environment, dev_state, events, route};
+use api_tests::{
+    ApiState as State, Functions, MotoServer, aws_test_environment, dev_state, events, route,
+};
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::{Body, Request};
@@ -27,6 +29,18 @@ async fn answer(
     let route = route(function);
     let handler = |request: Request| async move {
         Ok::<_, Infallible>(routes::answer(route, state, request).await)
+    };
+    shared::aws::lambda::answer(&handler, LambdaEvent::new(event, Context::default())).await
+}
+
+/// `event` answered by the function `function`, on its own function's state.
+async fn answer_by(
+    functions: &Functions,
+    function: &str,
+    event: ApiGatewayV2httpRequest,
+) -> ApiGatewayV2httpResponse {
+    let handler = |request: Request| async move {
+        Ok::<_, Infallible>(functions.invoke(function, request).await)
     };
     shared::aws::lambda::answer(&handler, LambdaEvent::new(event, Context::default())).await
 }
@@ -110,14 +124,15 @@ fn one(name: &str, dimensions: &[&str]) -> (String, Vec<String>, Value) {
 
 #[tokio::test]
 async fn every_event_is_counted_as_its_answer_says() {
-    let state = dev_state(&[]).await;
-    let files = events::all();
+    let functions = Functions::development(&[]).await;
+    let fresh = events::fresh();
+    let files = fresh.files();
     assert!(files.len() >= 20, "only {} events", files.len());
     for file in files {
         let text = std::fs::read_to_string(&file.path).expect("event is readable");
         let event = serde_json::from_str(&text).expect("a payload 2.0 event");
         let capture = Capture::start();
-        let answer = answer(&state, &file.function, event).await;
+        let answer = answer_by(&functions, &file.function, event).await;
         let counted = summary(&checked(&capture));
         let status = answer.status_code;
         assert_eq!(status, i64::from(file.expected_status), "{}", file.case);

@@ -4,17 +4,20 @@
 
 use std::sync::OnceLock;
 
-use api_tests::ApiState as State;
-use api_tests::{dev_state, invoke};
+use api_tests::Functions;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::http::Request;
 use lambda_http::{Body, RequestExt, Response};
 use proptest::prelude::*;
 
-fn state() -> &'static State {
-    static STATE: OnceLock<State> = OnceLock::new();
-    STATE.get_or_init(|| {
-        runtime().block_on(dev_state(&[("ALLOWED_ORIGINS", "https://app.example.com")]))
+/// Every function's state, built once; the webhook function's bus is a local stand-in.
+fn functions() -> &'static Functions {
+    static FUNCTIONS: OnceLock<Functions> = OnceLock::new();
+    FUNCTIONS.get_or_init(|| {
+        runtime().block_on(Functions::development(&[(
+            "ALLOWED_ORIGINS",
+            "https://app.example.com",
+        )]))
     })
 }
 
@@ -86,6 +89,7 @@ proptest! {
         method in any_method(),
         meeting_id in any_text(),
         authorization in prop::option::of(any_text()),
+        signature in prop::option::of(any_text()),
         origin in prop::option::of(prop_oneof![Just("https://app.example.com".to_owned()), any_text()]),
         query in prop::collection::vec((prop_oneof![Just("permissions".to_owned()), Just("roomId".to_owned()), Just("peerId".to_owned()), Just("meetingId".to_owned()), any_text()], any_text()), 0..4),
         body in any_body(),
@@ -99,6 +103,9 @@ proptest! {
         if let Some(origin) = &origin {
             builder = builder.header("origin", origin.as_str());
         }
+        if let Some(signature) = &signature {
+            builder = builder.header("videosdk-signature", signature.as_str());
+        }
         // Inputs http itself refuses (a header with a newline, say) never reach a function.
         let Ok(request) = builder.body(Body::from(body)) else { return Ok(()); };
         let mut parameters = std::collections::HashMap::<String, Vec<String>>::new();
@@ -110,7 +117,7 @@ proptest! {
         let request = request
             .with_query_string_parameters(parameters)
             .with_path_parameters(path);
-        let response = runtime().block_on(invoke(function, state(), request));
+        let response = runtime().block_on(functions().invoke(function, request));
         check(&response)?;
     }
 
@@ -140,7 +147,7 @@ proptest! {
             return Ok(());
         };
         let response = match shared::aws::lambda::into_request(event) {
-            Ok(request) => runtime().block_on(invoke(&file.0, state(), request)),
+            Ok(request) => runtime().block_on(functions().invoke(&file.0, request)),
             Err(error) => {
                 prop_assert_eq!(error.status.as_u16(), 400);
                 error.into_response()

@@ -3,7 +3,9 @@
 //! with every check it has (`--checks all`): no 5xx, statuses, content types, headers and bodies
 //! as the spec says, schema-violating input refused and valid input accepted, `405` with a
 //! correct `Allow` for undocumented methods, auth enforced (requests replayed without and with a
-//! wrong token).
+//! wrong token). The webhook route is run too (its key pinned, its bus a stand-in): no request
+//! schemathesis makes carries VideoSDK's signature, so every one must be refused and none
+//! published.
 //!
 //! The real binaries run under `cargo lambda watch` with the development key and the default
 //! configuration (`MEETING_BACKEND=videosdk`, `TOKEN_ROLES=rtc`, `ALLOW_CLIENT_WEBHOOKS=false`,
@@ -31,6 +33,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use api_tests::webhooks::{EventBridgeStandIn, development_public_key, webhook_environment};
 use api_tests::{
     ChildGuard, LocalApi, VideoSdkStandIn, dev_credentials, venv_tool, workspace_root,
 };
@@ -170,8 +173,8 @@ fn run_schemathesis(
         report["failures"]
     );
     assert_eq!(
-        report["operations"]["tested"], 6,
-        "schemathesis ({name}) did not test all six operations: {}",
+        report["operations"]["tested"], 7,
+        "schemathesis ({name}) did not test all seven operations: {}",
         report["operations"]
     );
     let generated = report["test_cases"]["generated"].as_u64().unwrap_or(0);
@@ -261,10 +264,18 @@ async fn the_functions_as_deployed_keep_to_openapi_yaml() {
     // The defaults of a deployment (MEETING_BACKEND=videosdk, TOKEN_ROLES=rtc,
     // ALLOW_CLIENT_WEBHOOKS=false, ...), with VideoSDK's API at the stand-in and the development
     // key from dev/local.env, which the stand-in checks every call's token against.
-    let environment = vec![
+    // The webhook function: the development webhook key pinned, and its bus a stand-in that
+    // records whatever is published (nothing schemathesis sends can carry VideoSDK's signature).
+    let eventbridge = EventBridgeStandIn::start().await;
+    let mut environment = webhook_environment(&eventbridge.uri());
+    environment.extend([
         ("MEETING_BACKEND", "videosdk".to_owned()),
         ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
-    ];
+        (
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+            development_public_key().trim_end().replace('\n', "\\n"),
+        ),
+    ]);
     let api = blocking(move || LocalApi::start(&environment, true)).await;
 
     // Start every function (the first request to each builds and starts it) before timing runs.
@@ -374,6 +385,24 @@ async fn the_functions_as_deployed_keep_to_openapi_yaml() {
         "the unauthenticated run was never refused a token"
     );
 
+    // The webhook route took nothing: no request schemathesis made carries VideoSDK's
+    // signature, so each was refused (401, or 413 / 405 first) and nothing was published.
+    let webhooks_refused = logged(&api, "/videosdk-webhook", "401");
+    assert!(
+        webhooks_refused > 0,
+        "schemathesis never reached the webhook route's signature check"
+    );
+    assert_eq!(
+        logged(&api, "/videosdk-webhook", "204"),
+        0,
+        "a webhook without VideoSDK's signature was taken"
+    );
+    assert!(
+        eventbridge.calls().is_empty(),
+        "something was published: {:?}",
+        eventbridge.calls()
+    );
+
     // Every answer the functions gave, probes included: none was a 5xx.
     let log = api.log();
     let server_errors: Vec<&str> = log
@@ -424,7 +453,8 @@ async fn the_functions_as_deployed_keep_to_openapi_yaml() {
          (seed {}; {created} meetings created, {validated} validated), unauthenticated negative \
          run {} cases in {:.0} s (seed {}; {refused} create-meeting calls refused 401); \
          VideoSDK stand-in: {} calls ({room_creations} rooms created, {room_validations} \
-         validations), every token accepted",
+         validations), every token accepted; {webhooks_refused} unsigned webhooks refused, \
+         none published",
         authenticated.generated + unauthenticated.generated,
         authenticated.generated,
         authenticated.seconds,

@@ -509,3 +509,171 @@ async fn an_unreachable_videosdk_is_a_502() {
         (502, "upstream_unavailable".into())
     );
 }
+
+/// A create-meeting request as API Gateway delivers it: through the functions' event conversion,
+/// with `requestContext.domainName` and `stage`.
+fn create_from_api_gateway(
+    domain: Option<&str>,
+    stage: &str,
+    token: &str,
+    body: Value,
+) -> Request<Body> {
+    let mut context =
+        json!({"stage": stage, "http": {"method": "POST", "path": "/create-meeting"}});
+    let mut headers = json!({"authorization": format!("Bearer {token}")});
+    if let Some(domain) = domain {
+        context["domainName"] = json!(domain);
+        headers["host"] = json!(domain);
+    }
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "POST /create-meeting",
+        "rawPath": "/create-meeting",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": context,
+        "body": body.to_string(),
+        "isBase64Encoded": false
+    });
+    shared::aws::lambda::into_request(serde_json::from_value(event).unwrap()).expect("a request")
+}
+
+/// The `webhook` of the one room created at `server`.
+async fn sent_webhook(server: &MockServer) -> Value {
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one room created");
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    body["webhook"].clone()
+}
+
+async fn room_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/rooms"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(room("abcd-efgh-ijkl", None)))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn webhook_events_give_every_room_this_apis_webhook_on_the_requests_domain() {
+    let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
+    for (stage, url) in [
+        ("$default", format!("https://{domain}/videosdk-webhook")),
+        ("prod", format!("https://{domain}/prod/videosdk-webhook")),
+    ] {
+        let server = room_server().await;
+        let state = dev_state(&[
+            ("MEETING_BACKEND", "videosdk"),
+            ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+            ("WEBHOOK_EVENTS", "session-started,session-ended"),
+        ])
+        .await;
+        let token = caller_token(&state).await;
+        let request = create_from_api_gateway(Some(domain), stage, &token, json!({}));
+        let response = invoke("create-meeting", &state, request).await;
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+        assert_eq!(
+            sent_webhook(&server).await,
+            json!({"endPoint": url, "events": ["session-started", "session-ended"]}),
+            "stage {stage}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn webhook_url_names_the_endpoint_for_custom_domains() {
+    let server = room_server().await;
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+        ("WEBHOOK_EVENTS", "recording-stopped"),
+        ("WEBHOOK_URL", "https://api.example.com/v1/videosdk-webhook"),
+    ])
+    .await;
+    let token = caller_token(&state).await;
+    let request = create_from_api_gateway(Some("api.example.com"), "$default", &token, json!({}));
+    assert_eq!(
+        invoke("create-meeting", &state, request).await.status(),
+        200
+    );
+    assert_eq!(
+        sent_webhook(&server).await,
+        json!({"endPoint": "https://api.example.com/v1/videosdk-webhook", "events": ["recording-stopped"]})
+    );
+}
+
+#[tokio::test]
+async fn without_a_webhook_url_or_a_domain_no_room_is_created() {
+    let server = room_server().await;
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+        ("WEBHOOK_EVENTS", "session-started"),
+    ])
+    .await;
+    // A request that did not come through API Gateway names no domain.
+    let response = post(
+        &state,
+        "create-meeting",
+        "/create-meeting".into(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(response.status(), 500, "{:?}", response.body());
+    assert_eq!(error_code(&response), "webhook_url_unknown");
+    let message = json(&response)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("WEBHOOK_URL"), "{message}");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no room created"
+    );
+}
+
+#[tokio::test]
+async fn a_callers_webhook_where_allowed_takes_the_place_of_the_operators() {
+    let server = room_server().await;
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
+        ("ALLOW_CLIENT_WEBHOOKS", "true"),
+        ("WEBHOOK_EVENTS", "session-started"),
+    ])
+    .await;
+    let token = caller_token(&state).await;
+    let own =
+        json!({"endPoint": "https://hooks.example.com/mine", "events": ["participant-joined"]});
+    let request = create_from_api_gateway(
+        Some("abc123.execute-api.eu-west-1.amazonaws.com"),
+        "$default",
+        &token,
+        json!({ "webhook": own }),
+    );
+    assert_eq!(
+        invoke("create-meeting", &state, request).await.status(),
+        200
+    );
+    assert_eq!(sent_webhook(&server).await, own);
+}
+
+#[tokio::test]
+async fn without_webhook_events_rooms_get_no_webhook() {
+    let server = room_server().await;
+    let state = videosdk_state(&server).await;
+    let token = caller_token(&state).await;
+    let request = create_from_api_gateway(
+        Some("abc123.execute-api.eu-west-1.amazonaws.com"),
+        "$default",
+        &token,
+        json!({}),
+    );
+    assert_eq!(
+        invoke("create-meeting", &state, request).await.status(),
+        200
+    );
+    assert_eq!(sent_webhook(&server).await, Value::Null);
+}

@@ -141,7 +141,7 @@ impl AwsEnvironment {
 /// of the system on its first call, most of a cold start's CPU, and takes other roots only as
 /// PEM text, which it decodes the same way. `http://` endpoints work too (AWS_ENDPOINT_URL may
 /// name a local stand-in, as the tests' moto).
-pub(crate) fn http_client() -> SharedHttpClient {
+pub fn http_client() -> SharedHttpClient {
     let mut tcp = TcpConnector::new();
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     tcp.set_nodelay(true);

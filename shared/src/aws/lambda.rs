@@ -5,8 +5,9 @@
 //! `unwrap`/`expect` on the URI it builds from the event's `Host`, `X-Forwarded-Proto`, path and
 //! raw query: an event whose URI does not parse (an empty or malformed `Host`, a scheme such as
 //! `1`, a `"` in the query) panics before any handler runs, and the caller sees a 502 from API
-//! Gateway. Here the same URI is checked first with the same parsers, and such an event gets a
-//! 400 `invalid_request`; every other event goes through lambda_http's own conversion, so the
+//! Gateway; so does one whose body is marked base64 (`isBase64Encoded`) but is not. Here the same
+//! URI and body are checked first with the same parsers, and such an event gets a 400
+//! `invalid_request`; every other event goes through lambda_http's own conversion, so the
 //! handlers see exactly the request they would have seen. `fuzz/fuzz_targets/api_gateway_event_parse.rs`
 //! keeps the check and lambda_http's conversion in step.
 
@@ -66,10 +67,31 @@ where
 }
 
 /// The request a handler sees for `event`, or a 400 when the event's host, scheme, path and
-/// query do not form a valid URI (lambda_http would panic on it).
+/// query do not form a valid URI, or its body is marked base64 (`isBase64Encoded`) but is not
+/// (lambda_http would panic on either).
 pub fn into_request(event: ApiGatewayV2httpRequest) -> Result<Request, ApiError> {
     check_uri(&event)?;
+    check_body(&event)?;
     Ok(LambdaRequest::ApiGatewayV2(event).into())
+}
+
+/// lambda_http 1.3.2 (aws_lambda_events' `Body::from_maybe_encoded`) decodes a body marked
+/// base64 with `expect`, with base64's standard engine: the same decoding, its failure returned.
+fn check_body(event: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
+    use base64::Engine as _;
+    match event.body.as_deref() {
+        Some(body)
+            if event.is_base64_encoded
+                && base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .is_err() =>
+        {
+            Err(invalid(
+                "its body is marked base64-encoded but is not base64",
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The payload 2.0 response API Gateway expects, as lambda_http builds it (`Set-Cookie` headers
@@ -231,6 +253,36 @@ mod tests {
             let error = into_request(event(value.clone())).expect_err(&value.to_string());
             assert_eq!(error.status, StatusCode::BAD_REQUEST, "{value}");
             assert_eq!(error.code, ErrorCode::InvalidRequest, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_body_marked_base64_that_is_not_is_refused_with_400() {
+        for body in ["%%", "eyJ", "ey:J9", "e30=\n"] {
+            let value = json!({
+                "rawPath": "/videosdk-webhook",
+                "headers": {"host": "api.example.com"},
+                "requestContext": {"http": {"method": "POST"}},
+                "isBase64Encoded": true,
+                "body": body
+            });
+            assert!(lambda_http_panics(&value), "lambda_http takes {value}");
+            let error = into_request(event(value.clone())).expect_err(&value.to_string());
+            assert_eq!(error.code, ErrorCode::InvalidRequest, "{value}");
+        }
+        for body in ["", "e30="] {
+            let value = json!({
+                "rawPath": "/videosdk-webhook",
+                "headers": {"host": "api.example.com"},
+                "requestContext": {"http": {"method": "POST"}},
+                "isBase64Encoded": true,
+                "body": body
+            });
+            let request = into_request(event(value)).expect("valid base64");
+            assert_eq!(
+                request.body().as_ref(),
+                if body.is_empty() { &b""[..] } else { b"{}" }
+            );
         }
     }
 

@@ -1,7 +1,9 @@
-//! The AWS side: the Lambda loop, the function's AWS environment and clients, log output as
-//! Lambda's logging controls ask for it, and CloudWatch metrics in that output.
+//! The AWS side: the Lambda loop, the function's AWS environment and clients (Secrets Manager,
+//! EventBridge), log output as Lambda's logging controls ask for it, and CloudWatch metrics in
+//! that output.
 
 pub mod environment;
+pub mod eventbridge;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;

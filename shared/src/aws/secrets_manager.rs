@@ -171,7 +171,7 @@ fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> 
 
 /// The messages of an error and its sources, joined: one readable line, without the nested
 /// `Debug` dumps the SDK's own formatter appends.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(error);
     while let Some(error) = current {

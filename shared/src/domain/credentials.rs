@@ -15,6 +15,9 @@ pub(crate) const SECRET_KEY_FIELD: &str = "VIDEOSDK_SECRET_KEY";
 pub struct ApiCredentials {
     api_key: String,
     secret_key: SecretString,
+    /// `VIDEOSDK_WEBHOOK_PUBLIC_KEY`, optional beside the key in the stored JSON: VideoSDK's
+    /// webhook public key (PEM), for a deployment that pins it there instead of fetching it.
+    webhook_public_key: Option<String>,
 }
 
 impl ApiCredentials {
@@ -22,7 +25,14 @@ impl ApiCredentials {
         Self {
             api_key: api_key.into(),
             secret_key: SecretString::from(secret_key.into()),
+            webhook_public_key: None,
         }
+    }
+
+    /// The stored `VIDEOSDK_WEBHOOK_PUBLIC_KEY`, as text: checked by the webhook function only,
+    /// so that no other function depends on it.
+    pub fn webhook_public_key(&self) -> Option<&str> {
+        self.webhook_public_key.as_deref()
     }
 
     pub fn api_key(&self) -> &str {
@@ -91,6 +101,8 @@ impl ApiCredentials {
             secret_key: Option<serde_json::Value>,
             #[serde(rename = "VIDEOSDK_SECRET")]
             secret_alias: Option<serde_json::Value>,
+            #[serde(rename = "VIDEOSDK_WEBHOOK_PUBLIC_KEY")]
+            webhook_public_key: Option<serde_json::Value>,
         }
 
         // A generic value first: serde's messages for typed data can quote the input.
@@ -113,7 +125,15 @@ impl ApiCredentials {
             Some(value) => field(Some(value), SECRET_KEY_FIELD)?,
             None => field(stored.secret_alias, SECRET_KEY_FIELD)?,
         };
-        Ok(Self::new(api_key, secret_key))
+        // Any other type or an empty text is no key; the webhook function says so if it needs one.
+        let webhook_public_key = match stored.webhook_public_key {
+            Some(serde_json::Value::String(pem)) if !pem.trim().is_empty() => Some(pem),
+            _ => None,
+        };
+        Ok(Self {
+            webhook_public_key,
+            ..Self::new(api_key, secret_key)
+        })
     }
 }
 
@@ -135,6 +155,26 @@ mod tests {
             ApiCredentials::from_stored_json(r#"{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET":"s2"}"#)
                 .unwrap();
         assert_eq!(credentials.secret_key(), b"s2");
+    }
+
+    #[test]
+    fn the_webhook_public_key_is_optional() {
+        let stored = |extra: &str| {
+            ApiCredentials::from_stored_json(&format!(
+                r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"s"{extra}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(stored("").webhook_public_key(), None);
+        assert_eq!(
+            stored(r#","VIDEOSDK_WEBHOOK_PUBLIC_KEY":"-----BEGIN PUBLIC KEY-----""#)
+                .webhook_public_key(),
+            Some("-----BEGIN PUBLIC KEY-----")
+        );
+        assert_eq!(
+            stored(r#","VIDEOSDK_WEBHOOK_PUBLIC_KEY":" ""#).webhook_public_key(),
+            None
+        );
     }
 
     #[test]

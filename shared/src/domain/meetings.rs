@@ -10,7 +10,7 @@ pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
-const MAX_WEBHOOK_EVENTS: usize = 32;
+pub(crate) const MAX_WEBHOOK_EVENTS: usize = 32;
 const MAX_WEBHOOK_EVENT_LENGTH: usize = 64;
 const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
 /// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
@@ -45,6 +45,13 @@ pub(crate) enum MeetingError {
     RandomnessUnavailable,
     #[error("VideoSDK: {0}")]
     Upstream(#[from] UpstreamFailure),
+    /// `WEBHOOK_EVENTS` asks for a webhook on every room, and neither `WEBHOOK_URL` nor the
+    /// request (API Gateway's domain) says where this API is.
+    #[error(
+        "WEBHOOK_EVENTS gives every room this API's webhook, but its URL is unknown: WEBHOOK_URL \
+         is not set and the request names no API Gateway domain; no room was created"
+    )]
+    WebhookUrlUnknown,
 }
 
 /// How a call to VideoSDK failed, as far as a caller needs to know; the details are logged.
@@ -287,14 +294,7 @@ fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
             ));
         }
     };
-    let is_event_name = |event: &Value| {
-        event.as_str().is_some_and(|name| {
-            (1..=MAX_WEBHOOK_EVENT_LENGTH).contains(&name.len())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.*".contains(&b))
-        })
-    };
+    let is_event_name = |event: &Value| event.as_str().is_some_and(is_webhook_event_name);
     let events = match webhook.get("events") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(events))
@@ -315,6 +315,15 @@ fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
         }
     };
     Ok(RoomWebhook { url, events })
+}
+
+/// A webhook event name, such as `session-started`: 1 to 64 letters, digits, `-`, `_`, `.` or
+/// `*`. The same rule for a caller's `webhook.events` and for `WEBHOOK_EVENTS`.
+pub(crate) fn is_webhook_event_name(name: &str) -> bool {
+    (1..=MAX_WEBHOOK_EVENT_LENGTH).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.*".contains(&b))
 }
 
 /// An https URL VideoSDK can post to: short, parseable, no whitespace.

@@ -1,6 +1,6 @@
 //! What the API is about, with no HTTP and no AWS in it: VideoSDK tokens and the policy that
-//! shapes them, permissions and roles, meeting ids and room options, and the keys made from the
-//! account's secret. `shared/tests/layers.rs` keeps outer layers out of these files.
+//! shapes them, permissions and roles, meeting ids and room options, the keys made from the
+//! account's secret, and VideoSDK's signed webhooks. `shared/tests/layers.rs` keeps outer layers out of these files.
 
 pub mod credentials;
 mod jwt_crypto;
@@ -9,6 +9,7 @@ pub mod meeting_id;
 pub mod meetings;
 pub mod permissions;
 pub mod token;
+pub mod webhooks;
 
 /// Seconds since the Unix epoch. A clock before 1970 is treated as the epoch, never a panic.
 pub fn unix_now() -> u64 {

@@ -1,5 +1,6 @@
 //! What every route does around its own logic: the origin check, CORS preflight, the method and
 //! body-size checks, CORS headers on every answer (errors too), and one log line per request.
+//! Routes that browsers do not call (`Route::cors` false) skip the three CORS steps.
 
 use std::future::Future;
 use std::time::Instant;
@@ -10,7 +11,6 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::http::cors::CorsPolicy;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
-use crate::http::request::MAX_BODY_BYTES;
 use crate::http::route::Route;
 
 impl Route {
@@ -44,12 +44,17 @@ impl Route {
             tracing::error!(route = self.path, code = error.code.as_str(), message = %error.message, "request failed");
         }
         let mut response = outcome.unwrap_or_else(ApiError::into_response);
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED
-            && let Ok(allow) = HeaderValue::from_str(&format!("{}, OPTIONS", self.method))
-        {
-            response.headers_mut().insert(ALLOW, allow);
+        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+            let allowed = if self.cors {
+                format!("{}, OPTIONS", self.method)
+            } else {
+                self.method.to_string()
+            };
+            if let Ok(allow) = HeaderValue::from_str(&allowed) {
+                response.headers_mut().insert(ALLOW, allow);
+            }
         }
-        if origin.is_none_or(|origin| cors.allows(origin)) {
+        if self.cors && origin.is_none_or(|origin| cors.allows(origin)) {
             cors.apply(origin, response.headers_mut());
         }
 
@@ -76,7 +81,7 @@ impl Route {
         origin: Option<&str>,
         request: &Request,
     ) -> Result<Option<Response<Body>>, ApiError> {
-        if let Some(origin) = origin.filter(|origin| !cors.allows(origin)) {
+        if let Some(origin) = origin.filter(|origin| self.cors && !cors.allows(origin)) {
             return Err(ApiError::new(
                 ErrorCode::OriginNotAllowed,
                 format!(
@@ -85,7 +90,7 @@ impl Route {
                 ),
             ));
         }
-        if request.method() == Method::OPTIONS {
+        if self.cors && request.method() == Method::OPTIONS {
             let mut response = Response::new(Body::Empty);
             *response.status_mut() = StatusCode::NO_CONTENT;
             cors.apply_preflight(origin, self.method.as_str(), response.headers_mut());
@@ -97,10 +102,10 @@ impl Route {
                 format!("{} takes {} only.", self.path, self.method),
             ));
         }
-        if body_length(request) > MAX_BODY_BYTES {
+        if body_length(request) > self.max_body_bytes {
             return Err(ApiError::new(
                 ErrorCode::PayloadTooLarge,
-                format!("The body is larger than {MAX_BODY_BYTES} bytes."),
+                format!("The body is larger than {} bytes.", self.max_body_bytes),
             ));
         }
         Ok(None)

@@ -12,6 +12,7 @@ use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{MeetingError, OptionError, UpstreamFailure};
 use crate::domain::permissions::{PermissionError, PolicyRefusal};
 use crate::domain::token::TokenError;
+use crate::domain::webhooks::{SignatureError, WebhookBodyError};
 use crate::http::response::json_response;
 
 /// Every error code this API answers with: the only place their strings are written (strum
@@ -63,6 +64,9 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     UpstreamRateLimited,
     InternalError,
+    // VideoSDK's webhooks: where they go, and where rooms send them
+    EventBusUnavailable,
+    WebhookUrlUnknown,
 }
 
 impl ErrorCode {
@@ -96,13 +100,15 @@ impl ErrorCode {
             MeetingNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            SigningFailed | RandomnessUnavailable | UpstreamClientError | InternalError => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            SigningFailed
+            | RandomnessUnavailable
+            | UpstreamClientError
+            | InternalError
+            | WebhookUrlUnknown => StatusCode::INTERNAL_SERVER_ERROR,
             UpstreamAuthFailed | UpstreamInvalidResponse | UpstreamUnavailable => {
                 StatusCode::BAD_GATEWAY
             }
-            UpstreamRateLimited => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamRateLimited | EventBusUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -270,7 +276,43 @@ impl From<MeetingError> for ApiError {
                 Self::new(ErrorCode::RandomnessUnavailable, error.to_string())
             }
             MeetingError::Upstream(failure) => failure.into(),
+            MeetingError::WebhookUrlUnknown => {
+                Self::new(ErrorCode::WebhookUrlUnknown, format!("{error}."))
+            }
         }
+    }
+}
+
+impl From<SignatureError> for ApiError {
+    fn from(error: SignatureError) -> Self {
+        let message = match error {
+            SignatureError::Missing => {
+                "The videosdk-signature header is missing or empty; nothing was published."
+            }
+            SignatureError::Repeated => {
+                "The videosdk-signature header was sent more than once; nothing was published."
+            }
+            SignatureError::Invalid => {
+                "The videosdk-signature is not VideoSDK's signature of this body; nothing was \
+                 published."
+            }
+        };
+        Self::new(ErrorCode::InvalidSignature, message)
+    }
+}
+
+impl From<WebhookBodyError> for ApiError {
+    fn from(error: WebhookBodyError) -> Self {
+        let code = match error {
+            WebhookBodyError::NotJson { .. } => ErrorCode::InvalidJson,
+            WebhookBodyError::NotAnObject
+            | WebhookBodyError::NoType
+            | WebhookBodyError::InvalidType => ErrorCode::InvalidBody,
+        };
+        Self::new(
+            code,
+            format!("The webhook's signature is valid, but {error}; nothing was published."),
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 //! is a 4xx [`ApiError`] that says what to fix.
 
 use lambda_http::http::header::AUTHORIZATION;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
@@ -10,7 +11,9 @@ use crate::domain::token::TokenError;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
 use crate::http::route::Route;
 
-/// The largest body accepted; every legitimate body here is a few hundred bytes.
+/// The largest body the routes browsers call accept; every legitimate body there is a few
+/// hundred bytes. (VideoSDK's webhooks have their own limit,
+/// `crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES`.)
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The request body as a JSON object; no body is an empty object.
@@ -39,6 +42,52 @@ pub(crate) fn json_body(request: &Request) -> Result<Map<String, Value>, ApiErro
             ),
         )),
     }
+}
+
+/// The body's bytes exactly as received: API Gateway's text, or the bytes of a body it sent in
+/// base64 (`isBase64Encoded`), which lambda_http has decoded.
+pub(crate) fn raw_body(request: &Request) -> &[u8] {
+    match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+/// The one value of header `name`: `Ok(None)` when it is absent, `Err(())` when it was sent
+/// more than once (API Gateway joins repeated headers with commas, so in Lambda that shows as
+/// one value holding a comma; a `Request` built otherwise may carry two).
+pub(crate) fn single_header<'a>(request: &'a Request, name: &str) -> Result<Option<&'a [u8]>, ()> {
+    let mut values = request.headers().get_all(name).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(value), None) => Ok(Some(value.as_bytes())),
+        (Some(_), Some(_)) => Err(()),
+    }
+}
+
+/// `https://<domain>[/<stage>]`, where API Gateway received this request: its
+/// `requestContext.domainName` (the API's own domain, or a custom domain), and its stage unless
+/// that is `$default` (which has no path). `None` when the event names no domain, or names one
+/// nothing outside this machine can reach (`localhost`, as `cargo lambda watch` does, or a
+/// loopback address), as in events not from API Gateway.
+pub(crate) fn api_base_url(request: &Request) -> Option<String> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return None;
+    };
+    let domain = context.domain_name.as_deref()?.trim();
+    let reachable = match url::Url::parse(&format!("https://{domain}")).ok()?.host()? {
+        url::Host::Domain(name) => name != "localhost" && !name.ends_with(".localhost"),
+        url::Host::Ipv4(address) => !address.is_loopback(),
+        url::Host::Ipv6(address) => !address.is_loopback(),
+    };
+    if !reachable {
+        return None;
+    }
+    Some(match context.stage.as_deref() {
+        None | Some("" | "$default") => format!("https://{domain}"),
+        Some(stage) => format!("https://{domain}/{stage}"),
+    })
 }
 
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
@@ -259,6 +308,51 @@ mod tests {
     }
 
     #[test]
+    fn the_api_base_url_is_the_requests_public_domain_and_stage() {
+        let base = |domain: Option<&str>, stage: Option<&str>| {
+            let event = serde_json::json!({
+                "rawPath": "/create-meeting",
+                "headers": {"host": "api.example"},
+                "requestContext": {"domainName": domain, "stage": stage, "http": {"method": "POST"}}
+            });
+            let request: Request = lambda_http::request::LambdaRequest::ApiGatewayV2(
+                serde_json::from_value(event).unwrap(),
+            )
+            .into();
+            api_base_url(&request)
+        };
+        let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
+        assert_eq!(
+            base(Some(domain), Some("$default")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            base(Some(domain), Some("prod")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+        );
+        assert_eq!(
+            base(Some("api.example.com"), None).as_deref(),
+            Some("https://api.example.com")
+        );
+        for nowhere in [
+            None,
+            Some(""),
+            Some("localhost"),
+            Some("LOCALHOST:9000"),
+            Some("a.localhost"),
+            Some("127.0.0.1:3000"),
+            Some("[::1]"),
+        ] {
+            assert_eq!(base(nowhere, Some("$default")), None, "{nowhere:?}");
+        }
+        let plain = HttpRequest::builder()
+            .uri("https://api.example/create-meeting")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(api_base_url(&plain), None, "no API Gateway context");
+    }
+
+    #[test]
     fn path_parameter_falls_back_to_the_last_segment() {
         let request = |path: &str| {
             HttpRequest::builder()
@@ -270,6 +364,8 @@ mod tests {
             name: "validate-meeting",
             path: "/validate-meeting/{meetingId}",
             method: lambda_http::http::Method::POST,
+            cors: true,
+            max_body_bytes: MAX_BODY_BYTES,
         };
         let id = |path| path_parameter(&request(path), &route);
         assert_eq!(

@@ -10,4 +10,10 @@ pub struct Route {
     /// The path as API Gateway routes it, with `{parameters}`.
     pub path: &'static str,
     pub method: Method,
+    /// Whether browsers call it: then it checks their `Origin`, answers CORS preflights and
+    /// puts CORS headers on every answer. A route only servers call (VideoSDK's webhooks) does
+    /// none of that: an `OPTIONS` is a method it does not take.
+    pub cors: bool,
+    /// The largest body it takes; a larger one is 413 `payload_too_large`.
+    pub max_body_bytes: usize,
 }

@@ -1,5 +1,6 @@
 //! `POST /create-meeting`: a new meeting for the holder of a valid token, made by the configured
-//! meeting backend (a room in VideoSDK's cloud, or a local id).
+//! meeting backend (a room in VideoSDK's cloud, or a local id), with the operator's webhook
+//! (`WEBHOOK_EVENTS`) when the caller names none.
 
 use std::convert::Infallible;
 
@@ -7,9 +8,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{CREATE_MEETING, authenticate, with_fresh_keys_on_miss};
+use super::{CREATE_MEETING, VIDEOSDK_WEBHOOK, authenticate, with_fresh_keys_on_miss};
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::request::json_body;
+use crate::http::request::{api_base_url, json_body};
 use crate::http::response::json_response;
 use crate::meetings::MeetingBackend;
 use crate::state::State;
@@ -37,7 +38,12 @@ async fn create_meeting(
             "This token is scoped to one room; creating a meeting needs a token without roomId.",
         ));
     }
-    let options = state.backend.room_options(&body)?;
+    let mut options = state.backend.room_options(&body)?;
+    if options.webhook.is_none() {
+        options.webhook = state.backend.operator_webhook(|| {
+            api_base_url(request).map(|base| format!("{base}{}", VIDEOSDK_WEBHOOK.path))
+        })?;
+    }
     let meeting = with_fresh_keys_on_miss(state, keys, |keys| {
         let options = options.clone();
         async move { state.backend.create(&keys, options).await }

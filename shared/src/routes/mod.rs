@@ -1,8 +1,15 @@
 //! The API's routes, each written once here: the name of the function that answers it, its path
-//! and its method. The functions, the tests, the fuzz targets and the benchmarks take their routes
-//! from [`ALL`]; `tests/tests/contract.rs` fails when `Cargo.toml`'s router, `template.yaml` or
-//! `openapi.yaml` disagree with it. The handlers, one module each, are plain async functions of
-//! the state and a request.
+//! and its method, whether browsers call it (CORS) and the largest body it takes. The functions,
+//! the tests, the fuzz targets and the benchmarks take their routes from [`ALL`];
+//! `tests/tests/contract.rs` fails when `Cargo.toml`'s router, `template.yaml` or `openapi.yaml`
+//! disagree with it. The handlers, one module each, are plain async functions of the state and a
+//! request.
+//!
+//! Two kinds of function state serve them: the routes of [`API`] run on
+//! `State<MeetingBackend>` (get-token needs less and runs on `State<NoMeetingBackend>`), and
+//! [`VIDEOSDK_WEBHOOK`] on `State<WebhookBackend>`, which holds an EventBridge bus and
+//! VideoSDK's public key instead of a meeting backend. [`answer`] runs any route of [`API`] on
+//! one state; the webhook route is run by its own handler, on its own state.
 
 use std::sync::Arc;
 
@@ -14,8 +21,9 @@ use crate::domain::keyring::Keyring;
 use crate::domain::meetings::MeetingError;
 use crate::domain::token::{Claims, TokenError};
 use crate::domain::unix_now;
+use crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use crate::http::error::ApiError;
-use crate::http::request;
+use crate::http::request::{self, MAX_BODY_BYTES};
 use crate::http::route::Route;
 use crate::meetings::MeetingBackend;
 use crate::state::State;
@@ -23,28 +31,52 @@ use crate::state::State;
 pub mod create_meeting;
 pub mod get_token;
 pub mod validate_meeting;
+pub mod videosdk_webhook;
 
 pub const GET_TOKEN: Route = Route {
     name: "get-token",
     path: "/get-token",
     method: Method::GET,
+    cors: true,
+    max_body_bytes: MAX_BODY_BYTES,
 };
 pub const CREATE_MEETING: Route = Route {
     name: "create-meeting",
     path: "/create-meeting",
     method: Method::POST,
+    cors: true,
+    max_body_bytes: MAX_BODY_BYTES,
 };
 pub const VALIDATE_MEETING: Route = Route {
     name: "validate-meeting",
     path: "/validate-meeting/{meetingId}",
     method: Method::POST,
+    cors: true,
+    max_body_bytes: MAX_BODY_BYTES,
+};
+/// VideoSDK's webhooks: called by VideoSDK's servers, never by a browser.
+pub const VIDEOSDK_WEBHOOK: Route = Route {
+    name: "videosdk-webhook",
+    path: "/videosdk-webhook",
+    method: Method::POST,
+    cors: false,
+    max_body_bytes: MAX_WEBHOOK_BODY_BYTES,
 };
 
-/// Every route of the API.
-pub const ALL: [Route; 3] = [GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
+/// The token and meeting API, which browsers call: the routes [`answer`] runs.
+pub const API: [Route; 3] = [GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
 
-/// Answers `request` with the handler of `route`, as that route's function would: for tests,
-/// fuzzing and benchmarks, which run every route on one state.
+/// Every route of the API.
+pub const ALL: [Route; 4] = [
+    GET_TOKEN,
+    CREATE_MEETING,
+    VALIDATE_MEETING,
+    VIDEOSDK_WEBHOOK,
+];
+
+/// Answers `request` with the handler of `route`, one of [`API`], as that route's function
+/// would: for tests, fuzzing and benchmarks, which run every route of [`API`] on one state.
+/// [`VIDEOSDK_WEBHOOK`] runs on another state: call [`videosdk_webhook::handler`].
 pub async fn answer(
     route: &Route,
     state: &State<MeetingBackend>,
@@ -54,7 +86,10 @@ pub async fn answer(
         name if name == GET_TOKEN.name => get_token::handler(state, request).await,
         name if name == CREATE_MEETING.name => create_meeting::handler(state, request).await,
         name if name == VALIDATE_MEETING.name => validate_meeting::handler(state, request).await,
-        other => unreachable!("route {other} is not in routes::ALL"),
+        other => unreachable!(
+            "route {other} is not in routes::API; the webhook route runs on \
+             State<WebhookBackend>, with routes::videosdk_webhook::handler"
+        ),
     };
     match answered {
         Ok(response) => response,

@@ -1,0 +1,87 @@
+//! `POST /videosdk-webhook`: a webhook from VideoSDK, its `videosdk-signature` checked over the
+//! exact bytes received, then put on EventBridge as one event (source `videosdk`, detail-type its
+//! type, detail its body). 204 once published; 401 `invalid_signature` for a missing, repeated
+//! or wrong signature, and nothing published; 400 for a verified body that is not an event; 503
+//! `event_bus_unavailable` when EventBridge refuses or fails, so that VideoSDK delivers it again.
+//! No CORS: browsers never call it.
+
+use std::convert::Infallible;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+use super::VIDEOSDK_WEBHOOK;
+use crate::domain::webhooks::{SignatureError, WebhookEvent};
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::request::{raw_body, single_header};
+use crate::state::State;
+use crate::webhooks::{VerifyError, WebhookBackend};
+
+/// The header VideoSDK puts its signature in.
+pub const SIGNATURE_HEADER: &str = "videosdk-signature";
+
+pub async fn handler(
+    state: &State<WebhookBackend>,
+    request: Request,
+) -> Result<Response<Body>, Infallible> {
+    Ok(VIDEOSDK_WEBHOOK
+        .serve(&state.cors, &request, |request| receive(state, request))
+        .await)
+}
+
+async fn receive(
+    state: &State<WebhookBackend>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let signature = single_header(request, SIGNATURE_HEADER)
+        .map_err(|()| SignatureError::Repeated)?
+        .ok_or(SignatureError::Missing)?;
+    // API Gateway joins the values of a header sent twice with commas, which base64 never
+    // holds. (VideoSDK's Node SDK would read such a value up to the first signature's padding.)
+    if signature.contains(&b',') {
+        return Err(SignatureError::Repeated.into());
+    }
+    let body = raw_body(request);
+    let keys = state.keys().await;
+    state
+        .backend
+        .verify(body, signature, &keys)
+        .await
+        .map_err(|error| match error {
+            VerifyError::Signature(refused) => ApiError::from(refused),
+            VerifyError::KeyUnavailable { .. } => {
+                tracing::error!(error = %error, "webhook not verified");
+                ApiError::new(
+                    ErrorCode::UpstreamUnavailable,
+                    "The signature does not verify with the key in hand, and VideoSDK's current \
+                     key could not be fetched; nothing was published.",
+                )
+            }
+        })?;
+    let event = WebhookEvent::from_verified_body(body)?;
+    match state.backend.publish(&event).await {
+        Ok(event_id) => {
+            tracing::info!(
+                webhook_type = event.kind(),
+                event_id,
+                published = true,
+                "webhook"
+            );
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            Ok(response)
+        }
+        Err(error) => {
+            tracing::error!(
+                webhook_type = event.kind(),
+                published = false,
+                error = %error,
+                "webhook"
+            );
+            Err(ApiError::new(
+                ErrorCode::EventBusUnavailable,
+                "EventBridge did not take the event; nothing was published, deliver it again.",
+            ))
+        }
+    }
+}

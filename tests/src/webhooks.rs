@@ -1,0 +1,367 @@
+//! Fixtures for VideoSDK's webhooks: signing bodies as VideoSDK does (RSA-SHA256, PKCS#1 v1.5,
+//! base64) with ring and a PKCS#8 key; the development key pair of `dev/`; a local stand-in for
+//! EventBridge's `PutEvents`; the webhook function's state; and [`Functions`], the states of
+//! both kinds of function, which answer every route of the registry.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use lambda_http::{Body, Request, Response};
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use serde_json::{Value, json};
+use shared::routes::{self, VIDEOSDK_WEBHOOK};
+use shared::state::State;
+use shared::webhooks::WebhookBackend;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+
+use crate::{ApiState, dev_credentials, settings, workspace_root};
+
+/// The webhook function's state.
+pub type WebhookState = State<WebhookBackend>;
+
+/// The bus name the fixtures give `EVENT_BUS_NAME`.
+pub const TEST_BUS: &str = "videosdk-test-bus";
+
+/// Signs webhook bodies as VideoSDK does: the base64 of the RSA-SHA256 (PKCS#1 v1.5) signature
+/// of the bytes. PKCS#1 v1.5 signatures are deterministic: one key and body, one signature.
+pub struct WebhookSigner {
+    key_pair: RsaKeyPair,
+}
+
+impl WebhookSigner {
+    /// A signer for a PKCS#8 private key in PEM (`-----BEGIN PRIVATE KEY-----`); text before the
+    /// block is ignored.
+    pub fn from_pkcs8_pem(text: &str) -> Self {
+        let block = pem::parse(text).expect("a PEM private key");
+        assert_eq!(block.tag(), "PRIVATE KEY", "a PKCS#8 private key");
+        Self::from_pkcs8_der(block.contents())
+    }
+
+    pub fn from_pkcs8_der(der: &[u8]) -> Self {
+        Self {
+            key_pair: RsaKeyPair::from_pkcs8(der).expect("ring takes the RSA key"),
+        }
+    }
+
+    /// The made-up development key of `dev/webhook-signing-key.pem`, which signs the events of
+    /// `events/videosdk-webhook/`.
+    pub fn development() -> Self {
+        Self::from_pkcs8_pem(&read("dev/webhook-signing-key.pem"))
+    }
+
+    /// The signature bytes.
+    pub fn sign_bytes(&self, body: &[u8]) -> Vec<u8> {
+        let mut signature = vec![0; self.key_pair.public().modulus_len()];
+        self.key_pair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                body,
+                &mut signature,
+            )
+            .expect("ring signs");
+        signature
+    }
+
+    /// The `videosdk-signature` header value for `body`.
+    pub fn sign(&self, body: &[u8]) -> String {
+        STANDARD.encode(self.sign_bytes(body))
+    }
+}
+
+fn read(relative: &str) -> String {
+    let path = workspace_root().join(relative);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+}
+
+/// An RSA key pair made for a test, with the public key in both PEM forms the functions take.
+pub struct TestKey {
+    pkcs8_der: Vec<u8>,
+    signer: std::sync::OnceLock<WebhookSigner>,
+    /// `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo), as VideoSDK serves its key.
+    pub spki_pem: String,
+    /// `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1).
+    pub pkcs1_pem: String,
+    /// `-----BEGIN PRIVATE KEY-----` (PKCS#8), for other signers (VideoSDK's Node SDK).
+    pub pkcs8_pem: String,
+}
+
+/// A key of `bits` made from `seed` (the rsa crate's generator on a deterministic random
+/// stream): the same seed gives the same key, so a failure reproduces.
+pub fn generate_key(seed: &str, bits: usize) -> TestKey {
+    use rsa::pkcs1::EncodeRsaPublicKey as _;
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+    let mut random = SeededRandom::new(seed);
+    let private = rsa::PrivateKey::new(&mut random, bits).expect("an RSA key");
+    let public = private.to_public_key();
+    let pkcs8 = private.to_pkcs8_der().expect("PKCS#8");
+    let spki = public.to_public_key_der().expect("SPKI");
+    let pkcs1 = public.to_pkcs1_der().expect("PKCS#1");
+    let pem = |label: &str, der: &[u8]| pem::encode(&pem::Pem::new(label, der.to_vec()));
+    TestKey {
+        pkcs8_der: pkcs8.as_bytes().to_vec(),
+        signer: std::sync::OnceLock::new(),
+        spki_pem: pem("PUBLIC KEY", spki.as_bytes()),
+        pkcs1_pem: pem("RSA PUBLIC KEY", pkcs1.as_bytes()),
+        pkcs8_pem: pem("PRIVATE KEY", pkcs8.as_bytes()),
+    }
+}
+
+impl TestKey {
+    /// Its signer (ring signs with keys of 2048 bits or more).
+    pub fn signer(&self) -> &WebhookSigner {
+        self.signer
+            .get_or_init(|| WebhookSigner::from_pkcs8_der(&self.pkcs8_der))
+    }
+}
+
+/// SHA-256 of (seed, counter), block after block: a reproducible stream for test keys only.
+struct SeededRandom {
+    seed: ring::digest::Digest,
+    counter: u64,
+    block: Vec<u8>,
+}
+
+impl SeededRandom {
+    fn new(seed: &str) -> Self {
+        Self {
+            seed: ring::digest::digest(&ring::digest::SHA256, seed.as_bytes()),
+            counter: 0,
+            block: Vec::new(),
+        }
+    }
+}
+
+impl rsa::rand_core::TryRng for SeededRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut bytes = [0; 4];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut bytes = [0; 8];
+        self.try_fill_bytes(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn try_fill_bytes(&mut self, destination: &mut [u8]) -> Result<(), Self::Error> {
+        for byte in destination {
+            if self.block.is_empty() {
+                let mut input = self.seed.as_ref().to_vec();
+                input.extend_from_slice(&self.counter.to_le_bytes());
+                self.counter += 1;
+                self.block = ring::digest::digest(&ring::digest::SHA256, &input)
+                    .as_ref()
+                    .to_vec();
+            }
+            *byte = self.block.pop().unwrap_or_default();
+        }
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for SeededRandom {}
+
+/// `dev/webhook-public-key.pem`, the public half of [`WebhookSigner::development`].
+pub fn development_public_key() -> String {
+    read("dev/webhook-public-key.pem")
+}
+
+/// A webhook body as VideoSDK sends one.
+pub fn webhook_body(kind: &str) -> String {
+    json!({
+        "webhookType": kind,
+        "data": {"meetingId": "abcd-efgh-ijkl", "sessionId": "6565b0e2c9f1a2f4d1e9b0c3"}
+    })
+    .to_string()
+}
+
+/// A `POST /videosdk-webhook` with `body` and, if given, the signature header.
+pub fn webhook_request(body: &str, signature: Option<&str>) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "https://abc123.execute-api.us-east-1.amazonaws.com{}",
+            VIDEOSDK_WEBHOOK.path
+        ))
+        .header("content-type", "application/json");
+    if let Some(signature) = signature {
+        builder = builder.header(routes::videosdk_webhook::SIGNATURE_HEADER, signature);
+    }
+    builder
+        .body(Body::from(body.to_owned()))
+        .expect("a request")
+}
+
+/// How the EventBridge stand-in answers `PutEvents`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutEventsAnswer {
+    /// Every entry taken, with an id.
+    Accept,
+    /// HTTP 200 with the entry failed (`FailedEntryCount: 1`), as EventBridge answers a
+    /// throttled or refused entry.
+    FailEntry { code: String, message: String },
+    /// This HTTP status, with EventBridge's error shape.
+    Status(u16),
+}
+
+struct Recorded {
+    answer: PutEventsAnswer,
+    /// The `Entries` of each PutEvents call, in order.
+    calls: Vec<Vec<Value>>,
+}
+
+/// EventBridge's `PutEvents` on 127.0.0.1 (wiremock): records every call's entries and answers
+/// as told. For the tests that need no installed tool; the ones with moto use the real thing.
+pub struct EventBridgeStandIn {
+    server: MockServer,
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+impl EventBridgeStandIn {
+    pub async fn start() -> Self {
+        let server = MockServer::start().await;
+        let recorded = Arc::new(Mutex::new(Recorded {
+            answer: PutEventsAnswer::Accept,
+            calls: Vec::new(),
+        }));
+        Mock::given(method("POST"))
+            .and(path("/"))
+            .and(header("x-amz-target", "AWSEvents.PutEvents"))
+            .respond_with(PutEvents(Arc::clone(&recorded)))
+            .mount(&server)
+            .await;
+        Self { server, recorded }
+    }
+
+    /// The endpoint to give the functions as `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn answer_with(&self, answer: PutEventsAnswer) {
+        lock(&self.recorded).answer = answer;
+    }
+
+    /// The entries of every PutEvents call so far.
+    pub fn calls(&self) -> Vec<Vec<Value>> {
+        lock(&self.recorded).calls.clone()
+    }
+
+    /// Every entry received so far, of all calls.
+    pub fn entries(&self) -> Vec<Value> {
+        self.calls().concat()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+struct PutEvents(Arc<Mutex<Recorded>>);
+
+impl Respond for PutEvents {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let entries = body["Entries"].as_array().cloned().unwrap_or_default();
+        let mut recorded = lock(&self.0);
+        recorded.calls.push(entries.clone());
+        let json_answer = |status: u16, value: Value| {
+            ResponseTemplate::new(status)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_string(value.to_string())
+        };
+        match &recorded.answer {
+            PutEventsAnswer::Accept => {
+                let ids: Vec<Value> = (0..entries.len())
+                    .map(|n| json!({"EventId": format!("stand-in-{}-{n}", recorded.calls.len())}))
+                    .collect();
+                json_answer(200, json!({"FailedEntryCount": 0, "Entries": ids}))
+            }
+            PutEventsAnswer::FailEntry { code, message } => json_answer(
+                200,
+                json!({"FailedEntryCount": entries.len(),
+                       "Entries": entries.iter().map(|_| json!({"ErrorCode": code, "ErrorMessage": message})).collect::<Vec<_>>()}),
+            ),
+            PutEventsAnswer::Status(status) => json_answer(
+                *status,
+                json!({"__type": "InternalException", "message": "the stand-in was told to fail"}),
+            ),
+        }
+    }
+}
+
+/// What the webhook function needs besides the key: its bus, and an AWS environment that
+/// reaches `eventbridge` (the endpoint of a stand-in or of moto).
+pub fn webhook_environment(eventbridge: &str) -> Vec<(&'static str, String)> {
+    let mut environment = crate::aws_test_environment(eventbridge);
+    environment.push(("EVENT_BUS_NAME", TEST_BUS.to_owned()));
+    environment
+}
+
+/// The webhook function's state with the development VideoSDK key, the development webhook key
+/// pinned (`VIDEOSDK_WEBHOOK_PUBLIC_KEY`) and its bus at `eventbridge`; `pairs` come first and
+/// win.
+pub async fn webhook_state(eventbridge: &str, pairs: &[(&str, &str)]) -> WebhookState {
+    State::from_settings(webhook_settings(eventbridge, pairs))
+        .await
+        .expect("the webhook state builds")
+}
+
+/// The settings [`webhook_state`] builds its state from.
+pub fn webhook_settings(eventbridge: &str, pairs: &[(&str, &str)]) -> shared::settings::Settings {
+    let credentials = dev_credentials();
+    let secret = String::from_utf8_lossy(credentials.secret_key()).into_owned();
+    let public_key = development_public_key();
+    let environment = webhook_environment(eventbridge);
+    let mut all: Vec<(&str, &str)> = pairs.to_vec();
+    all.extend([
+        ("VIDEOSDK_API_KEY", credentials.api_key()),
+        ("VIDEOSDK_SECRET_KEY", secret.as_str()),
+        ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", public_key.as_str()),
+    ]);
+    all.extend(
+        environment
+            .iter()
+            .map(|(name, value)| (*name, value.as_str())),
+    );
+    settings(&all)
+}
+
+/// Every kind of function state, as deployed with the development keys: the meeting functions'
+/// (offline, `MEETING_BACKEND=local`) and the webhook function's, whose bus is a stand-in. It
+/// answers every route of the registry, each on its function's state.
+pub struct Functions {
+    pub api: ApiState,
+    pub webhooks: WebhookState,
+    pub eventbridge: EventBridgeStandIn,
+}
+
+impl Functions {
+    /// `pairs` go to both states.
+    pub async fn development(pairs: &[(&str, &str)]) -> Self {
+        let eventbridge = EventBridgeStandIn::start().await;
+        Self {
+            api: crate::dev_state(pairs).await,
+            webhooks: webhook_state(&eventbridge.uri(), pairs).await,
+            eventbridge,
+        }
+    }
+
+    /// Sends `request` to the handler of `function`, on its function's state.
+    pub async fn invoke(&self, function: &str, request: Request) -> Response<Body> {
+        if function == VIDEOSDK_WEBHOOK.name {
+            let Ok(response) = routes::videosdk_webhook::handler(&self.webhooks, request).await;
+            response
+        } else {
+            crate::invoke(function, &self.api, request).await
+        }
+    }
+}

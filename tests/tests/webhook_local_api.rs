@@ -1,0 +1,370 @@
+//! VideoSDK's webhooks end to end: the real `videosdk-webhook` binary under `cargo lambda watch`
+//! on API Gateway's route, putting events on an EventBridge bus in moto, where a rule sends them
+//! to an SQS queue they are read back from; VideoSDK's key pinned in the environment, pinned in
+//! the secret, or fetched from a stand-in for VideoSDK's API and fetched again after a rotation.
+
+use api_tests::local_api::http_client;
+use api_tests::webhooks::{TestKey, generate_key, webhook_settings};
+use api_tests::{LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials};
+use serde_json::{Value, json};
+use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
+use shared::state::{InitError, State};
+use shared::webhooks::WebhookBackend;
+
+/// Posts `body` with `signature` (or none) to the local API's webhook route.
+async fn post(api: &LocalApi, body: &str, signature: Option<&str>) -> (u16, Value) {
+    let mut request = http_client()
+        .post(api.url("/videosdk-webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(signature) = signature {
+        request = request.header(SIGNATURE_HEADER, signature);
+    }
+    let response = request.send().await.expect("the local API answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A body in canonical JSON (serde_json's: compact, keys sorted), so that what EventBridge
+/// re-encodes into its event can be compared with it byte for byte.
+fn canonical(value: &Value) -> String {
+    serde_json::to_string(value).expect("JSON")
+}
+
+/// The one event a queue received: its envelope, checked, and its detail as canonical JSON.
+fn only_event(messages: &[String], kind: &str) -> String {
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let envelope: Value = serde_json::from_str(&messages[0]).expect("an EventBridge event");
+    assert_eq!(envelope["source"], "videosdk", "{envelope}");
+    assert_eq!(envelope["detail-type"], kind, "{envelope}");
+    assert!(envelope["id"].as_str().is_some_and(|id| !id.is_empty()));
+    canonical(&envelope["detail"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_queue() {
+    let moto = MotoServer::start();
+    let secret_key = format!("moto-secret-{}", std::process::id());
+    let stored = json!({"VIDEOSDK_API_KEY": "moto-api-key", "VIDEOSDK_SECRET_KEY": secret_key});
+    let arn = moto
+        .create_secret("videosdk/webhooks", &stored.to_string())
+        .await;
+    let queue = moto
+        .bus_to_queue("videosdk-e2e", "videosdk-e2e-events")
+        .await;
+    // The README's rule (examples/eventbridge/rules.yaml): session-ended events to a queue.
+    let session_ended = moto
+        .rule_to_queue(
+            "videosdk-e2e",
+            "session-ended",
+            &example_pattern("SessionEndedToQueue"),
+        )
+        .await;
+    let key = generate_key("webhook-local-api", 2048);
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", arn),
+        ("EVENT_BUS_NAME", "videosdk-e2e".to_owned()),
+        // As a template parameter carries a PEM: its line breaks written as \n.
+        (
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+            key.spki_pem.trim_end().replace('\n', "\\n"),
+        ),
+    ]);
+    let api = LocalApi::start(&environment, false);
+    let marker = format!("marker-{}", std::process::id());
+
+    let body = canonical(&json!({
+        "webhookType": "session-started",
+        "data": {"meetingId": "abcd-efgh-ijkl", "sessionId": marker, "name": "Zoë 🎥", "count": 3}
+    }));
+    let signature = key.signer().sign(body.as_bytes());
+    let (status, answer) = post(&api, &body, Some(&signature)).await;
+    assert_eq!(status, 204, "{answer}\n{}", api.log());
+    assert_eq!(
+        only_event(&moto.receive(&queue).await, "session-started"),
+        body,
+        "the detail read back from the queue is the body, byte for byte"
+    );
+    assert_eq!(moto.receive(&session_ended).await, Vec::<String>::new());
+    let ended = canonical(&json!({"webhookType": "session-ended", "data": {"sessionId": marker}}));
+    let (status, answer) = post(&api, &ended, Some(&key.signer().sign(ended.as_bytes()))).await;
+    assert_eq!(status, 204, "{answer}");
+    assert_eq!(
+        only_event(&moto.receive(&session_ended).await, "session-ended"),
+        ended
+    );
+    assert_eq!(
+        moto.receive(&queue).await.len(),
+        1,
+        "and to the rule for every event"
+    );
+
+    // Refused: nothing reaches the queue.
+    for (body, signature, expected) in [
+        (
+            body.replace("started", "ended"),
+            Some(signature.clone()),
+            (401, "invalid_signature"),
+        ),
+        (body.clone(), None, (401, "invalid_signature")),
+        (
+            body.clone(),
+            Some("%%%%".to_owned()),
+            (401, "invalid_signature"),
+        ),
+        (
+            "[1,2]".to_owned(),
+            Some(key.signer().sign(b"[1,2]")),
+            (400, "invalid_body"),
+        ),
+    ] {
+        let (status, answer) = post(&api, &body, signature.as_deref()).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str().unwrap_or_default()),
+            expected,
+            "{answer}"
+        );
+    }
+    assert_eq!(moto.receive(&queue).await, Vec::<String>::new());
+
+    // EventBridge refuses (the bus is gone): 503, so that VideoSDK delivers it again.
+    moto.eventbridge()
+        .delete_event_bus()
+        .name("videosdk-e2e")
+        .send()
+        .await
+        .expect("moto deletes the bus");
+    let (status, answer) = post(&api, &body, Some(&signature)).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str().unwrap_or_default()),
+        (503, "event_bus_unavailable"),
+        "{answer}"
+    );
+
+    let log = api.log();
+    let published = log
+        .lines()
+        .find(|line| line.contains("webhook") && line.contains("published=true"))
+        .unwrap_or_else(|| panic!("no webhook line:\n{log}"));
+    assert!(
+        published.contains("session-started") && published.contains("event_id="),
+        "{published}"
+    );
+    let failed = log
+        .lines()
+        .find(|line| line.contains("published=false"))
+        .unwrap_or_else(|| panic!("no failed webhook line:\n{log}"));
+    assert!(
+        failed.contains("videosdk-e2e") && failed.contains("ResourceNotFound"),
+        "the bus and the cause: {failed}"
+    );
+    assert!(
+        !log.contains(&signature[..40]),
+        "a signature reached the log"
+    );
+    assert!(!log.contains(&marker), "a body reached the log");
+    assert!(!log.contains(&secret_key), "the secret reached the log");
+}
+
+/// The `EventPattern` of rule `rule` in `examples/eventbridge/rules.yaml`, as EventBridge's JSON.
+fn example_pattern(rule: &str) -> String {
+    let path = api_tests::workspace_root().join("examples/eventbridge/rules.yaml");
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).expect("the example is readable"))
+            .expect("YAML");
+    let pattern = &template["Resources"][rule]["Properties"]["EventPattern"];
+    serde_json::to_string(pattern).expect("the pattern as JSON")
+}
+
+/// A stand-in for VideoSDK's API with the account of `dev/local.env`, serving `key`.
+async fn videosdk_serving(key: &TestKey) -> VideoSdkStandIn {
+    let credentials = dev_credentials();
+    let videosdk = VideoSdkStandIn::start(
+        credentials.api_key(),
+        &String::from_utf8_lossy(credentials.secret_key()),
+    )
+    .await;
+    videosdk.serve_webhook_key(&key.spki_pem);
+    videosdk
+}
+
+// Multi-threaded: the stand-in answers the function on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn the_binary_fetches_videosdks_key_and_fetches_it_again_after_a_rotation() {
+    let moto = MotoServer::start();
+    let queue = moto
+        .bus_to_queue("videosdk-fetched", "videosdk-fetched-events")
+        .await;
+    let [a, b] = ["webhook-fetch-a", "webhook-fetch-b"].map(|seed| generate_key(seed, 2048));
+    let videosdk = videosdk_serving(&a).await;
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("EVENT_BUS_NAME", "videosdk-fetched".to_owned()),
+        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+    ]);
+    let api = LocalApi::start(&environment, true);
+
+    let body = canonical(
+        &json!({"webhookType": "participant-joined", "data": {"participantId": "alice"}}),
+    );
+    let (status, answer) = post(&api, &body, Some(&a.signer().sign(body.as_bytes()))).await;
+    assert_eq!(status, 204, "{answer}\n{}", api.log());
+    assert_eq!(
+        videosdk.webhook_key_fetches(),
+        1,
+        "fetched once, at cold start"
+    );
+    assert!(
+        api.log().contains("key=\"videosdk\"") || api.log().contains("key=videosdk"),
+        "{}",
+        api.log()
+    );
+
+    videosdk.serve_webhook_key(&b.spki_pem);
+    let (status, answer) = post(&api, &body, Some(&b.signer().sign(body.as_bytes()))).await;
+    assert_eq!(status, 204, "{answer}\n{}", api.log());
+    assert_eq!(
+        videosdk.webhook_key_fetches(),
+        2,
+        "fetched again after the rotation"
+    );
+    assert!(videosdk.calls().iter().all(|call| call.authorized));
+    let messages = moto.receive(&queue).await;
+    assert_eq!(messages.len(), 2, "{messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_key_pinned_in_the_secret_verifies_without_asking_videosdk() {
+    let moto = MotoServer::start();
+    let queue = moto
+        .bus_to_queue(api_tests::webhooks::TEST_BUS, "videosdk-secret-events")
+        .await;
+    let key = generate_key("webhook-in-secret", 2048);
+    let credentials = dev_credentials();
+    let stored = json!({
+        "VIDEOSDK_API_KEY": credentials.api_key(),
+        "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key()),
+        "VIDEOSDK_WEBHOOK_PUBLIC_KEY": key.spki_pem,
+    });
+    let arn = moto
+        .create_secret("videosdk/with-webhook-key", &stored.to_string())
+        .await;
+    // Nothing listens at VideoSDK's endpoint: asking it would fail the cold start.
+    let nowhere = format!("http://127.0.0.1:{}", api_tests::free_port());
+    let pairs = [
+        ("VIDEOSDK_SECRET_ID", arn.as_str()),
+        ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", ""),
+        ("VIDEOSDK_API_ENDPOINT", nowhere.as_str()),
+    ];
+    let state: State<WebhookBackend> =
+        State::from_settings(webhook_settings(&moto.endpoint, &pairs))
+            .await
+            .expect("the key comes from the secret");
+    let body = canonical(&json!({"webhookType": "recording-stopped", "data": {}}));
+    let request =
+        api_tests::webhooks::webhook_request(&body, Some(&key.signer().sign(body.as_bytes())));
+    let Ok(response) = shared::routes::videosdk_webhook::handler(&state, request).await;
+    assert_eq!(response.status(), 204, "{:?}", response.body());
+    assert_eq!(
+        only_event(&moto.receive(&queue).await, "recording-stopped"),
+        body
+    );
+
+    // A key in the secret that is no key fails the cold start, naming where it was.
+    let stored = json!({
+        "VIDEOSDK_API_KEY": credentials.api_key(),
+        "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key()),
+        "VIDEOSDK_WEBHOOK_PUBLIC_KEY": "not a key",
+    });
+    let arn = moto
+        .create_secret("videosdk/bad-webhook-key", &stored.to_string())
+        .await;
+    let pairs = [("VIDEOSDK_SECRET_ID", arn.as_str()), pairs[1], pairs[2]];
+    let error = State::<WebhookBackend>::from_settings(webhook_settings(&moto.endpoint, &pairs))
+        .await
+        .expect_err("a key that is no key");
+    assert!(matches!(error, InitError::WebhookKey(_)), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY"),
+        "{error}"
+    );
+}
+
+/// `WEBHOOK_EVENTS` with the binaries under `cargo lambda watch`, which names `localhost` as the
+/// API's domain: without `WEBHOOK_URL` no room is created (a room whose webhook VideoSDK cannot
+/// reach would lose its events); with it, every room carries it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn operator_webhooks_need_a_reachable_url_under_the_local_api() {
+    for url in [None, Some("https://hooks.example.com/videosdk-webhook")] {
+        let credentials = dev_credentials();
+        let videosdk = VideoSdkStandIn::start(
+            credentials.api_key(),
+            &String::from_utf8_lossy(credentials.secret_key()),
+        )
+        .await;
+        let mut environment = vec![
+            ("MEETING_BACKEND", "videosdk".to_owned()),
+            ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+            ("WEBHOOK_EVENTS", "session-started,session-ended".to_owned()),
+        ];
+        if let Some(url) = url {
+            environment.push(("WEBHOOK_URL", url.to_owned()));
+        }
+        let api = LocalApi::start(&environment, true);
+        let client = http_client();
+        let token: Value = client
+            .get(api.url("/get-token"))
+            .send()
+            .await
+            .expect("get-token answers")
+            .json()
+            .await
+            .expect("JSON");
+        let response = client
+            .post(api.url("/create-meeting"))
+            .bearer_auth(token["token"].as_str().expect("a token"))
+            .send()
+            .await
+            .expect("create-meeting answers");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON");
+        let rooms: Vec<Value> = videosdk
+            .calls()
+            .into_iter()
+            .filter(|call| call.path == "/v2/rooms")
+            .map(|call| call.body)
+            .collect();
+        match url {
+            None => {
+                assert_eq!(
+                    (status, &body["error"]["code"]),
+                    (500, &json!("webhook_url_unknown")),
+                    "{body}"
+                );
+                assert!(rooms.is_empty(), "{rooms:?}");
+                assert!(
+                    api.log().contains("WEBHOOK_URL"),
+                    "the error line names the setting:\n{}",
+                    api.log()
+                );
+            }
+            Some(url) => {
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(
+                    rooms,
+                    vec![
+                        json!({"webhook": {"endPoint": url, "events": ["session-started", "session-ended"]}})
+                    ]
+                );
+            }
+        }
+    }
+}
