@@ -71,6 +71,26 @@ pub async fn state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
         .expect("state builds")
 }
 
+/// The state of a function (local meeting ids) reading `secret_id` from the Secrets Manager at
+/// `endpoint` (moto, or a stand-in), refreshing every `refresh_seconds` (blank: the default).
+pub async fn secrets_manager_state(
+    endpoint: &str,
+    secret_id: &str,
+    refresh_seconds: &str,
+) -> ApiState {
+    let mut environment = aws_test_environment(endpoint);
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", secret_id.to_owned()),
+        ("SECRET_REFRESH_SECONDS", refresh_seconds.to_owned()),
+        ("MEETING_BACKEND", "local".to_owned()),
+    ]);
+    let pairs: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    state(&pairs).await
+}
+
 /// The state a function builds at cold start with the development credentials.
 pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
     let credentials = dev_credentials();

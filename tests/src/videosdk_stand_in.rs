@@ -100,6 +100,16 @@ impl VideoSdkStandIn {
             .count()
     }
 
+    /// A stand-in for the account of `dev/local.env`, the development key.
+    pub async fn development() -> Self {
+        let credentials = crate::dev_credentials();
+        Self::start(
+            credentials.api_key(),
+            &String::from_utf8_lossy(credentials.secret_key()),
+        )
+        .await
+    }
+
     /// The base URL to give the functions as `VIDEOSDK_API_ENDPOINT`.
     pub fn uri(&self) -> String {
         self.server.uri()

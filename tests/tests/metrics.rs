@@ -8,9 +8,7 @@
 use std::convert::Infallible;
 
 use api_tests::emf::{self, Record};
-use api_tests::{
-    ApiState as State, Functions, MotoServer, aws_test_environment, dev_state, events, route,
-};
+use api_tests::{ApiState as State, Functions, MotoServer, dev_state, events, route};
 use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::{Body, Request};
@@ -222,18 +220,8 @@ async fn secret_refreshes_are_counted_and_a_lost_secret_is_an_upstream_failure()
         &json!({"VIDEOSDK_API_KEY": "k", "VIDEOSDK_SECRET_KEY": "counted-secret"}).to_string(),
     )
     .await;
-    let mut environment = aws_test_environment(&moto.endpoint);
-    environment.extend([
-        ("VIDEOSDK_SECRET_ID", "videosdk/counted".to_owned()),
-        // 0: a refresh on every request.
-        ("SECRET_REFRESH_SECONDS", "0".to_owned()),
-        ("MEETING_BACKEND", "local".to_owned()),
-    ]);
-    let pairs: Vec<(&str, &str)> = environment
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    let state = api_tests::state(&pairs).await;
+    // 0: a refresh on every request.
+    let state = api_tests::secrets_manager_state(&moto.endpoint, "videosdk/counted", "0").await;
     let get_token = || event("GET", "/get-token", "", json!({}), None);
 
     let capture = Capture::start();

@@ -2,7 +2,7 @@
 //! the new version, keeps accepting what the previous version made, refuses anything older, and
 //! keeps serving when a refresh fails.
 
-use api_tests::{ApiState as State, MotoServer, aws_test_environment, invoke, json};
+use api_tests::{ApiState as State, MotoServer, invoke, json};
 use lambda_http::http::Request;
 use lambda_http::{Body, Request as LambdaRequest};
 use serde_json::json;
@@ -75,17 +75,7 @@ async fn put(moto: &MotoServer, secret_key: &str) {
 /// A function's state reading `SECRET` from moto, refreshing every `refresh_seconds` (blank: the
 /// default).
 async fn warm_function(moto: &MotoServer, refresh_seconds: &str) -> State {
-    let mut environment = aws_test_environment(&moto.endpoint);
-    environment.extend([
-        ("VIDEOSDK_SECRET_ID", SECRET.to_owned()),
-        ("SECRET_REFRESH_SECONDS", refresh_seconds.to_owned()),
-        ("MEETING_BACKEND", "local".to_owned()),
-    ]);
-    let pairs: Vec<(&str, &str)> = environment
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    api_tests::state(&pairs).await
+    api_tests::secrets_manager_state(&moto.endpoint, SECRET, refresh_seconds).await
 }
 
 #[tokio::test]
@@ -234,18 +224,8 @@ async fn a_transient_failure_to_read_the_previous_version_keeps_its_keys() {
     use faulty_secrets_manager::{Previous, serve};
     let server = wiremock::MockServer::start().await;
     serve(&server, "secret-two", Previous::Key("secret-one")).await;
-    let mut environment = aws_test_environment(&server.uri());
-    environment.extend([
-        ("VIDEOSDK_SECRET_ID", SECRET.to_owned()),
-        // Read the secret on every request.
-        ("SECRET_REFRESH_SECONDS", "0".to_owned()),
-        ("MEETING_BACKEND", "local".to_owned()),
-    ]);
-    let pairs: Vec<(&str, &str)> = environment
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
-    let state = api_tests::state(&pairs).await;
+    // Read the secret on every request.
+    let state = api_tests::secrets_manager_state(&server.uri(), SECRET, "0").await;
     let claims = keys("secret-two")
         .verify_at(&new_token(&state).await, unix_now())
         .expect("signed with the current version");

@@ -181,12 +181,7 @@ fn example_pattern(rule: &str) -> String {
 
 /// A stand-in for VideoSDK's API with the account of `dev/local.env`, serving `key`.
 async fn videosdk_serving(key: &TestKey) -> VideoSdkStandIn {
-    let credentials = dev_credentials();
-    let videosdk = VideoSdkStandIn::start(
-        credentials.api_key(),
-        &String::from_utf8_lossy(credentials.secret_key()),
-    )
-    .await;
+    let videosdk = VideoSdkStandIn::development().await;
     videosdk.serve_webhook_key(&key.spki_pem);
     videosdk
 }

@@ -7,7 +7,7 @@ use api_tests::webhooks::{
     EventBridgeStandIn, PutEventsAnswer, TEST_BUS, TestKey, WebhookSigner, generate_key,
     webhook_body, webhook_request, webhook_settings, webhook_state,
 };
-use api_tests::{Functions, VideoSdkStandIn, dev_credentials, json};
+use api_tests::{Functions, VideoSdkStandIn, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -260,12 +260,7 @@ async fn the_route_takes_no_cors_no_preflight_and_no_origin_check() {
 
 /// A stand-in for VideoSDK serving `key`, and a bus stand-in.
 async fn videosdk_serving(key: &TestKey) -> (VideoSdkStandIn, EventBridgeStandIn) {
-    let credentials = dev_credentials();
-    let videosdk = VideoSdkStandIn::start(
-        credentials.api_key(),
-        &String::from_utf8_lossy(credentials.secret_key()),
-    )
-    .await;
+    let videosdk = VideoSdkStandIn::development().await;
     videosdk.serve_webhook_key(&key.spki_pem);
     (videosdk, EventBridgeStandIn::start().await)
 }

@@ -106,24 +106,31 @@ impl AwsEnvironment {
         })
     }
 
-    pub(crate) fn credentials(&self) -> aws_credential_types::Credentials {
-        self.credentials.clone()
-    }
-
-    pub(crate) fn region(&self) -> Region {
-        self.region.clone()
-    }
-
-    pub(crate) fn use_fips(&self) -> bool {
-        self.use_fips
-    }
-
-    pub(crate) fn use_dual_stack(&self) -> bool {
-        self.use_dual_stack
+    /// The configuration every AWS client here is built from (`Client::new`): the environment's
+    /// credentials, region and endpoint settings for the service whose endpoint variable is
+    /// `service_variable`, with [`http_client`], [`timeouts`] and [`retries`].
+    pub(crate) fn sdk_config(&self, service_variable: &str) -> aws_types::SdkConfig {
+        let mut config = aws_types::SdkConfig::builder()
+            .behavior_version(
+                aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest(),
+            )
+            .http_client(http_client())
+            .timeout_config(timeouts())
+            .retry_config(retries())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    self.credentials.clone(),
+                ),
+            )
+            .region(self.region.clone())
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack);
+        config.set_endpoint_url(self.endpoint(service_variable));
+        config.build()
     }
 
     /// The endpoint for the service whose variable is `service_variable`, if one is configured.
-    pub(crate) fn endpoint(&self, service_variable: &str) -> Option<String> {
+    fn endpoint(&self, service_variable: &str) -> Option<String> {
         let endpoints = self.endpoints.as_ref()?;
         endpoints
             .per_service
@@ -254,7 +261,7 @@ mod tests {
 
     #[test]
     fn names_what_the_environment_lacks() {
-        let region = |extra| with(extra).map(|environment| environment.region().to_string());
+        let region = |extra| with(extra).map(|environment| environment.region.to_string());
         assert_eq!(
             region(&[
                 ("AWS_REGION", "eu-west-1"),

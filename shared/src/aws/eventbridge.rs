@@ -4,11 +4,10 @@
 //! answers 503 and VideoSDK delivers the webhook again.
 
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::config::BehaviorVersion;
 use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use crate::aws::environment::{self, AwsEnvironment};
+use crate::aws::environment::AwsEnvironment;
 use crate::aws::secrets_manager::error_chain;
 use crate::domain::webhooks::{
     MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_TYPE_LENGTH, WEBHOOK_EVENT_SOURCE, WebhookEvent,
@@ -24,19 +23,9 @@ const _: () = assert!(
         <= MAX_ENTRY_BYTES
 );
 
-/// An EventBridge client, configured as every AWS client here is (see [`environment`]).
+/// An EventBridge client, configured as every AWS client here is (see [`crate::aws::environment`]).
 pub fn client(environment: &AwsEnvironment) -> Client {
-    let mut config = aws_sdk_eventbridge::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(environment::http_client())
-        .timeout_config(environment::timeouts())
-        .retry_config(environment::retries())
-        .credentials_provider(environment.credentials())
-        .region(environment.region())
-        .use_fips(environment.use_fips())
-        .use_dual_stack(environment.use_dual_stack());
-    config.set_endpoint_url(environment.endpoint(ENDPOINT_VARIABLE));
-    Client::from_conf(config.build())
+    Client::new(&environment.sdk_config(ENDPOINT_VARIABLE))
 }
 
 /// The bus (its name or ARN, `EVENT_BUS_NAME`) and the client that reaches it, built once per

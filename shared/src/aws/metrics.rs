@@ -70,7 +70,8 @@ pub const UPSTREAM_FAILURES: Metric = Metric {
     unit: "Count",
     dimensions: &[FUNCTION_NAME, UPSTREAM, FAILURE],
 };
-/// A warm function's re-read of the secret (every `SECRET_REFRESH_SECONDS`).
+/// A warm function's re-read of the secret: every `SECRET_REFRESH_SECONDS`, and after a token, meeting
+/// id or VideoSDK refusal no key it holds explains.
 pub const SECRET_REFRESHES: Metric = Metric {
     name: "SecretRefreshes",
     unit: "Count",

@@ -1,11 +1,10 @@
 //! The VideoSDK key in AWS Secrets Manager: read at cold start and on refresh, never printed.
 
 use aws_sdk_secretsmanager::Client;
-use aws_sdk_secretsmanager::config::BehaviorVersion;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
-use crate::aws::environment::{self, AwsEnvironment};
+use crate::aws::environment::AwsEnvironment;
 use crate::aws::metrics;
 use crate::domain::credentials::{ApiCredentials, CredentialsFormatError, SecretVersions};
 
@@ -20,19 +19,9 @@ pub struct SecretStore {
 }
 
 /// A Secrets Manager client for `environment`, configured as every AWS client here is (see
-/// [`environment`]).
+/// [`crate::aws::environment`]).
 pub fn client(environment: &AwsEnvironment) -> Client {
-    let mut config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(environment::http_client())
-        .timeout_config(environment::timeouts())
-        .retry_config(environment::retries())
-        .credentials_provider(environment.credentials())
-        .region(environment.region())
-        .use_fips(environment.use_fips())
-        .use_dual_stack(environment.use_dual_stack());
-    config.set_endpoint_url(environment.endpoint(ENDPOINT_VARIABLE));
-    Client::from_conf(config.build())
+    Client::new(&environment.sdk_config(ENDPOINT_VARIABLE))
 }
 
 impl SecretStore {
