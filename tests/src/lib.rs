@@ -127,6 +127,30 @@ pub async fn invoke(
     routes::answer(route(function), state, request).await
 }
 
+/// The parameters of `query` (`name=value&...`) as lambda_http gives them from an event: already
+/// decoded, as API Gateway's, so values need not be valid in a URI.
+pub fn query_parameters(query: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let mut parameters = std::collections::HashMap::<String, Vec<String>>::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        parameters
+            .entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
+    }
+    parameters
+}
+
+/// A `GET /get-token?{query}` request as lambda_http builds it from an event.
+pub fn get_token_request(query: &str) -> Request {
+    use lambda_http::RequestExt as _;
+    lambda_http::http::Request::builder()
+        .uri("https://api.example/get-token")
+        .body(Body::Empty)
+        .expect("request builds")
+        .with_query_string_parameters(query_parameters(query))
+}
+
 /// The body of a response as JSON.
 pub fn json(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(response.body().as_ref())

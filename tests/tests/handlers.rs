@@ -24,19 +24,7 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Re
         builder = builder.header(*name, *value);
     }
     let request = builder.body(Body::from(body)).expect("request builds");
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    let mut map: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (k, v) in pairs {
-        map.entry(k).or_default().push(v);
-    }
-    request.with_query_string_parameters(map)
+    request.with_query_string_parameters(api_tests::query_parameters(query))
 }
 
 async fn get_token(state: &State, query: &str) -> (StatusCode, Value) {

@@ -3,7 +3,7 @@
 
 use api_tests::{dev_credentials, dev_state, invoke, json};
 use lambda_http::http::Request;
-use lambda_http::{Body, RequestExt};
+use lambda_http::Body;
 use shared::domain::unix_now;
 
 #[tokio::test]
@@ -12,23 +12,11 @@ async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
     let credentials = dev_credentials();
     let secret = std::str::from_utf8(credentials.secret_key()).unwrap();
     for query in [
-        vec![],
-        vec![
-            ("permissions", "allow_join,allow_mod"),
-            ("roomId", "abcd-efgh-ijkl"),
-            ("participantId", "alice"),
-        ],
-        vec![("permissions", "ask_join")],
+        "",
+        "permissions=allow_join,allow_mod&roomId=abcd-efgh-ijkl&participantId=alice",
+        "permissions=ask_join",
     ] {
-        let mut map = std::collections::HashMap::<String, Vec<String>>::new();
-        for (k, v) in &query {
-            map.entry(k.to_string()).or_default().push(v.to_string());
-        }
-        let request = Request::builder()
-            .uri("https://api.example/get-token")
-            .body(Body::Empty)
-            .unwrap()
-            .with_query_string_parameters(map);
+        let request = api_tests::get_token_request(query);
         let response = invoke("get-token", &state, request).await;
         assert_eq!(response.status(), 200, "{query:?}");
         let token = json(&response)["token"].as_str().unwrap().to_owned();
@@ -106,19 +94,14 @@ async fn our_tokens_have_the_claims_of_the_node_sdks() {
     ];
     let mut api_token = None;
     for (permissions, room, participant) in cases {
-        let mut map = std::collections::HashMap::<String, Vec<String>>::new();
-        map.insert("permissions".into(), vec![permissions.join(",")]);
+        let mut query = format!("permissions={}", permissions.join(","));
         if let Some(room) = room {
-            map.insert("roomId".into(), vec![room.into()]);
+            query.push_str(&format!("&roomId={room}"));
         }
         if let Some(participant) = participant {
-            map.insert("participantId".into(), vec![participant.into()]);
+            query.push_str(&format!("&participantId={participant}"));
         }
-        let request = Request::builder()
-            .uri("https://api.example/get-token")
-            .body(Body::Empty)
-            .unwrap()
-            .with_query_string_parameters(map);
+        let request = api_tests::get_token_request(&query);
         let response = invoke("get-token", &state, request).await;
         assert_eq!(response.status(), 200, "{permissions:?}");
         let ours = json(&response)["token"].as_str().unwrap().to_owned();

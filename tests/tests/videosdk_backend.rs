@@ -16,21 +16,22 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn videosdk_state(server: &MockServer) -> State {
-    dev_state(&[
-        ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-    ])
-    .await
+    videosdk_state_at(&server.uri(), &[]).await
 }
 
 /// The same backend with `ALLOW_CLIENT_WEBHOOKS=true`.
 async fn videosdk_state_with_client_webhooks(server: &MockServer) -> State {
-    dev_state(&[
+    videosdk_state_at(&server.uri(), &[("ALLOW_CLIENT_WEBHOOKS", "true")]).await
+}
+
+/// The `videosdk` backend at `endpoint`, with `more` settings on top.
+async fn videosdk_state_at(endpoint: &str, more: &[(&str, &str)]) -> State {
+    let mut pairs = vec![
         ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-        ("ALLOW_CLIENT_WEBHOOKS", "true"),
-    ])
-    .await
+        ("VIDEOSDK_API_ENDPOINT", endpoint),
+    ];
+    pairs.extend_from_slice(more);
+    dev_state(&pairs).await
 }
 
 async fn caller_token(state: &State) -> String {
@@ -39,28 +40,11 @@ async fn caller_token(state: &State) -> String {
 
 /// A token from get-token for `query` (such as `roomId=...`).
 async fn scoped_caller_token(state: &State, query: &str) -> String {
-    let request = lambda_http::RequestExt::with_query_string_parameters(
-        Request::builder()
-            .uri(format!("https://api.example/get-token?{query}"))
-            .body(Body::Empty)
-            .unwrap(),
-        query_map(query),
-    );
+    let request = api_tests::get_token_request(query);
     json(&invoke("get-token", state, request).await)["token"]
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-fn query_map(query: &str) -> std::collections::HashMap<String, Vec<String>> {
-    let mut map = std::collections::HashMap::<String, Vec<String>>::new();
-    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        map.entry(name.to_owned())
-            .or_default()
-            .push(value.to_owned());
-    }
-    map
 }
 
 async fn post(state: &State, function: &str, path: String, body: Value) -> Response<Body> {
@@ -492,11 +476,7 @@ async fn options_are_checked_before_anything_is_sent() {
 #[tokio::test]
 async fn an_unreachable_videosdk_is_a_502() {
     let endpoint = format!("http://127.0.0.1:{}", api_tests::free_port());
-    let state = dev_state(&[
-        ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &endpoint),
-    ])
-    .await;
+    let state = videosdk_state_at(&endpoint, &[]).await;
     let response = post(
         &state,
         "create-meeting",
@@ -564,11 +544,10 @@ async fn webhook_events_give_every_room_this_apis_webhook_on_the_requests_domain
         ("prod", format!("https://{domain}/prod/videosdk-webhook")),
     ] {
         let server = room_server().await;
-        let state = dev_state(&[
-            ("MEETING_BACKEND", "videosdk"),
-            ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-            ("WEBHOOK_EVENTS", "session-started,session-ended"),
-        ])
+        let state = videosdk_state_at(
+            &server.uri(),
+            &[("WEBHOOK_EVENTS", "session-started,session-ended")],
+        )
         .await;
         let token = caller_token(&state).await;
         let request = create_from_api_gateway(Some(domain), stage, &token, json!({}));
@@ -585,12 +564,13 @@ async fn webhook_events_give_every_room_this_apis_webhook_on_the_requests_domain
 #[tokio::test]
 async fn webhook_url_names_the_endpoint_for_custom_domains() {
     let server = room_server().await;
-    let state = dev_state(&[
-        ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-        ("WEBHOOK_EVENTS", "recording-stopped"),
-        ("WEBHOOK_URL", "https://api.example.com/v1/videosdk-webhook"),
-    ])
+    let state = videosdk_state_at(
+        &server.uri(),
+        &[
+            ("WEBHOOK_EVENTS", "recording-stopped"),
+            ("WEBHOOK_URL", "https://api.example.com/v1/videosdk-webhook"),
+        ],
+    )
     .await;
     let token = caller_token(&state).await;
     let request = create_from_api_gateway(Some("api.example.com"), "$default", &token, json!({}));
@@ -607,12 +587,7 @@ async fn webhook_url_names_the_endpoint_for_custom_domains() {
 #[tokio::test]
 async fn without_a_webhook_url_or_a_domain_no_room_is_created() {
     let server = room_server().await;
-    let state = dev_state(&[
-        ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-        ("WEBHOOK_EVENTS", "session-started"),
-    ])
-    .await;
+    let state = videosdk_state_at(&server.uri(), &[("WEBHOOK_EVENTS", "session-started")]).await;
     // A request that did not come through API Gateway names no domain.
     let response = post(
         &state,
@@ -637,12 +612,13 @@ async fn without_a_webhook_url_or_a_domain_no_room_is_created() {
 #[tokio::test]
 async fn a_callers_webhook_where_allowed_takes_the_place_of_the_operators() {
     let server = room_server().await;
-    let state = dev_state(&[
-        ("MEETING_BACKEND", "videosdk"),
-        ("VIDEOSDK_API_ENDPOINT", &server.uri()),
-        ("ALLOW_CLIENT_WEBHOOKS", "true"),
-        ("WEBHOOK_EVENTS", "session-started"),
-    ])
+    let state = videosdk_state_at(
+        &server.uri(),
+        &[
+            ("ALLOW_CLIENT_WEBHOOKS", "true"),
+            ("WEBHOOK_EVENTS", "session-started"),
+        ],
+    )
     .await;
     let token = caller_token(&state).await;
     let own =

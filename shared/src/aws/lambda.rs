@@ -258,26 +258,23 @@ mod tests {
 
     #[test]
     fn a_body_marked_base64_that_is_not_is_refused_with_400() {
-        for body in ["%%", "eyJ", "ey:J9", "e30=\n"] {
-            let value = json!({
+        let marked_base64 = |body: &str| {
+            json!({
                 "rawPath": "/videosdk-webhook",
                 "headers": {"host": "api.example.com"},
                 "requestContext": {"http": {"method": "POST"}},
                 "isBase64Encoded": true,
                 "body": body
-            });
+            })
+        };
+        for body in ["%%", "eyJ", "ey:J9", "e30=\n"] {
+            let value = marked_base64(body);
             assert!(lambda_http_panics(&value), "lambda_http takes {value}");
             let error = into_request(event(value.clone())).expect_err(&value.to_string());
             assert_eq!(error.code, ErrorCode::InvalidRequest, "{value}");
         }
         for body in ["", "e30="] {
-            let value = json!({
-                "rawPath": "/videosdk-webhook",
-                "headers": {"host": "api.example.com"},
-                "requestContext": {"http": {"method": "POST"}},
-                "isBase64Encoded": true,
-                "body": body
-            });
+            let value = marked_base64(body);
             let request = into_request(event(value)).expect("valid base64");
             assert_eq!(
                 request.body().as_ref(),
