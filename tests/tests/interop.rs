@@ -2,8 +2,8 @@
 //! verifies it with the account's secret and reads back the same claims.
 
 use api_tests::{dev_credentials, dev_state, invoke, json};
-use lambda_http::http::Request;
 use lambda_http::Body;
+use lambda_http::http::Request;
 use shared::domain::unix_now;
 
 #[tokio::test]
