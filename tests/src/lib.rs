@@ -279,15 +279,23 @@ impl Drop for ChildGuard {
 /// each fixture.
 pub struct MotoServer {
     _process: ChildGuard,
+    /// Where moto's recorder writes (it defaults to `moto_recording` in the working directory,
+    /// which is the source tree).
+    _recording: tempfile::TempDir,
     pub endpoint: String,
 }
 
 impl MotoServer {
     pub fn start() -> Self {
         let port = free_port();
+        let recording = tempfile::tempdir().expect("a temporary directory");
         let process = ChildGuard::spawn(
             Command::new(venv_tool("moto_server"))
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env(
+                    "MOTO_RECORDER_FILEPATH",
+                    recording.path().join("moto_recording"),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
@@ -296,6 +304,7 @@ impl MotoServer {
         wait_for_port(port, Duration::from_secs(60), "moto_server");
         Self {
             _process: process,
+            _recording: recording,
             endpoint: format!("http://127.0.0.1:{port}"),
         }
     }
