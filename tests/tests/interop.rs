@@ -125,10 +125,7 @@ async fn our_tokens_have_the_claims_of_the_node_sdks() {
 
     // The token create-meeting sends to VideoSDK, as VideoSDK received it.
     let caller = {
-        let request = Request::builder()
-            .uri("https://api.example/get-token")
-            .body(Body::Empty)
-            .unwrap();
+        let request = api_tests::get_token_request("");
         json(&invoke("get-token", &state, request).await)["token"]
             .as_str()
             .unwrap()
