@@ -2,8 +2,11 @@
 
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::credentials::ApiCredentials;
+use crate::domain::identity::{AnonymousIds, IdentityPolicy};
 use crate::domain::meetings::{MAX_WEBHOOK_EVENTS, is_webhook_event_name, is_webhook_url};
-use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
+use crate::domain::permissions::{
+    AllowedPermissions, Permission, PermissionSet, TokenPolicy, TokenRoles,
+};
 use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
 use crate::meetings::{MeetingBackendKind, OperatorWebhook};
@@ -35,6 +38,8 @@ pub(crate) enum SecretSource {
 pub struct Settings {
     pub(crate) secret_source: SecretSource,
     pub(crate) policy: TokenPolicy,
+    /// Who a token is for and who may moderate.
+    pub(crate) identity: IdentityPolicy,
     pub(crate) cors: CorsPolicy,
     /// How often a warm function re-reads the Secrets Manager secret; 0 means on every request.
     pub(crate) secret_refresh_seconds: u64,
@@ -184,17 +189,42 @@ impl Settings {
         let roles = TokenRoles::parse_list(&roles_text)
             .map_err(|error| SettingsError::new("TOKEN_ROLES", error.to_string()))?;
 
-        let allow_client_webhooks = match get("ALLOW_CLIENT_WEBHOOKS") {
-            None => false,
-            Some(flag) if flag.eq_ignore_ascii_case("true") => true,
-            Some(flag) if flag.eq_ignore_ascii_case("false") => false,
-            Some(other) => {
+        let flag = |name: &'static str| match get(name) {
+            None => Ok(false),
+            Some(flag) if flag.eq_ignore_ascii_case("true") => Ok(true),
+            Some(flag) if flag.eq_ignore_ascii_case("false") => Ok(false),
+            Some(other) => Err(SettingsError::new(
+                name,
+                format!("{other:?} is neither true nor false"),
+            )),
+        };
+        let allow_client_webhooks = flag("ALLOW_CLIENT_WEBHOOKS")?;
+        let identity = identity_policy(&get, flag("REQUIRE_IDENTITY")?)?;
+        if identity.restricts_moderation() {
+            let variable = if identity.moderator_groups.is_empty() {
+                "MODERATOR_SCOPES"
+            } else {
+                "MODERATOR_GROUPS"
+            };
+            if !allowed_permissions.contains(Permission::AllowMod) {
                 return Err(SettingsError::new(
-                    "ALLOW_CLIENT_WEBHOOKS",
-                    format!("{other:?} is neither true nor false"),
+                    variable,
+                    format!(
+                        "set, but ALLOWED_PERMISSIONS ({allowed_text}) has no allow_mod for \
+                         moderators to get; add it"
+                    ),
                 ));
             }
-        };
+            if default_permissions.contains(Permission::AllowMod) {
+                return Err(SettingsError::new(
+                    "DEFAULT_PERMISSIONS",
+                    format!(
+                        "has allow_mod, but {variable} keeps it for moderators; leave it out \
+                         (moderators ask for it)"
+                    ),
+                ));
+            }
+        }
 
         let endpoint = get("VIDEOSDK_API_ENDPOINT")
             .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
@@ -275,6 +305,7 @@ impl Settings {
                 allowed_permissions,
                 roles,
             },
+            identity,
             cors,
             secret_refresh_seconds,
             meeting_backend,
@@ -283,6 +314,59 @@ impl Settings {
             event_bus,
         })
     }
+}
+
+/// `IDENTITY_CLAIM`, `GROUPS_CLAIM`, `MODERATOR_GROUPS`, `MODERATOR_SCOPES`,
+/// `ANONYMOUS_PARTICIPANT_IDS`, and `REQUIRE_IDENTITY` as read.
+fn identity_policy(
+    get: &impl Fn(&str) -> Option<String>,
+    require_identity: bool,
+) -> Result<IdentityPolicy, SettingsError> {
+    let defaults = IdentityPolicy::default();
+    let claim = |name: &'static str, default: String| match get(name) {
+        None => Ok(default),
+        Some(claim) if claim.chars().any(char::is_whitespace) || claim.len() > 256 => Err(
+            SettingsError::new(name, format!("{claim:?} is not a claim name")),
+        ),
+        Some(claim) => Ok(claim),
+    };
+    let list = |name: &'static str| -> Result<Vec<String>, SettingsError> {
+        let items: Vec<String> = get(name)
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect();
+        match items
+            .iter()
+            .find(|item| item.chars().any(char::is_whitespace))
+        {
+            Some(bad) => Err(SettingsError::new(
+                name,
+                format!("{bad:?} holds whitespace, which no group or scope name does"),
+            )),
+            None => Ok(items),
+        }
+    };
+    let anonymous_ids = match get("ANONYMOUS_PARTICIPANT_IDS").as_deref() {
+        None | Some("caller") => AnonymousIds::CallerChosen,
+        Some("generate") => AnonymousIds::Generated,
+        Some(other) => {
+            return Err(SettingsError::new(
+                "ANONYMOUS_PARTICIPANT_IDS",
+                format!("{other:?} is neither caller nor generate"),
+            ));
+        }
+    };
+    Ok(IdentityPolicy {
+        identity_claim: claim("IDENTITY_CLAIM", defaults.identity_claim)?,
+        groups_claim: claim("GROUPS_CLAIM", defaults.groups_claim)?,
+        moderator_groups: list("MODERATOR_GROUPS")?,
+        moderator_scopes: list("MODERATOR_SCOPES")?,
+        require_identity,
+        anonymous_ids,
+    })
 }
 
 /// `WEBHOOK_EVENTS` (a comma list of VideoSDK event names; empty: no webhook) and `WEBHOOK_URL`
@@ -612,6 +696,71 @@ mod tests {
         let error = settings(&pairs).unwrap_err();
         assert_eq!(error.variable, "VIDEOSDK_WEBHOOK_PUBLIC_KEY");
         assert!(error.reason.contains("PEM"), "{error}");
+    }
+
+    #[test]
+    fn identity_settings_default_to_the_anonymous_seed_behaviour() {
+        let identity = settings(&DEV).unwrap().identity;
+        assert_eq!(identity, IdentityPolicy::default());
+        assert_eq!(identity.identity_claim, "sub");
+        assert_eq!(identity.groups_claim, "cognito:groups");
+        assert!(!identity.require_identity && !identity.restricts_moderation());
+        assert_eq!(identity.anonymous_ids, AnonymousIds::CallerChosen);
+    }
+
+    #[test]
+    fn identity_settings_are_read_and_checked() {
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = DEV.to_vec();
+            pairs.extend_from_slice(extra);
+            settings(&pairs)
+        };
+        let identity = with(&[
+            ("IDENTITY_CLAIM", "email"),
+            ("GROUPS_CLAIM", "groups"),
+            ("MODERATOR_GROUPS", "moderators, hosts"),
+            ("MODERATOR_SCOPES", "videosdk/moderate"),
+            ("REQUIRE_IDENTITY", "TRUE"),
+            ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
+            ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
+        ])
+        .unwrap()
+        .identity;
+        assert_eq!(
+            identity,
+            IdentityPolicy {
+                identity_claim: "email".into(),
+                groups_claim: "groups".into(),
+                moderator_groups: vec!["moderators".into(), "hosts".into()],
+                moderator_scopes: vec!["videosdk/moderate".into()],
+                require_identity: true,
+                anonymous_ids: AnonymousIds::Generated,
+            }
+        );
+        for (pairs, variable) in [
+            (&[("REQUIRE_IDENTITY", "yes")][..], "REQUIRE_IDENTITY"),
+            (
+                &[("ANONYMOUS_PARTICIPANT_IDS", "random")],
+                "ANONYMOUS_PARTICIPANT_IDS",
+            ),
+            (&[("IDENTITY_CLAIM", "user id")], "IDENTITY_CLAIM"),
+            // Moderators with nothing to moderate with, or everyone a moderator by default.
+            (&[("MODERATOR_GROUPS", "moderators")], "MODERATOR_GROUPS"),
+            (
+                &[("MODERATOR_SCOPES", "videosdk/moderate")],
+                "MODERATOR_SCOPES",
+            ),
+            (
+                &[
+                    ("MODERATOR_GROUPS", "moderators"),
+                    ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
+                    ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
+                ],
+                "DEFAULT_PERMISSIONS",
+            ),
+        ] {
+            assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
 use crate::domain::credentials::{ApiCredentials, SecretVersions};
+use crate::domain::identity::IdentityPolicy;
 use crate::domain::keyring::Keyring;
 use crate::domain::permissions::TokenPolicy;
 use crate::domain::token::TokenError;
@@ -51,6 +52,7 @@ impl Backend for MeetingBackend {
 #[derive(Debug)]
 pub struct State<B> {
     pub(crate) policy: TokenPolicy,
+    pub(crate) identity: IdentityPolicy,
     pub(crate) cors: CorsPolicy,
     pub(crate) backend: B,
     keys: RwLock<Arc<Keyring>>,
@@ -152,6 +154,7 @@ impl<B: Backend> State<B> {
         };
         let state = Self {
             policy: settings.policy,
+            identity: settings.identity,
             cors: settings.cors,
             backend,
             keys: RwLock::new(Arc::new(Keyring::new(&versions)?)),

@@ -2,13 +2,15 @@
 // stdin, prints one JSON answer on stdout. Requests:
 //   {"command": "tokens", "apiKey", "secret", "permissions": [...], "roomId"?, "participantId"?}
 //     -> {"participant": <accessToken() JWT>, "api": <accessToken().forApi() JWT>}
+//   {"command": "verify-token", "token", "secret"}
+//     -> {"claims": <what verifyToken() decoded>} or {"error": <its message>}
 //   {"command": "verify-webhooks", "cases": [{"body": <base64 of the raw bytes>, "signature",
 //    "publicKey": <PEM>}, ...]}
 //     -> [{"signatureValid": bool, "event": <what webhooks.verifySync returned, or null>,
 //          "error": <its error's name and message, or null>}, ...]
 //     verifySync checks the signature first, then parses the body: an error after the check
 //     (the body is not JSON, or is JSON null) still means the signature was valid.
-import { VideoSDK } from '@videosdk.live/server-sdk';
+import { VideoSDK, verifyToken as verifyJwt } from '@videosdk.live/server-sdk';
 
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
@@ -21,6 +23,14 @@ function tokens({ apiKey, secret, permissions = [], roomId, participantId }) {
   if (roomId) participant.forRoom(roomId);
   if (participantId) participant.setParticipant(participantId);
   return { participant: participant.toJwt(), api: sdk.accessToken().forApi().toJwt() };
+}
+
+function verifyToken({ token, secret }) {
+  try {
+    return { claims: verifyJwt(token, secret) };
+  } catch (error) {
+    return { error: String(error && error.message) };
+  }
 }
 
 const SIGNATURE_ERRORS = [
@@ -44,7 +54,7 @@ function verifyWebhooks({ cases }) {
   });
 }
 
-const commands = { tokens, 'verify-webhooks': verifyWebhooks };
+const commands = { tokens, 'verify-token': verifyToken, 'verify-webhooks': verifyWebhooks };
 const command = commands[request.command];
 if (!command) {
   console.error(`unknown command ${JSON.stringify(request.command)}`);

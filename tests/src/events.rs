@@ -20,6 +20,7 @@ use shared::http::route::Route;
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
 
+use crate::authorizer::jwt_authorizer;
 use crate::webhooks::{WebhookSigner, webhook_body};
 use shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS;
 use shared::domain::unix_now;
@@ -153,6 +154,8 @@ struct Event<'a> {
     query: &'a [(&'a str, &'a str)],
     headers: Vec<(&'a str, String)>,
     body: Option<String>,
+    /// `requestContext.authorizer` as API Gateway's JWT authorizer fills it in.
+    authorizer: Option<Value>,
 }
 
 impl Event<'_> {
@@ -216,8 +219,26 @@ impl Event<'_> {
         if let Some(body) = &self.body {
             event["body"] = json!(body);
         }
+        if let Some(authorizer) = &self.authorizer {
+            event["requestContext"]["authorizer"] = authorizer.clone();
+        }
         event
     }
+}
+
+/// A `GET /get-token?{query}` event from API Gateway's route, with `authorizer` as its
+/// `requestContext.authorizer` (see `crate::authorizer`).
+pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Value {
+    Event {
+        method: "GET",
+        path: GET_TOKEN.path,
+        route: Some(&GET_TOKEN),
+        query,
+        headers: vec![],
+        body: None,
+        authorizer,
+    }
+    .to_json()
 }
 
 /// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
@@ -240,6 +261,7 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
             ]
             .concat(),
             body: Some(body),
+            authorizer: None,
         }
         .to_json()
     };
@@ -355,10 +377,65 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
                     ("access-control-request-method", "POST".to_owned()),
                 ],
                 body: None,
+                authorizer: None,
             }
             .to_json(),
         ),
     ]
+}
+
+/// The `sub` of the signed-in caller in the events: a Cognito user's id.
+pub const SIGNED_IN_SUB: &str = "0b5e4a3c-9f1d-4d8e-a7c2-3e6f1b2d4c5a";
+const USER_POOL: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEfGhI";
+const APP_CLIENT: &str = "4m1dexample0client0id0abcd";
+
+/// The claims of a Cognito ID token for `sub`, in the groups of `groups` (a JSON value).
+fn id_token_claims(sub: &str, groups: &str) -> Value {
+    json!({
+        "sub": sub,
+        "cognito:groups": serde_json::from_str::<Value>(groups).expect("groups are JSON"),
+        "iss": USER_POOL,
+        "cognito:username": "maria",
+        "aud": APP_CLIENT,
+        "token_use": "id",
+        "auth_time": 1_795_926_500u64,
+        "iat": 1_795_926_500u64,
+        "exp": 1_795_930_100u64,
+        "email": "maria@example.com",
+        "email_verified": true
+    })
+}
+
+/// The claims of a Cognito access token for `sub` with `scope` (space-separated).
+fn access_token_claims(sub: &str, scope: &str) -> Value {
+    json!({
+        "sub": sub,
+        "iss": USER_POOL,
+        "client_id": APP_CLIENT,
+        "token_use": "access",
+        "scope": scope,
+        "username": "maria",
+        "auth_time": 1_795_926_500u64,
+        "iat": 1_795_926_500u64,
+        "exp": 1_795_930_100u64
+    })
+}
+
+/// The settings the events are written for, as `sam local invoke --env-vars dev/env-vars.json`
+/// gives them to every function: the `Parameters` of `dev/env-vars.json` that are not blank
+/// (moderators among them, for the signed-in events).
+pub fn settings() -> Vec<(String, String)> {
+    let path = workspace_root().join("dev/env-vars.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let file: Value = serde_json::from_str(&text).expect("dev/env-vars.json is JSON");
+    file["Parameters"]
+        .as_object()
+        .expect("dev/env-vars.json has Parameters")
+        .iter()
+        .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
 }
 
 /// Writes every event into `root`, replacing what is there. Tokens are signed with the
@@ -398,10 +475,54 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         query,
         headers: vec![],
         body: None,
+        authorizer: None,
     };
     let post = |path: String, route: &'static Route, headers: Vec<(&'static str, String)>, body| {
         (path, route, headers, body)
     };
+
+    // Signed-in callers, as API Gateway's JWT authorizer passes on a Cognito user pool's ID
+    // token (groups flattened, scopes null) or access token (scopes listed).
+    let signed_in = |query: &'static [(&'static str, &'static str)], payload: Value| Event {
+        authorizer: Some(jwt_authorizer(payload.as_object().expect("claims"))),
+        ..get(query)
+    };
+    let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
+    let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
+    let one_group = id_token_claims(SIGNED_IN_SUB, "\"moderators\"");
+    let moderate = &[("permissions", "allow_join,allow_mod")][..];
+    let mut no_sub = player.clone();
+    no_sub.as_object_mut().expect("claims").remove("sub");
+    let identity_events = vec![
+        ("signed-in.200", signed_in(&[], player.clone())),
+        (
+            "own-participant-id.200",
+            signed_in(&[("participantId", SIGNED_IN_SUB)], player.clone()),
+        ),
+        (
+            "someone-elses-participant-id.403",
+            signed_in(&[("participantId", "alice")], player.clone()),
+        ),
+        ("signed-in-moderator.200", signed_in(moderate, moderator)),
+        ("moderator-in-one-group.200", signed_in(moderate, one_group)),
+        (
+            "moderator-by-scope.200",
+            signed_in(
+                moderate,
+                access_token_claims(SIGNED_IN_SUB, "openid videosdk/moderate"),
+            ),
+        ),
+        ("not-a-moderator.403", signed_in(moderate, player)),
+        ("no-identity-claim.403", signed_in(&[], no_sub)),
+        (
+            "moderator-without-join.400",
+            get(&[("permissions", "allow_mod")]),
+        ),
+        (
+            "provider-style-participant-id.200",
+            get(&[("participantId", "google-oauth2:1034")]),
+        ),
+    ];
 
     let mut events: Vec<(&str, &str, Value)> = vec![
         (
@@ -468,6 +589,12 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             .to_json(),
         ),
     ];
+
+    events.extend(
+        identity_events
+            .into_iter()
+            .map(|(case, event)| (GET_TOKEN.name, case, event.to_json())),
+    );
 
     let create_cases = [
         (
@@ -641,6 +768,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
                 query: &[],
                 headers,
                 body,
+                authorizer: None,
             };
             events.push((function, case, event.to_json()));
         }
@@ -655,6 +783,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             query: &[],
             headers: vec![("authorization", bearer.clone())],
             body: None,
+            authorizer: None,
         }
         .to_json(),
     ));
@@ -669,6 +798,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             query: &[],
             headers: vec![("authorization", bearer)],
             body: None,
+            authorizer: None,
         }
         .to_json(),
     ));

@@ -16,6 +16,7 @@ use shared::routes;
 use shared::settings::Settings;
 use shared::state::State;
 
+pub mod authorizer;
 pub mod emf;
 pub mod events;
 pub mod local_api;
@@ -59,6 +60,14 @@ pub fn settings(pairs: &[(&str, &str)]) -> Settings {
             .map(|(_, value)| value.to_string())
     })
     .expect("test settings are valid")
+}
+
+/// Owned name/value pairs as the `&[(&str, &str)]` the settings helpers take.
+pub fn as_pairs(owned: &[(String, String)]) -> Vec<(&str, &str)> {
+    owned
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect()
 }
 
 /// The state of a meeting function, with which every route can be answered.

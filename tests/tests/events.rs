@@ -8,7 +8,7 @@ use lambda_http::http::header::CONTENT_TYPE;
 
 #[tokio::test]
 async fn every_event_gets_its_expected_status() {
-    let functions = Functions::development(&[]).await;
+    let functions = Functions::development(&api_tests::as_pairs(&events::settings())).await;
     let fresh = events::fresh();
     let files = fresh.files();
     assert!(files.len() >= 20, "only {} events", files.len());

@@ -110,7 +110,12 @@ async fn get_token_scopes_to_room_and_participant_under_both_names() {
 async fn get_token_refuses_what_the_policy_forbids() {
     let state = dev_state(&[]).await;
     for (query, status, code) in [
-        ("?permissions=allow_mod", 403, "permission_not_allowed"),
+        (
+            "?permissions=allow_join,allow_mod",
+            403,
+            "permission_not_allowed",
+        ),
+        ("?permissions=allow_mod", 400, "invalid_permissions"),
         ("?permissions=root", 400, "unknown_permission"),
         (
             "?permissions=ask_join,allow_join",
@@ -120,7 +125,8 @@ async fn get_token_refuses_what_the_policy_forbids() {
         ("?permissions=", 400, "invalid_permissions"),
         ("?roomId=", 400, "invalid_room_id"),
         ("?roomId=a.b", 400, "invalid_room_id"),
-        ("?participantId=<script>", 400, "invalid_participant_id"),
+        ("?participantId=a b", 400, "invalid_participant_id"),
+        ("?participantId=tab\there", 400, "invalid_participant_id"),
         ("?roomId=a&meetingId=b", 400, "duplicate_parameter"),
     ] {
         let (actual, body) = get_token(&state, query).await;
@@ -130,8 +136,10 @@ async fn get_token_refuses_what_the_policy_forbids() {
             "{query}"
         );
     }
-    let long = format!("?peerId={}", "p".repeat(65));
+    let long = format!("?peerId={}", "p".repeat(129));
     assert_eq!(get_token(&state, &long).await.0, StatusCode::BAD_REQUEST);
+    let longest = format!("?peerId={}", "p".repeat(128));
+    assert_eq!(get_token(&state, &longest).await.0, StatusCode::OK);
 
     let moderators = dev_state(&[("ALLOWED_PERMISSIONS", "allow_join,allow_mod")]).await;
     let (status, body) = get_token(&moderators, "?permissions=allow_join,allow_mod").await;

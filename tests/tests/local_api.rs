@@ -423,6 +423,13 @@ async fn cargo_lambda_invoke_answers_every_event_with_its_status() {
             ),
             ("AWS_LAMBDA_LOG_LEVEL", level.to_owned()),
         ]);
+        let settings = events::settings();
+        environment.extend(
+            settings
+                .iter()
+                .filter(|(name, _)| !name.starts_with("VIDEOSDK_"))
+                .map(|(name, value)| (name.as_str(), value.clone())),
+        );
         let api = LocalApi::start(&environment, true);
         // The events' tokens are signed with the development key the local API runs with.
         let mut failures = Vec::new();

@@ -122,7 +122,7 @@ fn one(name: &str, dimensions: &[&str]) -> (String, Vec<String>, Value) {
 
 #[tokio::test]
 async fn every_event_is_counted_as_its_answer_says() {
-    let functions = Functions::development(&[]).await;
+    let functions = Functions::development(&api_tests::as_pairs(&events::settings())).await;
     let fresh = events::fresh();
     let files = fresh.files();
     assert!(files.len() >= 20, "only {} events", files.len());

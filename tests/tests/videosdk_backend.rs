@@ -104,7 +104,7 @@ async fn create_sends_a_management_token_of_ours_and_the_checked_options() {
         "autoCloseConfig": {"type": "session-ends", "duration": 600},
         "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]},
         "geoFence": "eu001",
-        "allowedParticipantIds": ["alice", "bob-2"],
+        "allowedParticipantIds": ["alice", "auth0|bob-2"],
         "region": "sg001"
     });
     let response = post(&state, "create-meeting", "/create-meeting".into(), options).await;
@@ -140,7 +140,7 @@ async fn create_sends_a_management_token_of_ours_and_the_checked_options() {
             "autoCloseConfig": {"type": "session-ends", "duration": 600},
             "webhook": {"endPoint": "https://hooks.example.com/videosdk", "events": ["session-started"]},
             "geoFence": "eu001",
-            "allowedParticipantIds": ["alice", "bob-2"]
+            "allowedParticipantIds": ["alice", "auth0|bob-2"]
         }),
         "the checked options, and not the discontinued region"
     );
@@ -419,7 +419,8 @@ async fn options_are_checked_before_anything_is_sent() {
         json!({"allowedParticipantIds": ["alice", "alice"]}),
         json!({"allowedParticipantIds": ["a b"]}),
         json!({"allowedParticipantIds": [42]}),
-        json!({"allowedParticipantIds": ["a".repeat(65)]}),
+        json!({"allowedParticipantIds": ["a".repeat(129)]}),
+        json!({"allowedParticipantIds": ["new\nline"]}),
         json!({"allowedParticipantIds": (0..101).map(|n| format!("p{n}")).collect::<Vec<_>>()}),
     ] {
         let response = post(

@@ -3,10 +3,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::identity::{MAX_PARTICIPANT_ID_LENGTH, is_participant_id};
+
 /// The longest room id or custom room id accepted from VideoSDK or a caller.
 pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
-/// The longest id a token may be scoped to (`roomId`, `participantId`), also for
-/// `allowedParticipantIds` and `customRoomId`.
+/// The longest room id a token may be scoped to (`roomId`), also for `customRoomId`.
 pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
@@ -260,18 +261,15 @@ fn allowed_participant_ids(value: &Value) -> Result<Vec<String>, OptionError> {
     let mut checked: Vec<String> = Vec::with_capacity(ids.len());
     for id in ids {
         match id.as_str() {
-            Some(text)
-                if is_plain_id(text, MAX_SCOPE_ID_LENGTH)
-                    && !checked.iter().any(|seen| seen == text) =>
-            {
+            Some(text) if is_participant_id(text) && !checked.iter().any(|seen| seen == text) => {
                 checked.push(text.to_owned());
             }
             _ => {
                 return Err(invalid(
                     "allowedParticipantIds",
                     format!(
-                        "{} is not a participant id (1 to {MAX_SCOPE_ID_LENGTH} letters, digits, \
-                         '_' or '-') or is listed twice",
+                        "{} is not a participant id (1 to {MAX_PARTICIPANT_ID_LENGTH} \
+                         characters, no whitespace) or is listed twice",
                         excerpt(id)
                     ),
                 ));

@@ -3,6 +3,7 @@
 //! account's secret, and VideoSDK's signed webhooks. `shared/tests/layers.rs` keeps outer layers out of these files.
 
 pub mod credentials;
+pub mod identity;
 mod jwt_crypto;
 pub mod keyring;
 pub mod meeting_id;

@@ -56,6 +56,8 @@ pub enum PermissionError {
     Unknown(String),
     #[error("ask_join cannot be combined with allow_join or allow_mod (VideoSDK refuses the mix)")]
     Conflicting,
+    #[error("allow_mod alone admits no one to a room (VideoSDK); add allow_join")]
+    ModerateWithoutJoin,
 }
 
 /// A non-empty, duplicate-free set of permissions that VideoSDK accepts together.
@@ -83,6 +85,9 @@ impl PermissionSet {
         let ask = set.contains(&Permission::AskJoin);
         if ask && set.len() > 1 {
             return Err(PermissionError::Conflicting);
+        }
+        if set.contains(&Permission::AllowMod) && !set.contains(&Permission::AllowJoin) {
+            return Err(PermissionError::ModerateWithoutJoin);
         }
         Ok(Self(set))
     }
@@ -138,6 +143,8 @@ pub(crate) enum PolicyRefusal {
     Invalid(PermissionError),
     /// A valid permission the operator has not allowed (answered 403).
     NotAllowed(Permission),
+    /// `allow_mod` for a caller who is not a moderator (answered 403).
+    NotModerator,
 }
 
 /// VideoSDK's participant role: a token with it joins rooms.
@@ -216,8 +223,13 @@ pub(crate) struct TokenPolicy {
 
 impl TokenPolicy {
     /// The permissions a token gets for a request: the defaults when it names none, otherwise
-    /// exactly the ones it names, each of which must be allowed.
-    pub(crate) fn grant(&self, requested: Option<&str>) -> Result<PermissionSet, PolicyRefusal> {
+    /// exactly the ones it names, each of which must be allowed, and `allow_mod` only for a
+    /// caller who `may_moderate` (the identity policy decides).
+    pub(crate) fn grant(
+        &self,
+        requested: Option<&str>,
+        may_moderate: bool,
+    ) -> Result<PermissionSet, PolicyRefusal> {
         let Some(list) = requested else {
             return Ok(self.default_permissions.clone());
         };
@@ -227,6 +239,9 @@ impl TokenPolicy {
             .find(|permission| !self.allowed_permissions.contains(*permission));
         match refused {
             Some(refused) => Err(PolicyRefusal::NotAllowed(refused)),
+            None if set.contains(Permission::AllowMod) && !may_moderate => {
+                Err(PolicyRefusal::NotModerator)
+            }
             None => Ok(set),
         }
     }
@@ -273,30 +288,58 @@ mod tests {
             );
         }
         assert!(PermissionSet::parse_list("ask_join").is_ok());
+        assert_eq!(
+            PermissionSet::parse_list("allow_mod"),
+            Err(PermissionError::ModerateWithoutJoin)
+        );
+        assert!(PermissionSet::parse_list("allow_mod,allow_join").is_ok());
     }
 
     #[test]
     fn policy_grants_defaults_and_allowed_requests_only() {
         let policy = policy();
         assert_eq!(
-            policy.grant(None).unwrap().to_vec(),
+            policy.grant(None, false).unwrap().to_vec(),
             [Permission::AllowJoin]
         );
         assert_eq!(
-            policy.grant(Some("ask_join")).unwrap().to_vec(),
+            policy.grant(Some("ask_join"), false).unwrap().to_vec(),
             [Permission::AskJoin]
         );
         assert_eq!(
-            policy.grant(Some("allow_join,allow_mod")),
+            policy.grant(Some("allow_join,allow_mod"), true),
             Err(PolicyRefusal::NotAllowed(Permission::AllowMod))
         );
         assert_eq!(
-            policy.grant(Some("")),
+            policy.grant(Some(""), false),
             Err(PolicyRefusal::Invalid(PermissionError::Empty))
         );
         assert_eq!(
-            policy.grant(Some("ask_join,allow_join")),
+            policy.grant(Some("ask_join,allow_join"), false),
             Err(PolicyRefusal::Invalid(PermissionError::Conflicting))
+        );
+    }
+
+    #[test]
+    fn allow_mod_is_for_moderators_within_the_allowed_permissions() {
+        let policy = TokenPolicy {
+            allowed_permissions: AllowedPermissions::parse_list("allow_join,allow_mod").unwrap(),
+            ..policy()
+        };
+        assert_eq!(
+            policy
+                .grant(Some("allow_join,allow_mod"), true)
+                .unwrap()
+                .to_vec(),
+            [Permission::AllowJoin, Permission::AllowMod]
+        );
+        assert_eq!(
+            policy.grant(Some("allow_join,allow_mod"), false),
+            Err(PolicyRefusal::NotModerator)
+        );
+        assert_eq!(
+            policy.grant(Some("allow_join"), false).unwrap().to_vec(),
+            [Permission::AllowJoin]
         );
     }
 

@@ -8,6 +8,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use crate::domain::identity::IdentityRefusal;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{MeetingError, OptionError, UpstreamFailure};
 use crate::domain::permissions::{PermissionError, PolicyRefusal};
@@ -31,6 +32,11 @@ pub enum ErrorCode {
     InvalidParticipantId,
     DuplicateParameter,
     PermissionNotAllowed,
+    // who the caller is
+    IdentityRequired,
+    IdentityClaimUnusable,
+    IdentityMismatch,
+    ParticipantIdNotAllowed,
     // the caller's token
     MissingToken,
     InvalidToken,
@@ -95,8 +101,15 @@ impl ErrorCode {
             | MeetingRejected
             | InvalidRequest => StatusCode::BAD_REQUEST,
             MissingToken | InvalidToken | UnsupportedAlgorithm | InvalidSignature
-            | ExpiredToken | InvalidClaims | ApiKeyMismatch => StatusCode::UNAUTHORIZED,
-            PermissionNotAllowed | TokenScopeMismatch | OriginNotAllowed => StatusCode::FORBIDDEN,
+            | ExpiredToken | InvalidClaims | ApiKeyMismatch | IdentityRequired => {
+                StatusCode::UNAUTHORIZED
+            }
+            PermissionNotAllowed
+            | IdentityClaimUnusable
+            | IdentityMismatch
+            | ParticipantIdNotAllowed
+            | TokenScopeMismatch
+            | OriginNotAllowed => StatusCode::FORBIDDEN,
             MeetingNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -231,6 +244,14 @@ impl From<PolicyRefusal> for ApiError {
                 ErrorCode::ConflictingPermissions,
                 "ask_join cannot be combined with allow_join or allow_mod; VideoSDK refuses the mix.",
             ),
+            PolicyRefusal::Invalid(PermissionError::ModerateWithoutJoin) => Self::new(
+                ErrorCode::InvalidPermissions,
+                "allow_mod alone admits no one to a room; ask for allow_join,allow_mod.",
+            ),
+            PolicyRefusal::NotModerator => Self::new(
+                ErrorCode::PermissionNotAllowed,
+                "Only moderators get allow_mod (MODERATOR_GROUPS, MODERATOR_SCOPES).",
+            ),
             PolicyRefusal::NotAllowed(permission) => Self::new(
                 ErrorCode::PermissionNotAllowed,
                 format!(
@@ -238,6 +259,20 @@ impl From<PolicyRefusal> for ApiError {
                 ),
             ),
         }
+    }
+}
+
+impl From<IdentityRefusal> for ApiError {
+    fn from(refusal: IdentityRefusal) -> Self {
+        let code = match refusal {
+            IdentityRefusal::Required => ErrorCode::IdentityRequired,
+            IdentityRefusal::UnusableClaim { .. } => ErrorCode::IdentityClaimUnusable,
+            IdentityRefusal::Mismatch { .. } => ErrorCode::IdentityMismatch,
+            IdentityRefusal::ChosenIdNotAllowed => ErrorCode::ParticipantIdNotAllowed,
+            IdentityRefusal::InvalidParticipantId => ErrorCode::InvalidParticipantId,
+            IdentityRefusal::RandomnessUnavailable => ErrorCode::RandomnessUnavailable,
+        };
+        Self::new(code, refusal.to_string())
     }
 }
 

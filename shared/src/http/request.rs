@@ -6,6 +6,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::{Map, Value};
 
+use crate::domain::identity::CallerClaims;
 use crate::domain::meetings::{MAX_SCOPE_ID_LENGTH, is_plain_id};
 use crate::domain::token::TokenError;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
@@ -90,6 +91,20 @@ pub(crate) fn api_base_url(request: &Request) -> Option<String> {
     })
 }
 
+/// The claims and scopes of the caller's token as API Gateway's JWT authorizer verified them
+/// (HTTP API, payload 2.0: `requestContext.authorizer.jwt`), or `None` when no JWT authorizer
+/// ran: an open route, a function URL, `cargo lambda watch`.
+pub(crate) fn caller_claims(request: &Request) -> Option<CallerClaims> {
+    let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
+        return None;
+    };
+    let jwt = context.authorizer.as_ref()?.jwt.as_ref()?;
+    Some(CallerClaims {
+        claims: jwt.claims.clone(),
+        scopes: jwt.scopes.clone().unwrap_or_default(),
+    })
+}
+
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
 /// VideoSDK's API takes it), or `{"token": "<jwt>"}` in the body (as VideoSDK's examples send it).
 pub(crate) fn token<'a>(
@@ -140,19 +155,15 @@ pub(crate) fn query_parameter<'a>(
     Ok(first)
 }
 
-/// A room or participant id a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`.
-pub(crate) fn scope_id(
-    name: &'static str,
-    code: ErrorCode,
-    value: &str,
-) -> Result<String, ApiError> {
+/// The room a token is scoped to: 1 to 64 characters of `[A-Za-z0-9_-]`, as room ids are.
+pub(crate) fn room_scope(value: &str) -> Result<String, ApiError> {
     if is_plain_id(value, MAX_SCOPE_ID_LENGTH) {
         Ok(value.to_owned())
     } else {
         Err(ApiError::new(
-            code,
+            ErrorCode::InvalidRoomId,
             format!(
-                "{name} {:?} must be 1 to {MAX_SCOPE_ID_LENGTH} letters, digits, '_' or '-'.",
+                "roomId {:?} must be 1 to {MAX_SCOPE_ID_LENGTH} letters, digits, '_' or '-'.",
                 excerpt(value)
             ),
         ))
@@ -286,13 +297,10 @@ mod tests {
     }
 
     #[test]
-    fn scope_ids_are_short_and_plain() {
-        assert_eq!(
-            scope_id("roomId", ErrorCode::InvalidRoomId, "abcd-efgh_IJ9").unwrap(),
-            "abcd-efgh_IJ9"
-        );
+    fn room_scopes_are_short_and_plain() {
+        assert_eq!(room_scope("abcd-efgh_IJ9").unwrap(), "abcd-efgh_IJ9");
         let longest = "a".repeat(MAX_SCOPE_ID_LENGTH);
-        assert!(scope_id("roomId", ErrorCode::InvalidRoomId, &longest).is_ok());
+        assert!(room_scope(&longest).is_ok());
         for bad in [
             "",
             " ",
@@ -302,7 +310,7 @@ mod tests {
             "<script>",
             &"a".repeat(MAX_SCOPE_ID_LENGTH + 1),
         ] {
-            let error = scope_id("roomId", ErrorCode::InvalidRoomId, bad).unwrap_err();
+            let error = room_scope(bad).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidRoomId, "{bad:?}");
         }
     }

@@ -10,8 +10,8 @@ use super::GET_TOKEN;
 use crate::aws::metrics;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
-use crate::http::error::{ApiError, ErrorCode};
-use crate::http::request::{query_parameter, scope_id};
+use crate::http::error::ApiError;
+use crate::http::request::{caller_claims, query_parameter, room_scope};
 use crate::http::response::json_response;
 use crate::state::State;
 
@@ -21,17 +21,21 @@ pub async fn handler<B>(state: &State<B>, request: Request) -> Result<Response<B
         .await)
 }
 
+/// Who the token is for comes from the identity policy: the signed-in caller's claim, or the
+/// anonymous rules; the query may only repeat it.
 async fn get_token<B>(state: &State<B>, request: &Request) -> Result<Response<Body>, ApiError> {
     let requested = query_parameter(request, &["permissions"])?;
+    let requested_id = query_parameter(request, &["participantId", "peerId"])?;
+    let participant = state
+        .identity
+        .participant(caller_claims(request).as_ref(), requested_id)?;
     let scope = TokenScope {
         room_id: query_parameter(request, &["roomId", "meetingId"])?
-            .map(|value| scope_id("roomId", ErrorCode::InvalidRoomId, value))
+            .map(room_scope)
             .transpose()?,
-        participant_id: query_parameter(request, &["participantId", "peerId"])?
-            .map(|value| scope_id("participantId", ErrorCode::InvalidParticipantId, value))
-            .transpose()?,
+        participant_id: participant.id,
     };
-    let permissions = state.policy.grant(requested)?;
+    let permissions = state.policy.grant(requested, participant.may_moderate)?;
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),
@@ -43,8 +47,9 @@ async fn get_token<B>(state: &State<B>, request: &Request) -> Result<Response<Bo
     );
     let token = keys.sign(&claims)?;
     metrics::token_issued();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "token": token, "expiresAt": claims.exp }),
-    ))
+    let mut answer = json!({ "token": token, "expiresAt": claims.exp });
+    if let Some(id) = &claims.participant_id {
+        answer["participantId"] = json!(id);
+    }
+    Ok(json_response(StatusCode::OK, &answer))
 }
