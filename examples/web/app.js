@@ -2,9 +2,12 @@
 // validate the meeting, then hand both to VideoSDK's JS SDK. The three calls and the hand-off
 // are the functions right below; the rest only shows their results on the page.
 
-// GET /get-token -> {"token": "...", "expiresAt": 1795928092}
-function getToken(api) {
-  return fetch(`${api}/get-token`);
+// GET /get-token -> {"token": "...", "expiresAt": 1795928092, "participantId": "..."}
+// Behind the API's JWT authorizer, send the signed-in user's ID or access token: the API then
+// issues the VideoSDK token for that user (participantId, moderation) and no one else.
+function getToken(api, signInToken) {
+  const headers = signInToken ? { Authorization: `Bearer ${signInToken}` } : {};
+  return fetch(`${api}/get-token`, { headers });
 }
 
 // POST /create-meeting -> {"meetingId": "k3f9-0qaz-7mbx", "roomId": "k3f9-0qaz-7mbx"}
@@ -29,12 +32,15 @@ function post(url, token) {
 
 // The hand-off to VideoSDK's JS SDK (npm @videosdk.live/js-sdk; index.html loads its
 // videosdk.js, which defines the global VideoSDK): configure it with the token from
-// /get-token and build the meeting object for the id from /create-meeting. Neither call
-// reaches the network. A real app calls `await meeting.join()` next, which connects to
-// VideoSDK with that token; this page stops here.
-function buildMeeting(token, meetingId, name) {
+// /get-token and build the meeting object for the id from /create-meeting, as the participant
+// the token is for (VideoSDK refuses another id). Neither call reaches the network. A real app
+// calls `await meeting.join()` next, which connects to VideoSDK with that token; this page
+// stops here.
+function buildMeeting(token, participantId, meetingId, name) {
   VideoSDK.config(token);
-  return VideoSDK.initMeeting({ meetingId, name, micEnabled: false, webcamEnabled: false });
+  const options = { meetingId, name, micEnabled: false, webcamEnabled: false };
+  if (participantId) options.participantId = participantId;
+  return VideoSDK.initMeeting(options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -42,6 +48,7 @@ function buildMeeting(token, meetingId, name) {
 
 const $ = (selector) => document.querySelector(selector);
 let token = null; // the last token the API issued to this page
+let participantId = null; // the participant that token is for, if the API named one
 let meeting = null; // the last meeting object built with VideoSDK's JS SDK (never joined)
 
 const apiInput = $("#api");
@@ -106,7 +113,7 @@ function handOff(meetingId) {
     return null;
   }
   try {
-    meeting = buildMeeting(token, meetingId, "Web client example");
+    meeting = buildMeeting(token, participantId, meetingId, "Web client example");
   } catch (error) {
     setStep("sdk", "error", "error", "", `${error.name}: ${error.message}`);
     log(`VideoSDK.initMeeting → ${error.name}`);
@@ -134,8 +141,10 @@ async function runFlow() {
   document.body.dataset.flow = "running";
   for (const name of ["token", "create", "validate", "sdk"]) setStep(name, "idle", "–");
 
-  const issued = await show("token", "GET /get-token", () => getToken(api));
+  const signIn = $("#sign-in").value.trim();
+  const issued = await show("token", "GET /get-token", () => getToken(api, signIn));
   token = issued?.token ?? null;
+  participantId = issued?.participantId ?? null;
   const created = token
     ? await show("create", "POST /create-meeting", () => createMeeting(api, token))
     : null;

@@ -367,6 +367,8 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
             ("ALLOWED_ORIGINS", page.origin.clone()),
             ("MEETING_BACKEND", "videosdk".to_owned()),
             ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+            // Every guest gets an id of its own, which the page must hand to the JS SDK.
+            ("ANONYMOUS_PARTICIPANT_IDS", "generate".to_owned()),
         ],
         true,
     );
@@ -403,7 +405,10 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .validate_any_shows_error("aaaa-bbbb-cccc", 1, &api, "401", "missing_token")
         .await;
 
-    // The whole flow: GET /get-token, then the two preflighted POSTs with the Bearer token.
+    // The whole flow: GET /get-token, with a sign-in token in its Authorization header (a
+    // preflighted GET: the API must allow that header), then the two preflighted POSTs with the
+    // Bearer token.
+    browser.type_into("#sign-in", "a-sign-in-token").await;
     browser.click("#run").await;
     browser
         .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
@@ -428,6 +433,8 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     let token = issued["token"].as_str().expect("the page shows a token");
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
     assert!(issued["expiresAt"].is_u64(), "{issued}");
+    let participant_id = issued["participantId"].as_str().expect("a generated participantId");
+    assert!(participant_id.starts_with("guest-"), "{issued}");
 
     // A participant token: the role VideoSDK's client SDKs need to join.
     let claims = TokenKeys::new(&credentials)
@@ -483,6 +490,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
                 micEnabled: meeting.roomClient._micEnabled,
                 webcamEnabled: meeting.roomClient._webcamEnabled,
                 displayName: meeting.localParticipant.displayName,
+                participantId: meeting.localParticipant.id,
             };",
             vec![],
         )
@@ -498,6 +506,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
             "micEnabled": false,
             "webcamEnabled": false,
             "displayName": "Web client example",
+            "participantId": participant_id,
         })
     );
     // And what the page shows of it.
@@ -506,9 +515,10 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     assert_eq!(shown["meeting.id"], meeting_id, "{shown}");
     assert_eq!(shown["token"], "the token from step 1", "{shown}");
     assert_eq!(shown["joined"], false, "{shown}");
-    // The browser did preflight both POSTs, and the functions answered the preflights.
+    // The browser did preflight the GET with its Authorization header and both POSTs, and the
+    // functions answered the preflights.
     let log = api.log();
-    for route in ["/create-meeting", "/validate-meeting"] {
+    for route in ["/get-token", "/create-meeting", "/validate-meeting"] {
         assert!(
             log.lines().any(|line| line.contains(route)
                 && line.contains("method=OPTIONS")
