@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let Some(event) = api_gateway_event(data) else {
         return;
     };
-    for deployment in [Deployment::Open, Deployment::Restricted] {
+    for deployment in [
+        Deployment::Open,
+        Deployment::Restricted,
+        Deployment::SignedIn,
+    ] {
         for route in Route::ALL {
             // A Request is not Clone: convert the event once per handler.
             let Some(request) = event_into_request(event.clone()) else {

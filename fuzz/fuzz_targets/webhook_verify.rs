@@ -39,7 +39,12 @@ impl Key {
     fn sign(&self, body: &[u8]) -> Vec<u8> {
         let mut signature = vec![0; self.private.public().modulus_len()];
         self.private
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), body, &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                body,
+                &mut signature,
+            )
             .expect("ring signs");
         signature
     }
@@ -86,7 +91,8 @@ fuzz_target!(|data: &[u8]| {
     // Only a signature of the modulus' length can be genuine: sign only then.
     let genuine = read.len() == key.private.public().modulus_len() && read == key.sign(body);
     assert_eq!(
-        accepted, genuine,
+        accepted,
+        genuine,
         "accepted {accepted}, but the signature is {}the genuine one",
         if genuine { "" } else { "not " }
     );

@@ -82,8 +82,11 @@ impl Account {
 pub enum Deployment {
     /// The defaults: every origin, `allow_join,ask_join`, tokens for 600 s.
     Open,
-    /// Two allowed origins, `allow_mod` allowed and in the defaults, tokens for a day.
+    /// Two allowed origins, `allow_mod` allowed and in the defaults, tokens for a day, a fresh
+    /// participant id for every token.
     Restricted,
+    /// Behind the JWT authorizer: an identity required, `allow_mod` for moderators only.
+    SignedIn,
 }
 
 /// Built once per process, as a warm Lambda builds its state once per cold start.
@@ -91,6 +94,7 @@ pub struct Fixtures {
     pub account: Account,
     open: State<MeetingBackend>,
     restricted: State<MeetingBackend>,
+    signed_in: State<MeetingBackend>,
     /// The development account's keys, to sign tokens the states accept and check their tokens.
     pub keys: TokenKeys,
     /// The same API key with another secret.
@@ -105,6 +109,7 @@ impl Fixtures {
         match deployment {
             Deployment::Open => &self.open,
             Deployment::Restricted => &self.restricted,
+            Deployment::SignedIn => &self.signed_in,
         }
     }
 
@@ -136,6 +141,16 @@ pub fn fixtures() -> &'static Fixtures {
                     ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
                     ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
                     ("TOKEN_TTL_SECONDS", "86400"),
+                    ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
+                ],
+            )),
+            signed_in: runtime.block_on(build_state(
+                &account,
+                &[
+                    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+                    ("MODERATOR_GROUPS", MODERATOR_GROUP),
+                    ("MODERATOR_SCOPES", MODERATOR_SCOPE),
+                    ("REQUIRE_IDENTITY", "true"),
                 ],
             )),
             keys: TokenKeys::new(&credentials).expect("development keys"),
@@ -1155,6 +1170,152 @@ pub struct HttpInput {
     pub body: BodyChoice,
     /// API Gateway's `{meetingId}` path parameter.
     pub path_parameter: Option<MeetingIdChoice>,
+    /// What API Gateway's JWT authorizer passed on, if it ran.
+    pub authorizer: Option<AuthorizerInput>,
+}
+
+pub const MODERATOR_GROUP: &str = "moderators";
+pub const MODERATOR_SCOPE: &str = "videosdk/moderate";
+
+/// `requestContext.authorizer.jwt` as HTTP API fills it in: string claims (arrays flattened to
+/// `[a b]`) and scopes.
+#[derive(Arbitrary, Debug, Clone)]
+pub struct AuthorizerInput {
+    pub claims: Vec<(AuthorizerClaim, ClaimValue)>,
+    pub scopes: Option<Vec<ScopeChoice>>,
+}
+
+#[derive(Arbitrary, Debug, Clone)]
+pub enum AuthorizerClaim {
+    Sub,
+    Groups,
+    Other(String),
+}
+
+#[derive(Arbitrary, Debug, Clone)]
+pub enum ClaimValue {
+    /// As identity providers issue ids (`auth0|...`, UUIDs), or anything.
+    Id(String),
+    /// Group names, flattened as HTTP API does, or one plain name.
+    Groups {
+        names: Vec<GroupChoice>,
+        flattened: bool,
+    },
+}
+
+#[derive(Arbitrary, Debug, Clone)]
+pub enum GroupChoice {
+    Moderators,
+    Other(String),
+}
+
+#[derive(Arbitrary, Debug, Clone)]
+pub enum ScopeChoice {
+    Moderate,
+    Other(String),
+}
+
+impl AuthorizerInput {
+    fn claims(&self) -> Map<String, Value> {
+        let mut claims = Map::new();
+        for (name, value) in &self.claims {
+            let name = match name {
+                AuthorizerClaim::Sub => "sub",
+                AuthorizerClaim::Groups => "cognito:groups",
+                AuthorizerClaim::Other(text) => text,
+            };
+            let value = match value {
+                ClaimValue::Id(text) => text.clone(),
+                ClaimValue::Groups { names, flattened } => {
+                    let names: Vec<&str> = names
+                        .iter()
+                        .map(|group| match group {
+                            GroupChoice::Moderators => MODERATOR_GROUP,
+                            GroupChoice::Other(text) => text,
+                        })
+                        .collect();
+                    if *flattened {
+                        format!("[{}]", names.join(" "))
+                    } else {
+                        names.join(",")
+                    }
+                }
+            };
+            claims.insert(name.to_owned(), json!(value));
+        }
+        claims
+    }
+
+    fn scopes(&self) -> Option<Vec<&str>> {
+        self.scopes.as_ref().map(|scopes| {
+            scopes
+                .iter()
+                .map(|scope| match scope {
+                    ScopeChoice::Moderate => MODERATOR_SCOPE,
+                    ScopeChoice::Other(text) => text,
+                })
+                .collect()
+        })
+    }
+
+    /// The API Gateway request context carrying these claims.
+    fn context(&self) -> lambda_http::request::RequestContext {
+        let context = json!({
+            "http": {"method": "GET", "path": "/get-token", "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.10", "userAgent": "fuzz"},
+            "authorizer": {"jwt": {"claims": self.claims(), "scopes": self.scopes()}}
+        });
+        lambda_http::request::RequestContext::ApiGatewayV2(
+            serde_json::from_value(context).expect("a payload 2.0 request context"),
+        )
+    }
+
+    /// What a token issued to this caller must say: the `sub` claim as its participant id, and
+    /// `allow_mod` only for a moderator.
+    pub fn assert_token_is_the_callers(&self, deployment: Deployment, response: &Response<Body>) {
+        if response.status() != StatusCode::OK {
+            return;
+        }
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+        let token = body["token"]
+            .as_str()
+            .expect("a 200 from get-token has a token");
+        let claims = fixtures()
+            .keys
+            .verify_at(token, now())
+            .expect("it verifies");
+        let sub = self.claims()["sub"]
+            .as_str()
+            .map(str::trim)
+            .map(str::to_owned);
+        assert!(sub.is_some(), "a token for a caller with no sub claim");
+        assert_eq!(
+            claims.participant_id, sub,
+            "the token is not for the caller"
+        );
+        assert_eq!(
+            body["participantId"].as_str(),
+            claims.participant_id.as_deref()
+        );
+        if deployment == Deployment::SignedIn && claims.permissions.contains(&Permission::AllowMod)
+        {
+            let groups = self.claims()["cognito:groups"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            let in_group = groups
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split_whitespace()
+                .any(|group| group == MODERATOR_GROUP);
+            let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE);
+            assert!(
+                in_group || has_scope,
+                "allow_mod for a caller who is no moderator"
+            );
+        }
+    }
 }
 
 impl HttpInput {
@@ -1215,6 +1376,9 @@ impl HttpInput {
         if let Some(id) = &self.path_parameter {
             request =
                 request.with_path_parameters(HashMap::from([("meetingId".to_owned(), id.text())]));
+        }
+        if let Some(authorizer) = &self.authorizer {
+            request = request.with_request_context(authorizer.context());
         }
         Some(request)
     }

@@ -433,7 +433,9 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     let token = issued["token"].as_str().expect("the page shows a token");
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
     assert!(issued["expiresAt"].is_u64(), "{issued}");
-    let participant_id = issued["participantId"].as_str().expect("a generated participantId");
+    let participant_id = issued["participantId"]
+        .as_str()
+        .expect("a generated participantId");
     assert!(participant_id.starts_with("guest-"), "{issued}");
 
     // A participant token: the role VideoSDK's client SDKs need to join.
