@@ -323,7 +323,9 @@ mod tests {
     #[test]
     fn a_truncated_metric_line_fails_and_other_lines_are_left_alone() {
         let line = example().to_string();
-        let log = format!("START RequestId: 1\n{line}\n{{\"level\":\"INFO\",\"message\":\"a \\\"_aws\\\" word\"}}\n");
+        let log = format!(
+            "START RequestId: 1\n{line}\n{{\"level\":\"INFO\",\"message\":\"a \\\"_aws\\\" word\"}}\n"
+        );
         assert_eq!(records(&log).expect("a valid log").len(), 1);
         for cut in [line.len() - 1, line.len() / 2, 10] {
             let truncated = format!("{log}{}\nEND RequestId: 1\n", &line[..cut]);

@@ -389,6 +389,7 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
         .mount(&server)
         .await;
     let state = videosdk_state(&server).await;
+    let started = std::time::Instant::now();
     let response = post(
         &state,
         "validate-meeting",
@@ -396,9 +397,18 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
         json!({}),
     )
     .await;
+    let elapsed = started.elapsed();
     assert_eq!(
         (response.status().as_u16(), error_code(&response)),
         (504, "upstream_unavailable".into())
+    );
+    // Within the configured timeout, with slack for a loaded machine, and not before it: the
+    // 504 is the timeout's, not an early failure of another kind.
+    let bound = shared::VIDEOSDK_REQUEST_TIMEOUT + Duration::from_secs(2);
+    assert!(
+        (shared::VIDEOSDK_REQUEST_TIMEOUT..=bound).contains(&elapsed),
+        "the 504 came after {elapsed:?}, not within {:?}..={bound:?}",
+        shared::VIDEOSDK_REQUEST_TIMEOUT
     );
 }
 
