@@ -2,11 +2,10 @@
 //! checked against `lambda_http::request::from_str`) and its function's handler, and gets the
 //! status its name promises: no event can rot.
 
-use api_tests::{Functions, events, json};
+use api_tests::{Functions, check_answer, events, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
-use lambda_http::http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -42,15 +41,12 @@ async fn every_event_gets_its_expected_status() {
             ));
             continue;
         }
+        if let Err(broken) = check_answer(&response) {
+            panic!("{}: {broken}", file.case);
+        }
         if status == 204 {
             continue;
         }
-        assert_eq!(
-            response.headers()[CONTENT_TYPE],
-            "application/json",
-            "{}",
-            file.case
-        );
         let body = json(&response);
         // What API Gateway receives: JSON as text, readable in `sam local invoke` and
         // `cargo lambda invoke` output, not base64.
@@ -69,15 +65,6 @@ async fn every_event_gets_its_expected_status() {
             "{}",
             file.case
         );
-        if status >= 400 {
-            let code = body["error"]["code"].as_str().unwrap_or_default();
-            let message = body["error"]["message"].as_str().unwrap_or_default();
-            assert!(
-                !code.is_empty() && !message.is_empty(),
-                "{}: {body}",
-                file.case
-            );
-        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Each 204 of the webhook route put one event on the bus, and nothing else did.

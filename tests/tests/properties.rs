@@ -38,24 +38,9 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// The invariant every answer keeps.
+/// The invariant every answer keeps (`api_tests::check_answer`).
 fn check(response: &Response<Body>) -> Result<(), TestCaseError> {
-    let status = response.status().as_u16();
-    prop_assert!(status < 500, "a 5xx: {status} {:?}", response.body());
-    if status == 204 {
-        return Ok(());
-    }
-    prop_assert_eq!(
-        response.headers().get("content-type").map(|v| v.as_bytes()),
-        Some(&b"application/json"[..])
-    );
-    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref())
-        .map_err(|error| TestCaseError::fail(format!("not JSON: {error}")))?;
-    if status >= 400 {
-        prop_assert!(body["error"]["code"].is_string(), "{body}");
-        prop_assert!(body["error"]["message"].is_string(), "{body}");
-    }
-    Ok(())
+    api_tests::check_answer(response).map_err(TestCaseError::fail)
 }
 
 /// What became of the generated cases of one property.

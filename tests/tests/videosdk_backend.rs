@@ -5,7 +5,7 @@ use shared::domain::unix_now;
 use std::time::Duration;
 
 use api_tests::ApiState as State;
-use api_tests::{dev_credentials, dev_state, invoke, json};
+use api_tests::{dev_credentials, dev_state, error_code, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::Request;
@@ -78,13 +78,6 @@ fn room(room_id: &str, custom_room_id: Option<&str>) -> Value {
         "createdAt": "2026-11-29T05:00:00.000Z",
         "links": {"get_room": format!("https://api.videosdk.live/v2/rooms/{room_id}")}
     })
-}
-
-fn error_code(response: &Response<Body>) -> String {
-    json(response)["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]
