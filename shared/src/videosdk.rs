@@ -18,7 +18,7 @@ use crate::domain::webhooks::WebhookPublicKey;
 
 pub(crate) const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.live";
 /// Each call to VideoSDK ends within this, well inside the function's 10 s timeout.
-pub(crate) const VIDEOSDK_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+pub const VIDEOSDK_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 const VIDEOSDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Lifetime of the token this service mints for its own calls to VideoSDK.
 pub(crate) const VIDEOSDK_CALL_TOKEN_TTL_SECONDS: u64 = 60;

@@ -83,10 +83,14 @@ impl Record {
 }
 
 /// Whether `line` is meant as EMF: a JSON object with an `_aws` member (what CloudWatch Logs
-/// looks for). Such a line must then pass [`check`].
+/// looks for), or a line that names that member but is no JSON (a truncated or garbled metric
+/// line, which CloudWatch would drop). Such a line must then pass [`check`].
 pub fn is_emf(line: &str) -> bool {
-    serde_json::from_str::<Map<String, Value>>(line.trim())
-        .is_ok_and(|root| root.contains_key("_aws"))
+    match serde_json::from_str::<Value>(line.trim()) {
+        Ok(Value::Object(root)) => root.contains_key("_aws"),
+        Ok(_) => false,
+        Err(_) => line.contains("\"_aws\""),
+    }
 }
 
 /// Checks `line` against the specification; the error says which rule it breaks.
@@ -314,6 +318,20 @@ mod tests {
         );
         assert!(is_emf(&example().to_string()));
         assert!(!is_emf(r#"{"level":"INFO","message":"request"}"#));
+    }
+
+    #[test]
+    fn a_truncated_metric_line_fails_and_other_lines_are_left_alone() {
+        let line = example().to_string();
+        let log = format!(
+            "START RequestId: 1\n{line}\n{{\"level\":\"INFO\",\"message\":\"a \\\"_aws\\\" word\"}}\n"
+        );
+        assert_eq!(records(&log).expect("a valid log").len(), 1);
+        for cut in [line.len() - 1, line.len() / 2, 10] {
+            let truncated = format!("{log}{}\nEND RequestId: 1\n", &line[..cut]);
+            let error = records(&truncated).expect_err("a truncated metric line");
+            assert!(error.contains("not one JSON object"), "{error}");
+        }
     }
 
     #[test]

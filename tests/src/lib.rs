@@ -166,6 +166,59 @@ pub fn json(response: &Response<Body>) -> serde_json::Value {
         .unwrap_or_else(|error| panic!("body is not JSON ({error}): {:?}", response.body()))
 }
 
+/// The `error.code` of an error body (`{"error": {"code", "message"}}`), or "" when it has none.
+pub fn error_code_of(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// The `error.code` of a handler's answer, or "" when it has none.
+pub fn error_code(response: &Response<Body>) -> String {
+    error_code_of(&json(response)).to_owned()
+}
+
+/// The claims of a JWT, decoded without verifying it.
+pub fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|part| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| panic!("not a JWT with JSON claims: {token}"))
+}
+
+/// What every answer of every route keeps, whatever it was asked: no 5xx; a 204 without a body
+/// or JSON (`Content-Type: application/json`); an error as `{"error": {"code", "message"}}`,
+/// both non-empty strings. The error says which rule the answer breaks.
+pub fn check_answer(response: &Response<Body>) -> Result<(), String> {
+    let status = response.status().as_u16();
+    if status >= 500 {
+        return Err(format!("a 5xx: {status} {:?}", response.body()));
+    }
+    if status == 204 {
+        return Ok(());
+    }
+    let content_type = response.headers().get("content-type");
+    if content_type.map(|value| value.as_bytes()) != Some(b"application/json") {
+        return Err(format!("{status} with Content-Type {content_type:?}"));
+    }
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref())
+        .map_err(|error| format!("{status} whose body is not JSON: {error}"))?;
+    if status >= 400 {
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        if error_code_of(&body).is_empty() || message.is_empty() {
+            return Err(format!(
+                "{status} without an error code and message: {body}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A program installed by the test command into the project's venv (`.venv/bin`).
 pub fn venv_tool(name: &str) -> PathBuf {
     let path = workspace_root().join(".venv/bin").join(name);
@@ -566,4 +619,61 @@ pub fn function_binary(function: &str) -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("target"));
     target.join("debug").join(function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Response<Body> {
+        let mut builder = Response::builder().status(status);
+        if let Some(content_type) = content_type {
+            builder = builder.header("content-type", content_type);
+        }
+        builder.body(Body::from(body)).expect("a response")
+    }
+
+    #[test]
+    fn check_answer_refuses_each_broken_rule() {
+        let error = r#"{"error":{"code":"invalid_token","message":"Not a JWT."}}"#;
+        let json = Some("application/json");
+        assert_eq!(check_answer(&answer(204, None, "")), Ok(()));
+        assert_eq!(check_answer(&answer(200, json, r#"{"token":"t"}"#)), Ok(()));
+        assert_eq!(check_answer(&answer(401, json, error)), Ok(()));
+        for (broken, why) in [
+            (answer(500, json, error), "a 5xx"),
+            (answer(502, None, ""), "a 5xx"),
+            (answer(401, Some("text/plain"), error), "Content-Type"),
+            (answer(200, None, "{}"), "Content-Type"),
+            (answer(400, json, "{\"error\":"), "not JSON"),
+            (
+                answer(400, json, r#"{"error":{"code":"x"}}"#),
+                "error code and message",
+            ),
+            (
+                answer(400, json, r#"{"error":{"code":"","message":"m"}}"#),
+                "error code and message",
+            ),
+            (
+                answer(403, json, r#"{"code":"x","message":"m"}"#),
+                "error code and message",
+            ),
+        ] {
+            let error = check_answer(&broken).expect_err(why);
+            assert!(error.contains(why), "{why}: {error}");
+        }
+    }
+
+    #[test]
+    fn error_codes_and_claims_are_read() {
+        let body = serde_json::json!({"error": {"code": "expired_token", "message": "m"}});
+        assert_eq!(error_code_of(&body), "expired_token");
+        assert_eq!(error_code_of(&serde_json::json!({"token": "t"})), "");
+        // {"alg":"HS256"} . {"apikey":"k","exp":1}
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJhcGlrZXkiOiJrIiwiZXhwIjoxfQ.c2ln";
+        assert_eq!(
+            claims_of(token),
+            serde_json::json!({"apikey": "k", "exp": 1})
+        );
+    }
 }

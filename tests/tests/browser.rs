@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use api_tests::error_code_of as code;
 use api_tests::local_api::http_client;
 use api_tests::{
     ChildGuard, LocalApi, VideoSdkStandIn, dev_credentials, free_port, wait_for_port,
@@ -343,10 +344,6 @@ async fn warm_up(api: &LocalApi) {
             api.log()
         );
     }
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
 }
 
 #[tokio::test]

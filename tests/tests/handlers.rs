@@ -2,9 +2,8 @@
 //! route, the common conventions (CORS, methods, sizes) and the full token -> meeting flow.
 
 use api_tests::ApiState as State;
-use api_tests::{dev_credentials, dev_state, invoke, json};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use api_tests::error_code_of as error_code;
+use api_tests::{claims_of, dev_credentials, dev_state, invoke, json};
 use lambda_http::http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, AUTHORIZATION, CONTENT_TYPE, ORIGIN, VARY,
 };
@@ -41,15 +40,6 @@ async fn token(state: &State) -> String {
     let (status, body) = get_token(state, "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["token"].as_str().expect("a token").to_owned()
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("three parts");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
-}
-
-fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<no error code>")
 }
 
 #[tokio::test]

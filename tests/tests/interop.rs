@@ -1,7 +1,7 @@
 //! A token from get-token is a VideoSDK token: the official server SDK (`videosdk-server-sdk`)
 //! verifies it with the account's secret and reads back the same claims.
 
-use api_tests::{dev_credentials, dev_state, invoke, json};
+use api_tests::{claims_of, dev_credentials, dev_state, invoke, json};
 use lambda_http::Body;
 use lambda_http::http::Request;
 use shared::domain::unix_now;
@@ -44,15 +44,6 @@ async fn the_official_sdk_verifies_our_tokens_and_reads_the_same_claims() {
 }
 
 /// The claims of a JWT, without checking anything (both sides are verified elsewhere).
-fn claims_of(token: &str) -> serde_json::Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
-
 /// The claims apart from the times, which differ between any two tokens.
 fn timeless(token: &str) -> serde_json::Value {
     let mut claims = claims_of(token);

@@ -490,7 +490,7 @@ fn tail(text: &str, lines: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
-async fn twenty_thousand_mixed_requests_get_their_expected_answers() {
+async fn up_to_twenty_thousand_mixed_requests_in_five_minutes_get_their_expected_answers() {
     let api = LocalApi::start(&[], true);
     // The first request to each function builds and starts it: minutes on a cold target dir.
     let patient = Client::builder()

@@ -2,6 +2,7 @@
 //! their secret from a real Secrets Manager API (moto_server) at cold start.
 
 use api_tests::emf;
+use api_tests::error_code_of as code;
 use api_tests::local_api::http_client;
 use api_tests::webhooks::{TEST_BUS, development_public_key};
 use api_tests::{
@@ -36,10 +37,6 @@ async fn call(
     let text = response.text().await.expect("a body");
     let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
     (status, body)
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
 }
 
 #[tokio::test]

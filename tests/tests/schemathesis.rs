@@ -33,12 +33,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use api_tests::claims_of as claims;
 use api_tests::webhooks::{EventBridgeStandIn, development_public_key, webhook_environment};
 use api_tests::{
     ChildGuard, LocalApi, VideoSdkStandIn, dev_credentials, venv_tool, workspace_root,
 };
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 /// Test cases per API operation and phase, for each run: about 1,450 and 850 cases in all, some
@@ -241,15 +240,6 @@ async fn token(client: &reqwest::Client, api: &LocalApi) -> String {
 }
 
 /// The claims of a token, read without verifying it (the functions verified it).
-fn claims(token: &str) -> Value {
-    token
-        .split('.')
-        .nth(1)
-        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_else(|| panic!("not a JWT: {token}"))
-}
-
 // Multi-threaded, and the blocking work (building and starting the functions, schemathesis) on
 // the blocking pool: nothing here holds up the runtime while the functions call the stand-in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ use api_tests::{
     ChildGuard, MotoServer, aws_test_environment, free_port, function_binary, venv_tool,
     wait_for_port,
 };
+use shared::aws::environment::OPERATION_TIMEOUT;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -181,6 +182,13 @@ async fn an_unreachable_or_silent_endpoint_fails_the_cold_start_within_its_bound
     assert_eq!(code, Some(1));
     assert_one_clear_line(&output, "videosdk/silent", "could not be reached");
     println!("a silent endpoint ended the init after {elapsed:?}");
+    // The bound: the SDK's operation timeout (over every attempt), plus slack for starting the
+    // process and logging on a loaded machine; the delay above is far beyond both.
+    let bound = OPERATION_TIMEOUT + Duration::from_secs(3);
+    assert!(
+        elapsed <= bound,
+        "a silent endpoint held the init {elapsed:?}, over {bound:?} ({OPERATION_TIMEOUT:?} and slack)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

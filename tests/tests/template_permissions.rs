@@ -9,7 +9,7 @@ use std::process::Command;
 
 use api_tests::template::{get, mapping, reference, resources_of_type, template, untag};
 use api_tests::workspace_root;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use serde_norway::Value;
 use shared::routes::VIDEOSDK_WEBHOOK;
 
@@ -51,33 +51,147 @@ fn policy_templates(function: &Value) -> BTreeSet<String> {
 
 const SECRET_READ: &str = "Ref SecretReadPolicy";
 
+/// A value of the template in CloudFormation's JSON form: a tag (`!Ref X`, `!If [...]`,
+/// `!GetAtt A.B`) written as the intrinsic function in full (`{"Ref": "X"}`, `{"Fn::If": [...]}`,
+/// `{"Fn::GetAtt": ["A", "B"]}`), so that statements compare as data.
+fn as_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(flag) => Json::Bool(*flag),
+        Value::Number(number) => serde_json::from_str(&number.to_string()).expect("a number"),
+        Value::String(text) => Json::String(text.clone()),
+        Value::Sequence(items) => Json::Array(items.iter().map(as_json).collect()),
+        Value::Mapping(members) => Json::Object(
+            members
+                .iter()
+                .map(|(key, member)| {
+                    let key = key.as_str().expect("a string key").to_owned();
+                    (key, as_json(member))
+                })
+                .collect(),
+        ),
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let tag = tag.trim_start_matches('!');
+            let argument = match (tag, &tagged.value) {
+                ("GetAtt", Value::String(path)) => {
+                    let (resource, attribute) = path.split_once('.').expect("Resource.Attribute");
+                    json!([resource, attribute])
+                }
+                _ => as_json(&tagged.value),
+            };
+            let name = match tag {
+                "Ref" | "Condition" => tag.to_owned(),
+                _ => format!("Fn::{tag}"),
+            };
+            json!({ name: argument })
+        }
+    }
+}
+
+/// One IAM statement, whole: the condition of the template it exists under (a statement written
+/// as `!If [Condition, statement, !Ref AWS::NoValue]`), its effect, actions, resource and
+/// condition block, which must be read together: an action is granted on that resource, under
+/// that condition.
+#[derive(Debug, PartialEq)]
+struct PolicyStatement {
+    only_if: Option<String>,
+    effect: Json,
+    actions: Vec<String>,
+    resource: Json,
+    condition: Option<Json>,
+}
+
+fn policy_statements(document: &Json) -> Vec<PolicyStatement> {
+    let statements = match &document["Statement"] {
+        Json::Array(statements) => statements.clone(),
+        single @ Json::Object(_) => vec![single.clone()],
+        other => panic!("no statements: {other}"),
+    };
+    statements
+        .iter()
+        .map(|statement| {
+            let (only_if, statement) = match statement.get("Fn::If") {
+                Some(Json::Array(branches)) => {
+                    assert_eq!(
+                        branches.get(2),
+                        Some(&json!({"Ref": "AWS::NoValue"})),
+                        "a statement under a condition is absent otherwise: {statement}"
+                    );
+                    (branches[0].as_str().map(str::to_owned), branches[1].clone())
+                }
+                _ => (None, statement.clone()),
+            };
+            let members: BTreeSet<&str> = statement
+                .as_object()
+                .expect("a statement is an object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert!(
+                members.is_subset(&BTreeSet::from([
+                    "Effect",
+                    "Action",
+                    "Resource",
+                    "Condition",
+                    "Sid"
+                ])),
+                "a statement with members this test does not read (NotAction, NotResource, \
+                 Principal...): {statement}"
+            );
+            let actions = match &statement["Action"] {
+                Json::String(action) => vec![action.clone()],
+                Json::Array(actions) => actions
+                    .iter()
+                    .map(|action| action.as_str().expect("an action").to_owned())
+                    .collect(),
+                other => panic!("an action of {other}"),
+            };
+            PolicyStatement {
+                only_if,
+                effect: statement["Effect"].clone(),
+                actions,
+                resource: statement["Resource"].clone(),
+                condition: statement.get("Condition").cloned(),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn the_secret_is_read_through_one_policy_and_its_kms_key_only_via_secrets_manager() {
     let template = template();
     let policy = get(&template, "Resources")
         .and_then(|resources| get(resources, "SecretReadPolicy"))
+        .map(as_json)
         .expect("the SecretReadPolicy resource");
+    assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
     assert_eq!(
-        get(policy, "Type").and_then(Value::as_str),
-        Some("AWS::IAM::ManagedPolicy")
-    );
-    let text = format!("{policy:?}");
-    let statements = get(policy, "Properties")
-        .and_then(|properties| get(properties, "PolicyDocument"))
-        .and_then(|document| get(document, "Statement"))
-        .and_then(|statements| untag(statements).as_sequence())
-        .expect("its statements");
-    assert_eq!(statements.len(), 2, "{text}");
-    assert_eq!(
-        get(&statements[0], "Action").and_then(Value::as_str),
-        Some("secretsmanager:GetSecretValue")
-    );
-    assert!(
-        text.contains("HasSecretKmsKey")
-            && text.contains("kms:Decrypt")
-            && text.contains("kms:ViaService")
-            && text.contains("secretsmanager.${AWS::Region}.amazonaws.com"),
-        "the KMS key is used through Secrets Manager only: {text}"
+        policy_statements(&policy["Properties"]["PolicyDocument"]),
+        [
+            // The stack's secret, or the one it was given; nothing else.
+            PolicyStatement {
+                only_if: None,
+                effect: json!("Allow"),
+                actions: vec!["secretsmanager:GetSecretValue".to_owned()],
+                resource: json!({"Fn::If": [
+                    "CreateSecret",
+                    {"Ref": "VideoSdkSecret"},
+                    {"Ref": "ExistingSecretArn"}
+                ]}),
+                condition: None,
+            },
+            // The customer-managed key, when there is one, and only for Secrets Manager's use.
+            PolicyStatement {
+                only_if: Some("HasSecretKmsKey".to_owned()),
+                effect: json!("Allow"),
+                actions: vec!["kms:Decrypt".to_owned()],
+                resource: json!({"Ref": "SecretKmsKeyArn"}),
+                condition: Some(json!({"StringEquals": {
+                    "kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}
+                }})),
+            },
+        ]
     );
 }
 
@@ -138,19 +252,13 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
     );
     let arn = get(outputs, "EventBusArn")
         .and_then(|output| get(output, "Value"))
-        .map(untag)
+        .map(as_json)
         .expect("the EventBusArn output");
-    assert!(
-        format!("{arn:?}").contains(bus) && format!("{arn:?}").contains("Arn"),
-        "{arn:?}"
-    );
+    assert_eq!(arn, json!({"Fn::GetAtt": [bus, "Arn"]}));
 }
 
-/// An IAM statement: its actions and its resource.
-type Statement = (Vec<String>, Json);
-
 /// Every IAM statement SAM's transform gives each function's role.
-fn role_statements() -> Vec<(String, Vec<Statement>)> {
+fn role_statements() -> Vec<(String, Vec<PolicyStatement>)> {
     let python = workspace_root().join(".venv-sam/bin/python");
     assert!(
         python.exists(),
@@ -199,28 +307,12 @@ print(json.dumps(transform(template, {}, NoManagedPolicies())))
         let role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
             .as_str()
             .expect("the function's role");
-        let mut statements = Vec::new();
-        for policy in resources[role]["Properties"]["Policies"]
+        let statements: Vec<PolicyStatement> = resources[role]["Properties"]["Policies"]
             .as_array()
             .into_iter()
             .flatten()
-        {
-            for statement in policy["PolicyDocument"]["Statement"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                let actions = match &statement["Action"] {
-                    Json::String(action) => vec![action.clone()],
-                    Json::Array(actions) => actions
-                        .iter()
-                        .filter_map(|action| action.as_str().map(str::to_owned))
-                        .collect(),
-                    other => panic!("{name}: an action of {other}"),
-                };
-                statements.push((actions, statement["Resource"].clone()));
-            }
-        }
+            .flat_map(|policy| policy_statements(&policy["PolicyDocument"]))
+            .collect();
         let managed = resources[role]["Properties"]["ManagedPolicyArns"]
             .as_array()
             .cloned()
@@ -245,11 +337,19 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
     let template = template();
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
     let roles = role_statements();
+    let buses = resources_of_type(&template, "AWS::Events::EventBus");
+    assert_eq!(buses.len(), 1, "one bus: {buses:?}");
+    let bus = buses[0].0;
     assert_eq!(roles.len(), 4, "{roles:?}");
     for (name, statements) in roles {
         let events: Vec<_> = statements
             .iter()
-            .filter(|(actions, _)| actions.iter().any(|action| action.starts_with("events:")))
+            .filter(|statement| {
+                statement
+                    .actions
+                    .iter()
+                    .any(|action| action.starts_with("events:"))
+            })
             .collect();
         assert_eq!(
             events.len(),
@@ -258,13 +358,22 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
              {statements:?}"
         );
         if name == webhook {
-            assert_eq!(events.len(), 1, "{name}: {statements:?}");
-            let (actions, resource) = events[0];
-            assert_eq!(actions, &["events:PutEvents"], "{name}");
-            let resource = resource.to_string();
-            assert!(
-                resource.contains(":event-bus/") && resource.contains("VideoSdkEventBus"),
-                "{name}: PutEvents on the stack's bus only, not {resource}"
+            // PutEvents, on the ARN of the bus named by the stack's own bus (SAM's
+            // EventBridgePutEventsPolicy template), unconditionally and with nothing else.
+            let bus_arn = json!({"Fn::Sub": [
+                "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${eventBusName}",
+                {"eventBusName": {"Ref": bus}}
+            ]});
+            assert_eq!(
+                events,
+                [&PolicyStatement {
+                    only_if: None,
+                    effect: json!("Allow"),
+                    actions: vec!["events:PutEvents".to_owned()],
+                    resource: bus_arn,
+                    condition: None,
+                }],
+                "{name}: PutEvents on the stack's bus only"
             );
         } else {
             assert!(

@@ -5,7 +5,7 @@ use shared::domain::unix_now;
 use std::time::Duration;
 
 use api_tests::ApiState as State;
-use api_tests::{dev_credentials, dev_state, invoke, json};
+use api_tests::{dev_credentials, dev_state, error_code, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::Request;
@@ -78,13 +78,6 @@ fn room(room_id: &str, custom_room_id: Option<&str>) -> Value {
         "createdAt": "2026-11-29T05:00:00.000Z",
         "links": {"get_room": format!("https://api.videosdk.live/v2/rooms/{room_id}")}
     })
-}
-
-fn error_code(response: &Response<Body>) -> String {
-    json(response)["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -389,6 +382,7 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
         .mount(&server)
         .await;
     let state = videosdk_state(&server).await;
+    let started = std::time::Instant::now();
     let response = post(
         &state,
         "validate-meeting",
@@ -396,9 +390,18 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
         json!({}),
     )
     .await;
+    let elapsed = started.elapsed();
     assert_eq!(
         (response.status().as_u16(), error_code(&response)),
         (504, "upstream_unavailable".into())
+    );
+    // Within the configured timeout, with slack for a loaded machine, and not before it: the
+    // 504 is the timeout's, not an early failure of another kind.
+    let bound = shared::VIDEOSDK_REQUEST_TIMEOUT + Duration::from_secs(2);
+    assert!(
+        (shared::VIDEOSDK_REQUEST_TIMEOUT..=bound).contains(&elapsed),
+        "the 504 came after {elapsed:?}, not within {:?}..={bound:?}",
+        shared::VIDEOSDK_REQUEST_TIMEOUT
     );
 }
 

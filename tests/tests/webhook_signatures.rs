@@ -310,6 +310,7 @@ proptest! {
         let key = public(a);
         let genuine = a.signer().sign_bytes(&body);
         let padded = STANDARD.encode(&genuine);
+        prop_assert_eq!(padded.len(), 344);
         let text = match &candidate {
             Candidate::Genuine => padded,
             Candidate::UrlSafe => URL_SAFE_NO_PAD.encode(&genuine),
@@ -329,15 +330,21 @@ proptest! {
             Candidate::Text(text) => text.clone(),
         };
         let verdict = key.verify(&body, text.as_bytes());
-        let reads_as_genuine = decode_signature(text.as_bytes()) == genuine;
-        prop_assert_eq!(verdict.is_ok(), reads_as_genuine, "{:?}: {:?}", candidate, verdict);
-        if matches!(candidate, Candidate::Genuine | Candidate::UrlSafe | Candidate::Unpadded | Candidate::WithWhitespace(_)) {
-            prop_assert!(verdict.is_ok());
-        }
-        if let Candidate::OtherBody(other) = &candidate
-            && other != &body
-        {
-            prop_assert!(verdict.is_err());
-        }
+        // What each candidate must get, from how it was made, not from the code's own decoding:
+        // the genuine signature in any spelling Node's base64 reader takes verifies; anything
+        // else is other bytes, and PKCS#1 v1.5 has one signature per key and body.
+        let expected = match &candidate {
+            Candidate::Genuine
+            | Candidate::UrlSafe
+            | Candidate::Unpadded
+            | Candidate::WithWhitespace(_) => true,
+            Candidate::OtherKey | Candidate::FlipBit(..) => false,
+            Candidate::OtherBody(other) => other == &body,
+            // Only the padding may go: 256 bytes are 342 symbols and "==".
+            Candidate::Truncated(length) => *length >= 342,
+            // Random text is never the genuine signature (one chance in 2^2048).
+            Candidate::Text(_) => false,
+        };
+        prop_assert_eq!(verdict.is_ok(), expected, "{:?}: {:?}", candidate, verdict);
     }
 }

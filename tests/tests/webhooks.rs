@@ -3,6 +3,7 @@
 //! answers when EventBridge fails; no CORS; and VideoSDK's public key fetched at cold start from
 //! a stand-in for VideoSDK's API, fetched again after a rotation, at most once per interval.
 
+use api_tests::error_code as code;
 use api_tests::webhooks::{
     EventBridgeStandIn, PutEventsAnswer, TEST_BUS, TestKey, WebhookSigner, generate_key,
     webhook_body, webhook_request, webhook_settings, webhook_state,
@@ -27,13 +28,6 @@ fn signed(body: &str) -> Request {
         body,
         Some(&WebhookSigner::development().sign(body.as_bytes())),
     )
-}
-
-fn code(response: &Response<Body>) -> String {
-    json(response)["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn cors_headers(response: &Response<Body>) -> Vec<String> {

@@ -32,7 +32,8 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 /// Bounds on every AWS call, so that an unreachable endpoint fails a cold start in seconds
 /// instead of using the whole function timeout.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-pub(crate) const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// Public for the tests that hold a cold start to it.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 pub(crate) const MAX_ATTEMPTS: u32 = 2;
 
 /// The credentials, region and endpoint settings of the function's environment.

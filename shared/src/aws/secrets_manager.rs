@@ -177,16 +177,37 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
 
+    /// Errors made from stored texts that hold a secret value in every place and shape the
+    /// parser can meet it: neither their message nor their Debug print may show it.
     #[test]
     fn errors_name_the_secret_and_never_its_value() {
-        let error = SecretError::Unusable {
-            secret_id: "videosdk/prod".into(),
-            problem: CredentialsFormatError::MissingField("VIDEOSDK_SECRET_KEY"),
-        };
-        let text = error.to_string();
-        assert!(
-            text.contains("videosdk/prod") && text.contains("VIDEOSDK_SECRET_KEY"),
-            "{text}"
-        );
+        const VALUE: &str = "s3cr3t-V4LUE-0f-the-account";
+        let stored = [
+            format!(r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"{VALUE}""#),
+            format!(r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"{VALUE}"}} trailing"#),
+            format!(r#"{{"VIDEOSDK_SECRET_KEY":"{VALUE}"}}"#),
+            format!(r#"{{"VIDEOSDK_API_KEY":"{VALUE}","VIDEOSDK_SECRET_KEY":5}}"#),
+            format!(r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":["{VALUE}"]}}"#),
+            format!(r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":{{"{VALUE}":1}}}}"#),
+            format!(r#"{{"VIDEOSDK_API_KEY":{{"value":"{VALUE}"}},"VIDEOSDK_SECRET_KEY":"x"}}"#),
+            format!(r#"["{VALUE}"]"#),
+            format!(r#""{VALUE}""#),
+            format!(r#"{{"VIDEOSDK_API_KEY":"k","VIDEOSDK_SECRET_KEY":"{VALUE}\q"}}"#),
+            VALUE.to_owned(),
+        ];
+        for text in &stored {
+            let problem = ApiCredentials::from_stored_json(text).expect_err(text);
+            let error = SecretError::Unusable {
+                secret_id: "videosdk/prod".into(),
+                problem,
+            };
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains("videosdk/prod"), "{shown}");
+            // Not the value, nor a piece of it long enough to matter.
+            for piece in VALUE.as_bytes().windows(8) {
+                let piece = std::str::from_utf8(piece).expect("ASCII");
+                assert!(!shown.contains(piece), "{text} shows {piece:?}: {shown}");
+            }
+        }
     }
 }
