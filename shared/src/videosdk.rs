@@ -96,7 +96,7 @@ impl VideoSdkRooms {
             .rooms()
             .create(params)
             .await
-            .map_err(|error| upstream_failure("create a room", &error))?;
+            .map_err(|error| upstream_failure(Call::Create, &error))?;
         if !is_plain_id(&room.room_id, MAX_ROOM_ID_LENGTH) {
             tracing::error!("VideoSDK answered a room without a usable roomId");
             return Err(UpstreamFailure::InvalidResponse.into());
@@ -117,7 +117,7 @@ impl VideoSdkRooms {
             .rooms()
             .validate(id)
             .await
-            .map_err(|error| upstream_failure("validate a room", &error))?;
+            .map_err(|error| upstream_failure(Call::Validate, &error))?;
         if !validation.valid {
             return Err(MeetingError::NotFound);
         }
@@ -205,11 +205,32 @@ impl VideoSdkWebhookKey {
     }
 }
 
+/// Which rooms call failed: VideoSDK's statuses mean different things to each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Create,
+    Validate,
+}
+
 /// What a failed VideoSDK call means for the caller; the details go to the log.
-fn upstream_failure(action: &str, error: &videosdk::Error) -> MeetingError {
+fn upstream_failure(call: Call, error: &videosdk::Error) -> MeetingError {
     let status = error.status();
+    let action = match call {
+        Call::Create => "create a room",
+        Call::Validate => "validate a room",
+    };
     tracing::error!(action, status = ?status, error = %error, "VideoSDK call failed");
     let failure = match (status, error) {
+        // VideoSDK overloads 402 as "not found" where an id is looked up (the crate's
+        // `rooms().validate` already reads it so); a creation looks nothing up, so there it is
+        // Payment Required: the account, not the caller.
+        (Some(402), _) if call == Call::Create => {
+            tracing::error!(
+                "VideoSDK answered 402 Payment Required to a room creation: the VideoSDK \
+                 account's plan or billing needs the operator's attention"
+            );
+            UpstreamFailure::PaymentRequired
+        }
         (Some(401 | 403), _) => {
             tracing::error!(
                 "VideoSDK refused this service's credentials: check VIDEOSDK_API_KEY and \

@@ -318,6 +318,12 @@ async fn videosdk_failures_map_to_clear_errors_without_its_body() {
             "upstream_auth_failed",
         ),
         (
+            ResponseTemplate::new(402)
+                .set_body_json(json!({"message": "plan limit secret-detail"})),
+            502,
+            "upstream_payment_required",
+        ),
+        (
             ResponseTemplate::new(429).insert_header("retry-after", "7"),
             503,
             "upstream_rate_limited",

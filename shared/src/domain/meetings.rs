@@ -59,6 +59,11 @@ pub(crate) enum MeetingError {
 pub(crate) enum UpstreamFailure {
     #[error("VideoSDK refused this service's credentials")]
     AuthRefused,
+    /// 402 to a room creation: VideoSDK will not create rooms for this account (its plan or
+    /// billing). On a validation VideoSDK's 402 means an unknown id; not here, where nothing
+    /// was looked up.
+    #[error("VideoSDK refused to create rooms for this account (402 Payment Required)")]
+    PaymentRequired,
     #[error("VideoSDK is rate-limiting this service")]
     RateLimited { retry_after_seconds: u64 },
     #[error("VideoSDK could not be reached or failed")]

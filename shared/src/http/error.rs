@@ -60,6 +60,7 @@ pub enum ErrorCode {
     RandomnessUnavailable,
     UpstreamClientError,
     UpstreamAuthFailed,
+    UpstreamPaymentRequired,
     UpstreamInvalidResponse,
     UpstreamUnavailable,
     UpstreamRateLimited,
@@ -105,7 +106,10 @@ impl ErrorCode {
             | UpstreamClientError
             | InternalError
             | WebhookUrlUnknown => StatusCode::INTERNAL_SERVER_ERROR,
-            UpstreamAuthFailed | UpstreamInvalidResponse | UpstreamUnavailable => {
+            UpstreamAuthFailed
+            | UpstreamPaymentRequired
+            | UpstreamInvalidResponse
+            | UpstreamUnavailable => {
                 StatusCode::BAD_GATEWAY
             }
             UpstreamRateLimited | EventBusUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -322,6 +326,11 @@ impl From<UpstreamFailure> for ApiError {
             UpstreamFailure::AuthRefused => Self::new(
                 ErrorCode::UpstreamAuthFailed,
                 "VideoSDK refused this service's credentials; the operator has been told.",
+            ),
+            UpstreamFailure::PaymentRequired => Self::new(
+                ErrorCode::UpstreamPaymentRequired,
+                "VideoSDK refused to create a room for this service's account (402 Payment \
+                 Required: its plan or billing); the operator has been told.",
             ),
             UpstreamFailure::RateLimited {
                 retry_after_seconds,
