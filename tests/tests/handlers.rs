@@ -348,6 +348,43 @@ async fn wrong_methods_oversized_and_bad_bodies_are_4xx() {
     }
 }
 
+/// The spec types the body's `token` as a string: another type is refused even when the header
+/// carries a valid token (and the body's token would not be read).
+#[tokio::test]
+async fn a_body_token_that_is_not_a_string_is_400_with_a_header_token_too() {
+    let state = dev_state(&[]).await;
+    let bearer = format!("Bearer {}", token(&state).await);
+    for (function, path) in [
+        ("create-meeting", "/create-meeting"),
+        ("validate-meeting", "/validate-meeting/abcd-efgh-ijkl"),
+    ] {
+        for body in [
+            "{\"token\":42}",
+            "{\"token\":false}",
+            "{\"token\":[\"a.b.c\"]}",
+            "{\"token\":{}}",
+        ] {
+            let response = invoke(
+                function,
+                &state,
+                request("POST", path, &[("authorization", &bearer)], body),
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path} {body}");
+            assert_eq!(error_code(&json(&response)), "invalid_body", "{path} {body}");
+        }
+        // `null` is no token at all: the header's is read.
+        let response = invoke(
+            function,
+            &state,
+            request("POST", path, &[("authorization", &bearer)], "{\"token\":null}"),
+        )
+        .await;
+        assert_ne!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_ne!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn cors_headers_are_on_every_answer_for_allowed_origins_only() {
     let app = "https://app.example.com";
