@@ -110,7 +110,8 @@ impl VideoSdkRooms {
         })
     }
 
-    /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id).
+    /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id), unless the
+    /// room is disabled.
     pub(crate) async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
         let validation = self
             .client(keys)?
@@ -122,11 +123,13 @@ impl VideoSdkRooms {
             return Err(MeetingError::NotFound);
         }
         // Checked, not passed through.
-        if is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
-            Ok(validation.room_id)
-        } else {
-            Err(UpstreamFailure::InvalidResponse.into())
+        if !is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
+            return Err(UpstreamFailure::InvalidResponse.into());
         }
+        if validation.room.is_some_and(|room| room.disabled) {
+            return Err(MeetingError::Disabled(validation.room_id));
+        }
+        Ok(validation.room_id)
     }
 }
 

@@ -5,7 +5,7 @@ use shared::domain::unix_now;
 use std::time::Duration;
 
 use api_tests::ApiState as State;
-use api_tests::{dev_credentials, dev_state, invoke, json};
+use api_tests::{VideoSdkStandIn, dev_credentials, dev_state, invoke, json};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::Request;
@@ -231,9 +231,129 @@ async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
     assert_eq!(response.status(), 200, "{:?}", response.body());
     assert_eq!(
         server.received_requests().await.unwrap().len(),
-        2,
-        "a scope mismatch is refused before VideoSDK is asked"
+        3,
+        "the other room was asked of VideoSDK (it might have been a custom id of this token's \
+         room), and refused although VideoSDK does not know it"
     );
+}
+
+/// The functions' `videosdk` backend at the stand-in, and the stand-in.
+async fn stand_in_state(more: &[(&str, &str)]) -> (VideoSdkStandIn, State) {
+    let videosdk = VideoSdkStandIn::development().await;
+    let state = videosdk_state_at(&videosdk.uri(), more).await;
+    (videosdk, state)
+}
+
+/// The official crate, as an operator's own tooling would call VideoSDK, at the stand-in, with
+/// a management token from a get-token configured for it (`TOKEN_ROLES=crawler`).
+async fn operator_client(videosdk: &VideoSdkStandIn) -> videosdk::Client {
+    let crawler = dev_state(&[("TOKEN_ROLES", "crawler")]).await;
+    videosdk::Client::builder()
+        .base_url(videosdk.uri())
+        .token(caller_token(&crawler).await)
+        .build()
+        .expect("a VideoSDK client")
+}
+
+async fn create(state: &State, body: Value) -> Value {
+    let response = post(state, "create-meeting", "/create-meeting".into(), body).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    json(&response)
+}
+
+async fn validate_with(state: &State, id: &str, token: &str) -> (u16, Value) {
+    let response = post_with(
+        state,
+        "validate-meeting",
+        format!("/validate-meeting/{id}"),
+        json!({}),
+        token,
+    )
+    .await;
+    (response.status().as_u16(), json(&response))
+}
+
+#[tokio::test]
+async fn an_id_videosdk_answers_400_to_is_404_meeting_not_found() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let token = caller_token(&state).await;
+    let (status, body) = validate_with(&state, "wxyz-wxyz-wxyz", &token).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("meeting_not_found"))
+    );
+    let calls = videosdk.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .map(|call| (call.path.as_str(), call.status))
+            .collect::<Vec<_>>(),
+        [("/v2/rooms/validate/wxyz-wxyz-wxyz", 400)],
+        "VideoSDK's own answer to an unknown id"
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_room_is_410_meeting_disabled() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let token = caller_token(&state).await;
+    let created = create(&state, json!({"customRoomId": "standup"})).await;
+    let room = created["roomId"].as_str().unwrap().to_owned();
+    assert_eq!(validate_with(&state, &room, &token).await.0, 200);
+
+    let ended = operator_client(&videosdk)
+        .await
+        .rooms()
+        .end(&room)
+        .await
+        .expect("the room is deactivated");
+    assert!(ended.disabled);
+    for id in [room.as_str(), "standup"] {
+        let (status, body) = validate_with(&state, id, &token).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (410, Some("meeting_disabled")),
+            "{id}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_room_scoped_token_validates_its_room_by_custom_id_too() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let ours = create(&state, json!({"customRoomId": "standup"})).await;
+    let room = ours["roomId"].as_str().unwrap().to_owned();
+    create(&state, json!({"customRoomId": "retro"})).await;
+    let scoped = scoped_caller_token(&state, &format!("roomId={room}")).await;
+
+    let (status, body) = validate_with(&state, "standup", &scoped).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"meetingId": room, "valid": true})),
+        "the custom id resolves to the token's room"
+    );
+    assert_eq!(validate_with(&state, &room, &scoped).await.0, 200);
+    // Another room, by custom id or not, and an id VideoSDK does not know: refused alike.
+    for other in ["retro", "vsdk-aaaa-aaab", "wxyz-wxyz-wxyz"] {
+        let (status, body) = validate_with(&state, other, &scoped).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("token_scope_mismatch")),
+            "{other}"
+        );
+    }
+    // Its own room, deactivated: 410, by either id.
+    operator_client(&videosdk)
+        .await
+        .rooms()
+        .end(&room)
+        .await
+        .expect("deactivated");
+    for id in [room.as_str(), "standup"] {
+        assert_eq!(validate_with(&state, id, &scoped).await.0, 410, "{id}");
+    }
+    let (status, _) = validate_with(&state, "retro", &scoped).await;
+    assert_eq!(status, 403);
 }
 
 #[tokio::test]

@@ -39,6 +39,12 @@ pub(crate) struct Meeting {
 pub(crate) enum MeetingError {
     #[error("no meeting with this id exists for this account")]
     NotFound,
+    /// The room exists (this is its room id) but was deactivated: ended through VideoSDK's
+    /// `POST /v2/rooms/deactivate`, or by an `autoCloseConfig` of type
+    /// `session-end-and-deactivate`. VideoSDK refuses every join to it (4052
+    /// `MEETING_ID_DISABLED`), so it is not a meeting anyone can use.
+    #[error("the meeting's room was deactivated and can no longer be joined")]
+    Disabled(String),
     #[error("{0}")]
     MalformedId(&'static str),
     #[error("the operating system's random number generator failed")]

@@ -49,6 +49,7 @@ pub enum ErrorCode {
     MalformedMeetingId,
     MissingMeetingId,
     MeetingNotFound,
+    MeetingDisabled,
     MeetingRejected,
     // every route
     OriginNotAllowed,
@@ -99,6 +100,7 @@ impl ErrorCode {
             | ExpiredToken | InvalidClaims | ApiKeyMismatch => StatusCode::UNAUTHORIZED,
             PermissionNotAllowed | TokenScopeMismatch | OriginNotAllowed => StatusCode::FORBIDDEN,
             MeetingNotFound => StatusCode::NOT_FOUND,
+            MeetingDisabled => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             SigningFailed
@@ -274,6 +276,11 @@ impl From<MeetingError> for ApiError {
             MeetingError::NotFound => Self::new(
                 ErrorCode::MeetingNotFound,
                 "No meeting with this id exists for this account.",
+            ),
+            MeetingError::Disabled(_) => Self::new(
+                ErrorCode::MeetingDisabled,
+                "This meeting's room was deactivated (ended, or closed by its autoCloseConfig) \
+                 and can no longer be joined; create a new meeting.",
             ),
             MeetingError::MalformedId(why) => Self::new(ErrorCode::MalformedMeetingId, why),
             MeetingError::RandomnessUnavailable => {
