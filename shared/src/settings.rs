@@ -2,7 +2,7 @@
 
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::credentials::ApiCredentials;
-use crate::domain::meetings::{MAX_WEBHOOK_EVENTS, is_webhook_event_name, is_webhook_url};
+use crate::domain::meetings::{is_webhook_url, webhook_events};
 use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
 use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
@@ -298,25 +298,7 @@ fn operator_webhook(
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .collect();
-    if let Some(bad) = events.iter().find(|name| !is_webhook_event_name(name)) {
-        return Err(SettingsError::new(
-            "WEBHOOK_EVENTS",
-            format!(
-                "{:?} is not an event name (1 to 64 letters, digits, '-', '_', '.' or '*', such \
-                 as session-started)",
-                bad.chars().take(70).collect::<String>()
-            ),
-        ));
-    }
-    if events.len() > MAX_WEBHOOK_EVENTS {
-        return Err(SettingsError::new(
-            "WEBHOOK_EVENTS",
-            format!(
-                "{} events; VideoSDK takes at most {MAX_WEBHOOK_EVENTS}",
-                events.len()
-            ),
-        ));
-    }
+    webhook_events(&events).map_err(|why| SettingsError::new("WEBHOOK_EVENTS", why))?;
     if let Some(url) = &url
         && !is_webhook_url(url)
     {
@@ -568,22 +550,37 @@ mod tests {
                 "WEBHOOK_EVENTS",
             ),
             (&[("WEBHOOK_EVENTS", "a,b/c")], "WEBHOOK_EVENTS"),
+            (&[("WEBHOOK_EVENTS", "session-begun")], "WEBHOOK_EVENTS"),
             (
-                &[("WEBHOOK_EVENTS", "a"), ("WEBHOOK_URL", "http://x.example")],
+                &[("WEBHOOK_EVENTS", "session-ended,session-ended")],
+                "WEBHOOK_EVENTS",
+            ),
+            (
+                &[
+                    ("WEBHOOK_EVENTS", "session-ended"),
+                    ("WEBHOOK_URL", "http://x.example"),
+                ],
                 "WEBHOOK_URL",
             ),
             (&[("WEBHOOK_URL", "https://x.example")], "WEBHOOK_URL"),
             (
-                &[("WEBHOOK_EVENTS", "a"), ("MEETING_BACKEND", "local")],
+                &[("WEBHOOK_EVENTS", "session-ended"), ("MEETING_BACKEND", "local")],
                 "WEBHOOK_EVENTS",
             ),
         ] {
             assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
         }
-        let many = vec!["e"; MAX_WEBHOOK_EVENTS + 1].join(",");
+        // Every event VideoSDK documents, more than the 32 once taken as its limit, and patterns.
+        let every = crate::domain::meetings::VIDEOSDK_WEBHOOK_EVENTS.join(",") + ",*,hls-*";
         let mut pairs = DEV.to_vec();
-        pairs.push(("WEBHOOK_EVENTS", &many));
-        assert_eq!(settings(&pairs).unwrap_err().variable, "WEBHOOK_EVENTS");
+        pairs.push(("WEBHOOK_EVENTS", &every));
+        let webhook = room_webhook(settings(&pairs).unwrap()).unwrap();
+        assert_eq!(webhook.events.len(), 38);
+        let error = with(&[("WEBHOOK_EVENTS", "session-begun")]).unwrap_err();
+        assert!(
+            error.reason.contains("session-begun") && error.reason.contains("create-room"),
+            "names the entry and the page: {error}"
+        );
     }
 
     #[test]

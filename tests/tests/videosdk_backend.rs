@@ -779,3 +779,97 @@ async fn without_webhook_events_rooms_get_no_webhook() {
     );
     assert_eq!(sent_webhook(&server).await, Value::Null);
 }
+
+#[tokio::test]
+async fn webhook_events_take_every_documented_event_and_its_patterns() {
+    // The operator's: patterns and names, more than 32 in all, reach VideoSDK as written.
+    let every: Vec<&str> = [
+        "session-started",
+        "session-ended",
+        "participant-joined",
+        "participant-left",
+        "recording-starting",
+        "recording-started",
+        "recording-stopping",
+        "recording-stopped",
+        "recording-failed",
+        "participant-recording-starting",
+        "participant-recording-started",
+        "participant-recording-stopping",
+        "participant-recording-stopped",
+        "participant-recording-failed",
+        "participant-track-recording-starting",
+        "participant-track-recording-started",
+        "participant-track-recording-stopping",
+        "participant-track-recording-stopped",
+        "participant-track-recording-failed",
+        "merge-recording-completed",
+        "merge-recording-failed",
+        "transcription-started",
+        "transcription-stopped",
+        "transcription-failed",
+        "transcription-completed",
+        "livestream-starting",
+        "livestream-started",
+        "livestream-stopping",
+        "livestream-stopped",
+        "livestream-failed",
+        "hls-starting",
+        "hls-started",
+        "hls-playable",
+        "hls-stopping",
+        "hls-stopped",
+        "hls-failed",
+        "*",
+        "recording-*",
+    ]
+    .to_vec();
+    let list = every.join(",");
+    let (videosdk, state) = stand_in_state(&[
+        ("WEBHOOK_EVENTS", list.as_str()),
+        ("ALLOW_CLIENT_WEBHOOKS", "true"),
+    ])
+    .await;
+    let token = caller_token(&state).await;
+    let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
+    let request = create_from_api_gateway(Some(domain), "$default", &token, json!({}));
+    let response = invoke("create-meeting", &state, request).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    // A caller's, where allowed: patterns too.
+    let own = json!({"endPoint": "https://hooks.example.com/mine", "events": ["hls-*", "session-ended"]});
+    let request = create_from_api_gateway(Some(domain), "$default", &token, json!({ "webhook": own }));
+    assert_eq!(
+        invoke("create-meeting", &state, request).await.status(),
+        200
+    );
+    let sent: Vec<Value> = videosdk
+        .room_creations()
+        .iter()
+        .map(|body| body["webhook"].clone())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            json!({"endPoint": format!("https://{domain}/videosdk-webhook"), "events": every}),
+            own
+        ]
+    );
+
+    // What VideoSDK does not document is refused before anything is sent.
+    for events in [
+        json!(["session-begun"]),
+        json!(["webinar-*"]),
+        json!(["*-failed"]),
+        json!(["hls-*", "hls-*"]),
+    ] {
+        let body = json!({"webhook": {"endPoint": "https://hooks.example.com/mine", "events": events}});
+        let request = create_from_api_gateway(Some(domain), "$default", &token, body);
+        let response = invoke("create-meeting", &state, request).await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (400, "invalid_meeting_option".into()),
+            "{events}"
+        );
+    }
+    assert_eq!(videosdk.room_creations().len(), 2);
+}

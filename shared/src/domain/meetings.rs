@@ -10,8 +10,54 @@ pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
-pub(crate) const MAX_WEBHOOK_EVENTS: usize = 32;
-const MAX_WEBHOOK_EVENT_LENGTH: usize = 64;
+/// Where VideoSDK lists the events a room's `webhook.events` may name, and the patterns.
+pub(crate) const WEBHOOK_EVENTS_PAGE: &str =
+    "https://docs.videosdk.live/api-reference/realtime-communication/create-room";
+/// The webhook events VideoSDK documents for a room, the one list this API checks
+/// `webhook.events` and `WEBHOOK_EVENTS` against: the "Available Webhook Events" of VideoSDK's
+/// create-room page ([`WEBHOOK_EVENTS_PAGE`]: session, participant, recording, transcription,
+/// livestream and HLS events), with the transcription events as its webhooks list
+/// (`.../realtime-communication/user-webhooks`) names them. Besides these names, an entry may
+/// be a pattern, as that page documents: `*` (every event), or a prefix and `*`
+/// (`recording-*`), which must match one of these. VideoSDK documents no limit on how many.
+pub(crate) const VIDEOSDK_WEBHOOK_EVENTS: [&str; 36] = [
+    "session-started",
+    "session-ended",
+    "participant-joined",
+    "participant-left",
+    "recording-starting",
+    "recording-started",
+    "recording-stopping",
+    "recording-stopped",
+    "recording-failed",
+    "participant-recording-starting",
+    "participant-recording-started",
+    "participant-recording-stopping",
+    "participant-recording-stopped",
+    "participant-recording-failed",
+    "participant-track-recording-starting",
+    "participant-track-recording-started",
+    "participant-track-recording-stopping",
+    "participant-track-recording-stopped",
+    "participant-track-recording-failed",
+    "merge-recording-completed",
+    "merge-recording-failed",
+    "transcription-started",
+    "transcription-stopped",
+    "transcription-failed",
+    "transcription-completed",
+    "livestream-starting",
+    "livestream-started",
+    "livestream-stopping",
+    "livestream-stopped",
+    "livestream-failed",
+    "hls-starting",
+    "hls-started",
+    "hls-playable",
+    "hls-stopping",
+    "hls-stopped",
+    "hls-failed",
+];
 const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
 /// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
 pub(crate) const GEO_FENCE_REGIONS: [&str; 11] = [
@@ -305,36 +351,61 @@ fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
             ));
         }
     };
-    let is_event_name = |event: &Value| event.as_str().is_some_and(is_webhook_event_name);
     let events = match webhook.get("events") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(events))
-            if events.len() <= MAX_WEBHOOK_EVENTS && events.iter().all(is_event_name) =>
-        {
-            events
+        Some(Value::Array(events)) => {
+            let names: Option<Vec<String>> = events
                 .iter()
-                .filter_map(|event| event.as_str().map(str::to_owned))
-                .collect()
+                .map(|event| event.as_str().map(str::to_owned))
+                .collect();
+            let names = names.ok_or_else(|| {
+                invalid("webhook.events", "a list of event names, such as \"session-started\"")
+            })?;
+            webhook_events(&names).map_err(|why| invalid("webhook.events", why))?;
+            names
         }
-        _ => {
+        Some(_) => {
             return Err(invalid(
                 "webhook.events",
-                format!(
-                    "a list of at most {MAX_WEBHOOK_EVENTS} event names such as \"session-started\""
-                ),
+                "a list of event names, such as \"session-started\"",
             ));
         }
     };
     Ok(RoomWebhook { url, events })
 }
 
-/// A webhook event name, such as `session-started`: 1 to 64 letters, digits, `-`, `_`, `.` or
-/// `*`. The same rule for a caller's `webhook.events` and for `WEBHOOK_EVENTS`.
-pub(crate) fn is_webhook_event_name(name: &str) -> bool {
-    (1..=MAX_WEBHOOK_EVENT_LENGTH).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.*".contains(&b))
+/// Whether `entry` of a webhook's events is one VideoSDK documents: an event of
+/// [`VIDEOSDK_WEBHOOK_EVENTS`], `*`, or a prefix and `*` that matches one of them.
+pub(crate) fn is_webhook_event(entry: &str) -> bool {
+    match entry.strip_suffix('*') {
+        Some(prefix) => {
+            !prefix.contains('*')
+                && VIDEOSDK_WEBHOOK_EVENTS
+                    .iter()
+                    .any(|event| event.starts_with(prefix))
+        }
+        None => VIDEOSDK_WEBHOOK_EVENTS.contains(&entry),
+    }
+}
+
+/// A list of webhook events as VideoSDK documents them (see [`is_webhook_event`]), each once;
+/// the reason, for a person, when it is not. The same rule for a caller's `webhook.events` and
+/// for `WEBHOOK_EVENTS`.
+pub(crate) fn webhook_events(entries: &[String]) -> Result<(), String> {
+    for (index, entry) in entries.iter().enumerate() {
+        if !is_webhook_event(entry) {
+            let shown: String = entry.chars().take(70).collect();
+            return Err(format!(
+                "{shown:?} is neither an event VideoSDK documents (such as session-started or \
+                 recording-stopped) nor a pattern that matches one (* or a prefix and *, such as \
+                 recording-*); see {WEBHOOK_EVENTS_PAGE}"
+            ));
+        }
+        if entries[..index].contains(entry) {
+            return Err(format!("{entry:?} is listed twice"));
+        }
+    }
+    Ok(())
 }
 
 /// An https URL VideoSDK can post to: short, parseable, no whitespace.
@@ -404,6 +475,49 @@ mod tests {
     }
 
     #[test]
+    fn webhook_events_are_those_videosdk_documents_and_its_patterns() {
+        for entry in [
+            "session-started",
+            "participant-track-recording-failed",
+            "transcription-completed",
+            "hls-playable",
+            "*",
+            "recording-*",
+            "hls-*",
+            "session*",
+            "participant-track-*",
+        ] {
+            assert!(is_webhook_event(entry), "{entry}");
+        }
+        for entry in [
+            "",
+            "session-begun",
+            "Session-Started",
+            "session-started ",
+            "**",
+            "*-failed",
+            "rec*ording-*",
+            "webinar-*",
+            "recording-stopped*x",
+        ] {
+            assert!(!is_webhook_event(entry), "{entry:?}");
+        }
+        let every: Vec<String> = VIDEOSDK_WEBHOOK_EVENTS
+            .iter()
+            .map(|event| (*event).to_owned())
+            .collect();
+        assert_eq!(webhook_events(&every), Ok(()), "no limit of 32");
+        let twice = vec!["hls-*".to_owned(), "hls-*".to_owned()];
+        assert!(webhook_events(&twice).unwrap_err().contains("twice"));
+        let unknown = webhook_events(&["session-begun".to_owned()]).unwrap_err();
+        assert!(unknown.contains(WEBHOOK_EVENTS_PAGE), "{unknown}");
+        let mut distinct = every.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), VIDEOSDK_WEBHOOK_EVENTS.len(), "each event once");
+    }
+
+    #[test]
     fn malformed_options_name_their_field() {
         for (body, field) in [
             (json!({"customRoomId": "has space"}), "customRoomId"),
@@ -423,6 +537,14 @@ mod tests {
             (
                 json!({"webhook": {"endPoint": "http://x"}}),
                 "webhook.endPoint",
+            ),
+            (
+                json!({"webhook": {"endPoint": "https://x.example", "events": ["session-begun"]}}),
+                "webhook.events",
+            ),
+            (
+                json!({"webhook": {"endPoint": "https://x.example", "events": [7]}}),
+                "webhook.events",
             ),
         ] {
             match parse(body.clone(), true) {
