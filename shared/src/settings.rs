@@ -1,6 +1,7 @@
 //! The environment variables the functions read once at start, checked before any request.
 
 use crate::aws::environment::AwsEnvironment;
+use crate::domain::auto_start::GatedOption;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::meetings::{is_webhook_url, webhook_events};
 use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
@@ -196,6 +197,8 @@ impl Settings {
             }
         };
 
+        let allowed_room_options = allowed_room_options(get("ALLOWED_ROOM_OPTIONS"))?;
+
         let endpoint = get("VIDEOSDK_API_ENDPOINT")
             .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
         let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
@@ -222,6 +225,7 @@ impl Settings {
             None | Some("videosdk") => MeetingBackendKind::VideoSdk {
                 endpoint: endpoint.clone(),
                 allow_client_webhooks,
+                allowed_room_options,
                 room_webhook,
             },
             Some(other) => {
@@ -283,6 +287,35 @@ impl Settings {
             event_bus,
         })
     }
+}
+
+/// `ALLOWED_ROOM_OPTIONS`: a comma list of the create-meeting options, by their body names, that
+/// start paid work and that callers may send (none by default).
+fn allowed_room_options(list: Option<String>) -> Result<Vec<GatedOption>, SettingsError> {
+    let mut options = Vec::new();
+    for name in list
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let option = GatedOption::parse(name).ok_or_else(|| {
+            use strum::IntoEnumIterator;
+            let known: Vec<&str> = GatedOption::iter().map(GatedOption::name).collect();
+            SettingsError::new(
+                "ALLOWED_ROOM_OPTIONS",
+                format!(
+                    "{:?} is not an option it governs ({})",
+                    name.chars().take(70).collect::<String>(),
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if !options.contains(&option) {
+            options.push(option);
+        }
+    }
+    Ok(options)
 }
 
 /// `WEBHOOK_EVENTS` (a comma list of VideoSDK event names; empty: no webhook) and `WEBHOOK_URL`
@@ -370,6 +403,7 @@ mod tests {
             MeetingBackendKind::VideoSdk {
                 endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into(),
                 allow_client_webhooks: false,
+                allowed_room_options: Vec::new(),
                 room_webhook: None,
             }
         );
@@ -462,6 +496,33 @@ mod tests {
         );
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
+        assert_eq!(
+            with("ALLOWED_ROOM_OPTIONS", "autoStartConfig,webhook"),
+            "ALLOWED_ROOM_OPTIONS"
+        );
+    }
+
+    #[test]
+    fn allowed_room_options_are_none_by_default_and_named_as_in_the_body() {
+        let consent = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = DEV.to_vec();
+            all.extend_from_slice(pairs);
+            match settings(&all).unwrap().meeting_backend {
+                MeetingBackendKind::VideoSdk {
+                    allowed_room_options,
+                    ..
+                } => allowed_room_options,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(consent(&[]), []);
+        assert_eq!(
+            consent(&[(
+                "ALLOWED_ROOM_OPTIONS",
+                " multiComposition , autoStartConfig,multiComposition"
+            )]),
+            [GatedOption::MultiComposition, GatedOption::AutoStartConfig]
+        );
     }
 
     #[test]
@@ -483,6 +544,7 @@ mod tests {
             MeetingBackendKind::VideoSdk {
                 endpoint: "http://127.0.0.1:9".into(),
                 allow_client_webhooks: true,
+                allowed_room_options: Vec::new(),
                 room_webhook: None,
             }
         );

@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use videosdk::{AutoCloseConfigInput, AutoCloseType, Region, RoomCreateParams, RoomWebhookInput};
+use videosdk::{
+    AutoCloseConfigInput, AutoCloseType, AutoStartConfig, MultiComposition, Region,
+    RoomCreateParams, RoomWebhookInput,
+};
 
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{
@@ -89,7 +92,20 @@ impl VideoSdkRooms {
             }),
             geo_fence: options.geo_fence.map(Region::from),
             allowed_participant_ids: options.allowed_participant_ids,
-            ..RoomCreateParams::default()
+            // Read and checked as the create-room page documents them; the crate passes each
+            // composition on as JSON. Serializing these plain structs cannot fail.
+            auto_start_config: options.auto_start.map(|config| AutoStartConfig {
+                recording: config
+                    .recording
+                    .and_then(|recording| serde_json::to_value(recording).ok()),
+                hls: config.hls.and_then(|hls| serde_json::to_value(hls).ok()),
+                composite: None,
+            }),
+            multi_composition: options.multi_composition.map(|multi| MultiComposition {
+                recording: multi.recording,
+                hls: multi.hls,
+                rtmp: multi.rtmp,
+            }),
         };
         let room = self
             .client(keys)?

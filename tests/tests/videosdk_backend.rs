@@ -873,3 +873,81 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
     }
     assert_eq!(videosdk.room_creations().len(), 2);
 }
+
+#[tokio::test]
+async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them() {
+    let recording = json!({
+        "transcription": {"enabled": true, "summary": {"enabled": true, "prompt": "Action items"}},
+        "config": {"layout": {"type": "GRID", "priority": "SPEAKER", "gridSize": 4},
+                   "theme": "DARK", "mode": "video-and-audio", "quality": "high"},
+        "awsDirPath": "meetings/standup"
+    });
+    let hls = json!({"config": {"orientation": "portrait", "recording": {"enabled": true}}});
+    let options = json!({
+        "customRoomId": "standup",
+        "autoStartConfig": {"recording": recording, "hls": hls},
+        "multiComposition": {"recording": true, "rtmp": false}
+    });
+
+    // The default deployment refuses both, whatever their shape, and sends nothing.
+    let (videosdk, state) = stand_in_state(&[]).await;
+    for body in [
+        options.clone(),
+        json!({"autoStartConfig": "on"}),
+        json!({"multiComposition": {"hls": true}}),
+    ] {
+        let response = post(&state, "create-meeting", "/create-meeting".into(), body).await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (400, "option_not_allowed".into())
+        );
+    }
+    assert!(videosdk.calls().is_empty());
+
+    // Allowed: checked, then sent as the official crate sends the same options.
+    let (videosdk, state) = stand_in_state(&[(
+        "ALLOWED_ROOM_OPTIONS",
+        "autoStartConfig,multiComposition",
+    )])
+    .await;
+    create(&state, options.clone()).await;
+    operator_client(&videosdk)
+        .await
+        .rooms()
+        .create(videosdk::RoomCreateParams {
+            custom_room_id: Some("standup".into()),
+            auto_start_config: Some(videosdk::AutoStartConfig {
+                recording: Some(recording.clone()),
+                hls: Some(hls.clone()),
+                composite: None,
+            }),
+            multi_composition: Some(videosdk::MultiComposition {
+                recording: Some(true),
+                hls: None,
+                rtmp: Some(false),
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("the crate creates the room");
+    let [ours, crates] = <[Value; 2]>::try_from(videosdk.room_creations()).unwrap();
+    assert_eq!(ours, crates);
+    assert_eq!(ours["autoStartConfig"], options["autoStartConfig"]);
+    assert_eq!(ours["multiComposition"], options["multiComposition"]);
+
+    // Malformed, where allowed: 400 before anything is sent.
+    for body in [
+        json!({"autoStartConfig": {"recording": {"templateUrl": "https://elsewhere.example"}}}),
+        json!({"autoStartConfig": {"hls": {"config": {"layout": {"gridSize": 9}}}}}),
+        json!({"autoStartConfig": {}}),
+        json!({"multiComposition": {"webrtc": true}}),
+    ] {
+        let response = post(&state, "create-meeting", "/create-meeting".into(), body.clone()).await;
+        assert_eq!(
+            (response.status().as_u16(), error_code(&response)),
+            (400, "invalid_meeting_option".into()),
+            "{body}"
+        );
+    }
+    assert_eq!(videosdk.room_creations().len(), 2);
+}

@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::auto_start::{AutoStartConfig, GatedOption, MultiComposition};
+
 /// The longest room id or custom room id accepted from VideoSDK or a caller.
 pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 /// The longest id a token may be scoped to (`roomId`, `participantId`), also for
@@ -158,6 +160,27 @@ pub(crate) struct RoomOptions {
     pub(crate) webhook: Option<RoomWebhook>,
     pub(crate) geo_fence: Option<&'static str>,
     pub(crate) allowed_participant_ids: Option<Vec<String>>,
+    pub(crate) auto_start: Option<AutoStartConfig>,
+    pub(crate) multi_composition: Option<MultiComposition>,
+}
+
+/// Which options that touch more than the room itself a caller may send: a `webhook`
+/// (`ALLOW_CLIENT_WEBHOOKS`), and the [`GatedOption`]s `ALLOWED_ROOM_OPTIONS` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OptionConsent {
+    pub(crate) webhook: bool,
+    pub(crate) gated: Vec<GatedOption>,
+}
+
+impl OptionConsent {
+    /// Every option: to tell whether a body names any (the local backend refuses them all).
+    pub(crate) fn all() -> Self {
+        use strum::IntoEnumIterator;
+        Self {
+            webhook: true,
+            gated: GatedOption::iter().collect(),
+        }
+    }
 }
 
 /// Why the options of a create-meeting body were refused.
@@ -171,8 +194,13 @@ pub(crate) enum OptionError {
     )]
     WebhookNotAllowed,
     #[error(
-        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds and webhook need \
-         MEETING_BACKEND=videosdk"
+        "{}: this API does not let callers start this (ALLOWED_ROOM_OPTIONS does not list it)",
+        .0.name()
+    )]
+    NotAllowed(GatedOption),
+    #[error(
+        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds, autoStartConfig, \
+         multiComposition and webhook need MEETING_BACKEND=videosdk"
     )]
     Unsupported,
 }
@@ -182,22 +210,40 @@ impl RoomOptions {
         *self == Self::default()
     }
 
-    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`
-    /// and `webhook` of a create-meeting body. Other fields, such as the token or the `region`
-    /// VideoSDK's example clients still send, are not ours and are ignored. A `webhook` makes
-    /// VideoSDK call a URL of the caller's choosing, so it is refused unless
-    /// `allow_client_webhooks`, whatever its shape.
+    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`,
+    /// `autoStartConfig`, `multiComposition` and `webhook` of a create-meeting body. Other
+    /// fields, such as the token or the `region` VideoSDK's example clients still send, are not
+    /// ours and are ignored. A `webhook` makes VideoSDK call a URL of the caller's choosing, and
+    /// `autoStartConfig` and `multiComposition` start paid recordings and streams, so each is
+    /// refused, whatever its shape, unless `consent` allows it.
     pub(crate) fn from_body(
         body: &Map<String, Value>,
-        allow_client_webhooks: bool,
+        consent: &OptionConsent,
     ) -> Result<Self, OptionError> {
         let field = |name: &str| body.get(name).filter(|value| !value.is_null());
         let webhook = match field("webhook") {
             None => None,
-            Some(_) if !allow_client_webhooks => return Err(OptionError::WebhookNotAllowed),
+            Some(_) if !consent.webhook => return Err(OptionError::WebhookNotAllowed),
             Some(value) => Some(webhook(value)?),
         };
+        let gated = |option: GatedOption| match field(option.name()) {
+            Some(_) if !consent.gated.contains(&option) => Err(OptionError::NotAllowed(option)),
+            value => Ok(value),
+        };
+        let auto_start = gated(GatedOption::AutoStartConfig)?;
+        let multi_composition = gated(GatedOption::MultiComposition)?;
         Ok(Self {
+            auto_start: auto_start
+                .map(|value| {
+                    AutoStartConfig::from_value(value).map_err(|why| invalid("autoStartConfig", why))
+                })
+                .transpose()?,
+            multi_composition: multi_composition
+                .map(|value| {
+                    MultiComposition::from_value(value)
+                        .map_err(|why| invalid("multiComposition", why))
+                })
+                .transpose()?,
             custom_room_id: field("customRoomId").map(custom_room_id).transpose()?,
             auto_close: field("autoCloseConfig").map(auto_close).transpose()?,
             webhook,
@@ -423,7 +469,11 @@ mod tests {
     use super::*;
 
     fn parse(body: Value, allow_client_webhooks: bool) -> Result<RoomOptions, OptionError> {
-        RoomOptions::from_body(body.as_object().unwrap(), allow_client_webhooks)
+        let consent = OptionConsent {
+            webhook: allow_client_webhooks,
+            ..OptionConsent::default()
+        };
+        RoomOptions::from_body(body.as_object().unwrap(), &consent)
     }
 
     #[test]
@@ -455,6 +505,8 @@ mod tests {
                 }),
                 geo_fence: Some("eu001"),
                 allowed_participant_ids: Some(vec!["alice".into(), "bob-2".into()]),
+                auto_start: None,
+                multi_composition: None,
             }
         );
         assert!(
@@ -462,6 +514,44 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn auto_start_and_multi_composition_need_the_operators_consent_whatever_their_shape() {
+        let auto_start = json!({"recording": {"config": {"quality": "high"}}});
+        for (field, value, option) in [
+            ("autoStartConfig", auto_start.clone(), GatedOption::AutoStartConfig),
+            ("autoStartConfig", json!("yes"), GatedOption::AutoStartConfig),
+            ("multiComposition", json!({"hls": true}), GatedOption::MultiComposition),
+        ] {
+            let mut body = Map::new();
+            body.insert(field.to_owned(), value);
+            assert_eq!(
+                RoomOptions::from_body(&body, &OptionConsent::all())
+                    .map(|options| options.is_empty())
+                    .unwrap_or(false),
+                false,
+                "{field}"
+            );
+            assert_eq!(
+                RoomOptions::from_body(&body, &OptionConsent::default()),
+                Err(OptionError::NotAllowed(option))
+            );
+        }
+        let only_auto_start = OptionConsent {
+            webhook: false,
+            gated: vec![GatedOption::AutoStartConfig],
+        };
+        let body = json!({"autoStartConfig": auto_start, "multiComposition": {"hls": true}});
+        assert_eq!(
+            RoomOptions::from_body(body.as_object().unwrap(), &only_auto_start),
+            Err(OptionError::NotAllowed(GatedOption::MultiComposition))
+        );
+        let body = json!({"autoStartConfig": {"recording": {"templateUrl": "https://x.example"}}});
+        assert!(matches!(
+            RoomOptions::from_body(body.as_object().unwrap(), &only_auto_start),
+            Err(OptionError::Invalid { field: "autoStartConfig", .. })
+        ));
     }
 
     #[test]

@@ -251,7 +251,9 @@ impl From<OptionError> for ApiError {
     fn from(error: OptionError) -> Self {
         let code = match error {
             OptionError::Invalid { .. } => ErrorCode::InvalidMeetingOption,
-            OptionError::WebhookNotAllowed => ErrorCode::OptionNotAllowed,
+            OptionError::WebhookNotAllowed | OptionError::NotAllowed(_) => {
+                ErrorCode::OptionNotAllowed
+            }
             OptionError::Unsupported => ErrorCode::UnsupportedOption,
         };
         Self::new(code, format!("{error}."))
