@@ -178,7 +178,7 @@ async fn created_meetings_validate_and_others_do_not() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(json(&response), json!({"meetingId": id, "valid": true}));
+    assert_eq!(json(&response), json!({"meetingId": id, "roomId": id, "valid": true}));
 
     // The token in the body, as VideoSDK's example servers send it.
     let body = json!({"token": token}).to_string();

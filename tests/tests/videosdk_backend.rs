@@ -329,7 +329,7 @@ async fn a_room_scoped_token_validates_its_room_by_custom_id_too() {
     let (status, body) = validate_with(&state, "standup", &scoped).await;
     assert_eq!(
         (status, body),
-        (200, json!({"meetingId": room, "valid": true})),
+        (200, json!({"meetingId": room, "roomId": room, "valid": true})),
         "the custom id resolves to the token's room"
     );
     assert_eq!(validate_with(&state, &room, &scoped).await.0, 200);
@@ -398,7 +398,7 @@ async fn validate_asks_videosdk_and_maps_unknown_rooms_to_404() {
     let response = validate("abcd-efgh-ijkl").await;
     assert_eq!(
         (response.status().as_u16(), json(&response)),
-        (200, json!({"meetingId": "abcd-efgh-ijkl", "valid": true}))
+        (200, json!({"meetingId": "abcd-efgh-ijkl", "roomId": "abcd-efgh-ijkl", "valid": true}))
     );
     let response = validate("standup").await;
     assert_eq!(
@@ -950,4 +950,54 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
         );
     }
     assert_eq!(videosdk.room_creations().len(), 2);
+}
+
+/// `autoCloseConfig.duration` is seconds to both official SDKs: the crate's
+/// `after_inactive_seconds` and the Node SDK's `afterInactiveSeconds` become `duration`
+/// unchanged. This API takes VideoSDK's wire name and sends it as they do: the same body for
+/// the same room, from the Node SDK and from create-meeting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn create_meeting_sends_what_the_node_sdk_sends() {
+    let (videosdk, state) = stand_in_state(&[(
+        "ALLOWED_ROOM_OPTIONS",
+        "autoStartConfig,multiComposition",
+    )])
+    .await;
+    let auto_start = json!({"recording": {"transcription": {"enabled": true},
+                                          "config": {"layout": {"type": "GRID", "gridSize": 2}}}});
+    create(
+        &state,
+        json!({
+            "customRoomId": "standup",
+            "autoCloseConfig": {"type": "session-end-and-deactivate", "duration": 600},
+            "geoFence": "eu001",
+            "allowedParticipantIds": ["alice"],
+            "autoStartConfig": auto_start,
+            "multiComposition": {"hls": true}
+        }),
+    )
+    .await;
+    let credentials = dev_credentials();
+    let request = json!({
+        "command": "create-room",
+        "apiKey": credentials.api_key(),
+        "secret": String::from_utf8_lossy(credentials.secret_key()),
+        "apiEndpoint": videosdk.uri(),
+        "options": {
+            "customRoomId": "standup",
+            "autoCloseConfig": {"type": "session-end-and-deactivate", "afterInactiveSeconds": 600},
+            "geoFence": "eu001",
+            "allowedParticipantIds": ["alice"],
+            "autoStartConfig": auto_start,
+            "multiComposition": {"hls": true}
+        }
+    });
+    let room = tokio::task::spawn_blocking(move || api_tests::node_oracle(&request))
+        .await
+        .expect("the Node SDK ran");
+    assert_eq!(room["customRoomId"], "standup", "{room}");
+    let [ours, node] = <[Value; 2]>::try_from(videosdk.room_creations()).unwrap();
+    assert_eq!(ours, node);
+    assert_eq!(ours["autoCloseConfig"]["duration"], 600);
 }

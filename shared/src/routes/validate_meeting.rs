@@ -67,6 +67,6 @@ async fn validate_meeting(
     let meeting_id = outcome?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "meetingId": meeting_id, "valid": true }),
+        &json!({ "meetingId": meeting_id, "roomId": meeting_id, "valid": true }),
     ))
 }
