@@ -5,9 +5,9 @@
 use serde_json::{Map, Value};
 
 use crate::aws::metrics;
+use crate::domain::auto_start::GatedOption;
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
-use crate::domain::auto_start::GatedOption;
 use crate::domain::meetings::{
     MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionConsent, OptionError, RoomOptions,
     RoomWebhook, UpstreamFailure, is_plain_id, is_webhook_url,

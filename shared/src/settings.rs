@@ -626,7 +626,10 @@ mod tests {
             ),
             (&[("WEBHOOK_URL", "https://x.example")], "WEBHOOK_URL"),
             (
-                &[("WEBHOOK_EVENTS", "session-ended"), ("MEETING_BACKEND", "local")],
+                &[
+                    ("WEBHOOK_EVENTS", "session-ended"),
+                    ("MEETING_BACKEND", "local"),
+                ],
                 "WEBHOOK_EVENTS",
             ),
         ] {

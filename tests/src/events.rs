@@ -570,7 +570,10 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
                     ("authorization", bearer.clone()),
                     ("content-type", "application/json".into()),
                 ],
-                Some(json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}}).to_string()),
+                Some(
+                    json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}})
+                        .to_string(),
+                ),
             ),
         ),
     ];

@@ -305,12 +305,12 @@ struct PublicKey(Arc<Account>);
 
 impl Respond for PublicKey {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        self.0.answer(request, || match lock(&self.0.webhook_key).clone() {
-            WebhookKey::Serve(pem) => (200, json!({ "publicKey": pem })),
-            WebhookKey::Fail(status) => (
-                status,
-                json!({"message": "the stand-in was told to fail"}),
-            ),
-        })
+        self.0
+            .answer(request, || match lock(&self.0.webhook_key).clone() {
+                WebhookKey::Serve(pem) => (200, json!({ "publicKey": pem })),
+                WebhookKey::Fail(status) => {
+                    (status, json!({"message": "the stand-in was told to fail"}))
+                }
+            })
     }
 }

@@ -178,7 +178,10 @@ async fn created_meetings_validate_and_others_do_not() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(json(&response), json!({"meetingId": id, "roomId": id, "valid": true}));
+    assert_eq!(
+        json(&response),
+        json!({"meetingId": id, "roomId": id, "valid": true})
+    );
 
     // The token in the body, as VideoSDK's example servers send it.
     let body = json!({"token": token}).to_string();
@@ -371,13 +374,22 @@ async fn a_body_token_that_is_not_a_string_is_400_with_a_header_token_too() {
             )
             .await;
             assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path} {body}");
-            assert_eq!(error_code(&json(&response)), "invalid_body", "{path} {body}");
+            assert_eq!(
+                error_code(&json(&response)),
+                "invalid_body",
+                "{path} {body}"
+            );
         }
         // `null` is no token at all: the header's is read.
         let response = invoke(
             function,
             &state,
-            request("POST", path, &[("authorization", &bearer)], "{\"token\":null}"),
+            request(
+                "POST",
+                path,
+                &[("authorization", &bearer)],
+                "{\"token\":null}",
+            ),
         )
         .await;
         assert_ne!(response.status(), StatusCode::BAD_REQUEST, "{path}");

@@ -329,7 +329,10 @@ async fn rooms_are_created_and_validated_at_videosdk_with_the_stored_key() {
     let (status, body) = validate(room.clone()).await;
     assert_eq!(
         (status, body),
-        (200, json!({"meetingId": room, "roomId": room, "valid": true}))
+        (
+            200,
+            json!({"meetingId": room, "roomId": room, "valid": true})
+        )
     );
     let (status, body) = validate("nobo-dyho-mexx".into()).await;
     assert_eq!((status, code(&body)), (404, "meeting_not_found"), "{body}");

@@ -94,12 +94,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     }
 }
 
-fn run_schemathesis(
-    name: &str,
-    base_url: &str,
-    work_dir: &Path,
-    extra: &[String],
-) -> RunReport {
+fn run_schemathesis(name: &str, base_url: &str, work_dir: &Path, extra: &[String]) -> RunReport {
     let spec = workspace_root().join("openapi.yaml");
     let report_path = work_dir.join(format!("{name}.json"));
     let output_path = work_dir.join(format!("{name}.log"));

@@ -329,7 +329,10 @@ async fn a_room_scoped_token_validates_its_room_by_custom_id_too() {
     let (status, body) = validate_with(&state, "standup", &scoped).await;
     assert_eq!(
         (status, body),
-        (200, json!({"meetingId": room, "roomId": room, "valid": true})),
+        (
+            200,
+            json!({"meetingId": room, "roomId": room, "valid": true})
+        ),
         "the custom id resolves to the token's room"
     );
     assert_eq!(validate_with(&state, &room, &scoped).await.0, 200);
@@ -398,7 +401,10 @@ async fn validate_asks_videosdk_and_maps_unknown_rooms_to_404() {
     let response = validate("abcd-efgh-ijkl").await;
     assert_eq!(
         (response.status().as_u16(), json(&response)),
-        (200, json!({"meetingId": "abcd-efgh-ijkl", "roomId": "abcd-efgh-ijkl", "valid": true}))
+        (
+            200,
+            json!({"meetingId": "abcd-efgh-ijkl", "roomId": "abcd-efgh-ijkl", "valid": true})
+        )
     );
     let response = validate("standup").await;
     assert_eq!(
@@ -836,8 +842,10 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
     let response = invoke("create-meeting", &state, request).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     // A caller's, where allowed: patterns too.
-    let own = json!({"endPoint": "https://hooks.example.com/mine", "events": ["hls-*", "session-ended"]});
-    let request = create_from_api_gateway(Some(domain), "$default", &token, json!({ "webhook": own }));
+    let own =
+        json!({"endPoint": "https://hooks.example.com/mine", "events": ["hls-*", "session-ended"]});
+    let request =
+        create_from_api_gateway(Some(domain), "$default", &token, json!({ "webhook": own }));
     assert_eq!(
         invoke("create-meeting", &state, request).await.status(),
         200
@@ -862,7 +870,8 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
         json!(["*-failed"]),
         json!(["hls-*", "hls-*"]),
     ] {
-        let body = json!({"webhook": {"endPoint": "https://hooks.example.com/mine", "events": events}});
+        let body =
+            json!({"webhook": {"endPoint": "https://hooks.example.com/mine", "events": events}});
         let request = create_from_api_gateway(Some(domain), "$default", &token, body);
         let response = invoke("create-meeting", &state, request).await;
         assert_eq!(
@@ -905,11 +914,8 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
     assert!(videosdk.calls().is_empty());
 
     // Allowed: checked, then sent as the official crate sends the same options.
-    let (videosdk, state) = stand_in_state(&[(
-        "ALLOWED_ROOM_OPTIONS",
-        "autoStartConfig,multiComposition",
-    )])
-    .await;
+    let (videosdk, state) =
+        stand_in_state(&[("ALLOWED_ROOM_OPTIONS", "autoStartConfig,multiComposition")]).await;
     create(&state, options.clone()).await;
     operator_client(&videosdk)
         .await
@@ -942,7 +948,13 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
         json!({"autoStartConfig": {}}),
         json!({"multiComposition": {"webrtc": true}}),
     ] {
-        let response = post(&state, "create-meeting", "/create-meeting".into(), body.clone()).await;
+        let response = post(
+            &state,
+            "create-meeting",
+            "/create-meeting".into(),
+            body.clone(),
+        )
+        .await;
         assert_eq!(
             (response.status().as_u16(), error_code(&response)),
             (400, "invalid_meeting_option".into()),
@@ -959,11 +971,8 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn create_meeting_sends_what_the_node_sdk_sends() {
-    let (videosdk, state) = stand_in_state(&[(
-        "ALLOWED_ROOM_OPTIONS",
-        "autoStartConfig,multiComposition",
-    )])
-    .await;
+    let (videosdk, state) =
+        stand_in_state(&[("ALLOWED_ROOM_OPTIONS", "autoStartConfig,multiComposition")]).await;
     let auto_start = json!({"recording": {"transcription": {"enabled": true},
                                           "config": {"layout": {"type": "GRID", "gridSize": 2}}}});
     create(

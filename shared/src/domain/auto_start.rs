@@ -53,8 +53,13 @@ pub(crate) struct Composition {
     transcription: Option<Transcription>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     config: Option<CompositionConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    aws_dir_path: Option<String>,
+    /// `awsDirPath`: where in the account's storage bucket the file goes.
+    #[serde(
+        rename = "awsDirPath",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    dir_path: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -224,7 +229,7 @@ impl Composition {
                     .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
                 && !path.split('/').any(|segment| segment == "..")
         };
-        if self.aws_dir_path.as_ref().is_some_and(|path| !plain_path(path)) {
+        if self.dir_path.as_ref().is_some_and(|path| !plain_path(path)) {
             return Err(format!(
                 "awsDirPath is 1 to {MAX_DIR_PATH_LENGTH} of letters, digits, '-', '_', '.' and \
                  '/', with no '..'"
@@ -237,7 +242,13 @@ impl Composition {
 impl MultiComposition {
     pub(crate) fn from_value(value: &Value) -> Result<Self, String> {
         let multi: Self = serde_json::from_value(value.clone()).map_err(|error| why(&error))?;
-        if multi == (Self { recording: None, hls: None, rtmp: None }) {
+        if multi
+            == (Self {
+                recording: None,
+                hls: None,
+                rtmp: None,
+            })
+        {
             return Err("names none of recording, hls and rtmp".to_owned());
         }
         Ok(multi)
@@ -293,7 +304,12 @@ mod tests {
         ] {
             assert!(AutoStartConfig::from_value(&bad).is_err(), "{bad}");
         }
-        for bad in [json!({}), json!({"recording": "yes"}), json!({"webrtc": true}), json!([])] {
+        for bad in [
+            json!({}),
+            json!({"recording": "yes"}),
+            json!({"webrtc": true}),
+            json!([]),
+        ] {
             assert!(MultiComposition::from_value(&bad).is_err(), "{bad}");
         }
     }

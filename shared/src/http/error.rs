@@ -111,9 +111,7 @@ impl ErrorCode {
             UpstreamAuthFailed
             | UpstreamPaymentRequired
             | UpstreamInvalidResponse
-            | UpstreamUnavailable => {
-                StatusCode::BAD_GATEWAY
-            }
+            | UpstreamUnavailable => StatusCode::BAD_GATEWAY,
             UpstreamRateLimited | EventBusUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -136,7 +136,11 @@ mod tests {
     fn exp_may_be_at_most_a_day_ahead() {
         let now = 1_000_000;
         assert_eq!(check_times(now + 1, None, now), Ok(()));
-        assert_eq!(check_times(now, None, now), Err(TokenError::Expired), "exp == now");
+        assert_eq!(
+            check_times(now, None, now),
+            Err(TokenError::Expired),
+            "exp == now"
+        );
         assert_eq!(check_times(now - 1, None, now), Err(TokenError::Expired));
         assert_eq!(check_times(now + 86_400, None, now), Ok(()));
         assert_eq!(
@@ -148,7 +152,10 @@ mod tests {
             Ok(()),
             "no overflow at the end of time"
         );
-        assert_eq!(check_times(u64::MAX, None, u64::MAX), Err(TokenError::Expired));
+        assert_eq!(
+            check_times(u64::MAX, None, u64::MAX),
+            Err(TokenError::Expired)
+        );
         assert_eq!(
             check_times(now + 10, Some(now + 1), now),
             Err(TokenError::InvalidClaims)
