@@ -15,7 +15,7 @@ function createMeeting(api, token) {
   return post(`${api}/create-meeting`, token);
 }
 
-// POST /validate-meeting/{meetingId} -> {"meetingId": "k3f9-0qaz-7mbx", "valid": true}
+// POST /validate-meeting/{meetingId} -> {"meetingId": "k3f9-0qaz-7mbx", "roomId": "k3f9-0qaz-7mbx", "valid": true}
 function validateMeeting(api, token, meetingId) {
   return post(`${api}/validate-meeting/${encodeURIComponent(meetingId)}`, token);
 }

@@ -799,6 +799,7 @@ impl Route {
                 );
                 if self == Self::ValidateMeeting {
                     assert_eq!(body["valid"], json!(true));
+                    assert_eq!(body["roomId"], body["meetingId"]);
                 }
             }
         }

@@ -5,11 +5,12 @@
 use serde_json::{Map, Value};
 
 use crate::aws::metrics;
+use crate::domain::auto_start::GatedOption;
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{
-    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionError, RoomOptions, RoomWebhook,
-    UpstreamFailure, is_plain_id, is_webhook_url,
+    MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionConsent, OptionError, RoomOptions,
+    RoomWebhook, UpstreamFailure, is_plain_id, is_webhook_url,
 };
 use crate::videosdk::VideoSdkRooms;
 
@@ -21,6 +22,8 @@ pub(crate) enum MeetingBackendKind {
         endpoint: String,
         /// `ALLOW_CLIENT_WEBHOOKS`: whether a caller may name a webhook URL for its room.
         allow_client_webhooks: bool,
+        /// `ALLOWED_ROOM_OPTIONS`: the options that start paid work a caller may send.
+        allowed_room_options: Vec<GatedOption>,
         /// `WEBHOOK_EVENTS` and `WEBHOOK_URL`: the webhook every room gets (unless its caller
         /// names one, where `ALLOW_CLIENT_WEBHOOKS` lets it).
         room_webhook: Option<OperatorWebhook>,
@@ -44,7 +47,7 @@ enum Backend {
     Local,
     VideoSdk {
         rooms: VideoSdkRooms,
-        allow_client_webhooks: bool,
+        consent: OptionConsent,
         room_webhook: Option<OperatorWebhook>,
     },
 }
@@ -56,33 +59,35 @@ impl MeetingBackend {
             MeetingBackendKind::VideoSdk {
                 endpoint,
                 allow_client_webhooks,
+                allowed_room_options,
                 room_webhook,
             } => Backend::VideoSdk {
                 rooms: VideoSdkRooms::new(endpoint)?,
-                allow_client_webhooks: *allow_client_webhooks,
+                consent: OptionConsent {
+                    webhook: *allow_client_webhooks,
+                    gated: allowed_room_options.clone(),
+                },
                 room_webhook: room_webhook.clone(),
             },
         }))
     }
 
     /// The options of a create-meeting body, checked for this backend: the local one takes
-    /// none, VideoSDK's takes a caller's webhook only when the operator allows it.
+    /// none, VideoSDK's takes a caller's webhook, `autoStartConfig` and `multiComposition` only
+    /// where the operator allows them.
     pub(crate) fn room_options(
         &self,
         body: &Map<String, Value>,
     ) -> Result<RoomOptions, OptionError> {
         match &self.0 {
             Backend::Local => {
-                if RoomOptions::from_body(body, true)?.is_empty() {
+                if RoomOptions::from_body(body, &OptionConsent::all())?.is_empty() {
                     Ok(RoomOptions::default())
                 } else {
                     Err(OptionError::Unsupported)
                 }
             }
-            Backend::VideoSdk {
-                allow_client_webhooks,
-                ..
-            } => RoomOptions::from_body(body, *allow_client_webhooks),
+            Backend::VideoSdk { consent, .. } => RoomOptions::from_body(body, consent),
         }
     }
 

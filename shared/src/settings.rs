@@ -1,9 +1,10 @@
 //! The environment variables the functions read once at start, checked before any request.
 
 use crate::aws::environment::AwsEnvironment;
+use crate::domain::auto_start::GatedOption;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::identity::{AnonymousIds, IdentityPolicy};
-use crate::domain::meetings::{MAX_WEBHOOK_EVENTS, is_webhook_event_name, is_webhook_url};
+use crate::domain::meetings::{is_webhook_url, webhook_events};
 use crate::domain::permissions::{
     AllowedPermissions, Permission, PermissionSet, TokenPolicy, TokenRoles,
 };
@@ -226,6 +227,8 @@ impl Settings {
             }
         }
 
+        let allowed_room_options = allowed_room_options(get("ALLOWED_ROOM_OPTIONS"))?;
+
         let endpoint = get("VIDEOSDK_API_ENDPOINT")
             .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
         let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
@@ -252,6 +255,7 @@ impl Settings {
             None | Some("videosdk") => MeetingBackendKind::VideoSdk {
                 endpoint: endpoint.clone(),
                 allow_client_webhooks,
+                allowed_room_options,
                 room_webhook,
             },
             Some(other) => {
@@ -369,6 +373,35 @@ fn identity_policy(
     })
 }
 
+/// `ALLOWED_ROOM_OPTIONS`: a comma list of the create-meeting options, by their body names, that
+/// start paid work and that callers may send (none by default).
+fn allowed_room_options(list: Option<String>) -> Result<Vec<GatedOption>, SettingsError> {
+    let mut options = Vec::new();
+    for name in list
+        .iter()
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let option = GatedOption::parse(name).ok_or_else(|| {
+            use strum::IntoEnumIterator;
+            let known: Vec<&str> = GatedOption::iter().map(GatedOption::name).collect();
+            SettingsError::new(
+                "ALLOWED_ROOM_OPTIONS",
+                format!(
+                    "{:?} is not an option it governs ({})",
+                    name.chars().take(70).collect::<String>(),
+                    known.join(", ")
+                ),
+            )
+        })?;
+        if !options.contains(&option) {
+            options.push(option);
+        }
+    }
+    Ok(options)
+}
+
 /// `WEBHOOK_EVENTS` (a comma list of VideoSDK event names; empty: no webhook) and `WEBHOOK_URL`
 /// (an https URL; empty: the API's own domain, request by request).
 fn operator_webhook(
@@ -382,25 +415,7 @@ fn operator_webhook(
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .collect();
-    if let Some(bad) = events.iter().find(|name| !is_webhook_event_name(name)) {
-        return Err(SettingsError::new(
-            "WEBHOOK_EVENTS",
-            format!(
-                "{:?} is not an event name (1 to 64 letters, digits, '-', '_', '.' or '*', such \
-                 as session-started)",
-                bad.chars().take(70).collect::<String>()
-            ),
-        ));
-    }
-    if events.len() > MAX_WEBHOOK_EVENTS {
-        return Err(SettingsError::new(
-            "WEBHOOK_EVENTS",
-            format!(
-                "{} events; VideoSDK takes at most {MAX_WEBHOOK_EVENTS}",
-                events.len()
-            ),
-        ));
-    }
+    webhook_events(&events).map_err(|why| SettingsError::new("WEBHOOK_EVENTS", why))?;
     if let Some(url) = &url
         && !is_webhook_url(url)
     {
@@ -472,6 +487,7 @@ mod tests {
             MeetingBackendKind::VideoSdk {
                 endpoint: DEFAULT_VIDEOSDK_API_ENDPOINT.into(),
                 allow_client_webhooks: false,
+                allowed_room_options: Vec::new(),
                 room_webhook: None,
             }
         );
@@ -564,6 +580,33 @@ mod tests {
         );
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
+        assert_eq!(
+            with("ALLOWED_ROOM_OPTIONS", "autoStartConfig,webhook"),
+            "ALLOWED_ROOM_OPTIONS"
+        );
+    }
+
+    #[test]
+    fn allowed_room_options_are_none_by_default_and_named_as_in_the_body() {
+        let consent = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = DEV.to_vec();
+            all.extend_from_slice(pairs);
+            match settings(&all).unwrap().meeting_backend {
+                MeetingBackendKind::VideoSdk {
+                    allowed_room_options,
+                    ..
+                } => allowed_room_options,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(consent(&[]), []);
+        assert_eq!(
+            consent(&[(
+                "ALLOWED_ROOM_OPTIONS",
+                " multiComposition , autoStartConfig,multiComposition"
+            )]),
+            [GatedOption::MultiComposition, GatedOption::AutoStartConfig]
+        );
     }
 
     #[test]
@@ -585,6 +628,7 @@ mod tests {
             MeetingBackendKind::VideoSdk {
                 endpoint: "http://127.0.0.1:9".into(),
                 allow_client_webhooks: true,
+                allowed_room_options: Vec::new(),
                 room_webhook: None,
             }
         );
@@ -652,22 +696,40 @@ mod tests {
                 "WEBHOOK_EVENTS",
             ),
             (&[("WEBHOOK_EVENTS", "a,b/c")], "WEBHOOK_EVENTS"),
+            (&[("WEBHOOK_EVENTS", "session-begun")], "WEBHOOK_EVENTS"),
             (
-                &[("WEBHOOK_EVENTS", "a"), ("WEBHOOK_URL", "http://x.example")],
+                &[("WEBHOOK_EVENTS", "session-ended,session-ended")],
+                "WEBHOOK_EVENTS",
+            ),
+            (
+                &[
+                    ("WEBHOOK_EVENTS", "session-ended"),
+                    ("WEBHOOK_URL", "http://x.example"),
+                ],
                 "WEBHOOK_URL",
             ),
             (&[("WEBHOOK_URL", "https://x.example")], "WEBHOOK_URL"),
             (
-                &[("WEBHOOK_EVENTS", "a"), ("MEETING_BACKEND", "local")],
+                &[
+                    ("WEBHOOK_EVENTS", "session-ended"),
+                    ("MEETING_BACKEND", "local"),
+                ],
                 "WEBHOOK_EVENTS",
             ),
         ] {
             assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
         }
-        let many = vec!["e"; MAX_WEBHOOK_EVENTS + 1].join(",");
+        // Every event VideoSDK documents, more than the 32 once taken as its limit, and patterns.
+        let every = crate::domain::meetings::VIDEOSDK_WEBHOOK_EVENTS.join(",") + ",*,hls-*";
         let mut pairs = DEV.to_vec();
-        pairs.push(("WEBHOOK_EVENTS", &many));
-        assert_eq!(settings(&pairs).unwrap_err().variable, "WEBHOOK_EVENTS");
+        pairs.push(("WEBHOOK_EVENTS", &every));
+        let webhook = room_webhook(settings(&pairs).unwrap()).unwrap();
+        assert_eq!(webhook.events.len(), 38);
+        let error = with(&[("WEBHOOK_EVENTS", "session-begun")]).unwrap_err();
+        assert!(
+            error.reason.contains("session-begun") && error.reason.contains("create-room"),
+            "names the entry and the page: {error}"
+        );
     }
 
     #[test]

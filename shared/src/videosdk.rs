@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use videosdk::{AutoCloseConfigInput, AutoCloseType, Region, RoomCreateParams, RoomWebhookInput};
+use videosdk::{
+    AutoCloseConfigInput, AutoCloseType, AutoStartConfig, MultiComposition, Region,
+    RoomCreateParams, RoomWebhookInput,
+};
 
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{
@@ -89,14 +92,27 @@ impl VideoSdkRooms {
             }),
             geo_fence: options.geo_fence.map(Region::from),
             allowed_participant_ids: options.allowed_participant_ids,
-            ..RoomCreateParams::default()
+            // Read and checked as the create-room page documents them; the crate passes each
+            // composition on as JSON. Serializing these plain structs cannot fail.
+            auto_start_config: options.auto_start.map(|config| AutoStartConfig {
+                recording: config
+                    .recording
+                    .and_then(|recording| serde_json::to_value(recording).ok()),
+                hls: config.hls.and_then(|hls| serde_json::to_value(hls).ok()),
+                composite: None,
+            }),
+            multi_composition: options.multi_composition.map(|multi| MultiComposition {
+                recording: multi.recording,
+                hls: multi.hls,
+                rtmp: multi.rtmp,
+            }),
         };
         let room = self
             .client(keys)?
             .rooms()
             .create(params)
             .await
-            .map_err(|error| upstream_failure("create a room", &error))?;
+            .map_err(|error| upstream_failure(Call::Create, &error))?;
         if !is_plain_id(&room.room_id, MAX_ROOM_ID_LENGTH) {
             tracing::error!("VideoSDK answered a room without a usable roomId");
             return Err(UpstreamFailure::InvalidResponse.into());
@@ -110,23 +126,26 @@ impl VideoSdkRooms {
         })
     }
 
-    /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id).
+    /// The room id VideoSDK resolved `id` to (a custom id resolves to its room id), unless the
+    /// room is disabled.
     pub(crate) async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
         let validation = self
             .client(keys)?
             .rooms()
             .validate(id)
             .await
-            .map_err(|error| upstream_failure("validate a room", &error))?;
+            .map_err(|error| upstream_failure(Call::Validate, &error))?;
         if !validation.valid {
             return Err(MeetingError::NotFound);
         }
         // Checked, not passed through.
-        if is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
-            Ok(validation.room_id)
-        } else {
-            Err(UpstreamFailure::InvalidResponse.into())
+        if !is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
+            return Err(UpstreamFailure::InvalidResponse.into());
         }
+        if validation.room.is_some_and(|room| room.disabled) {
+            return Err(MeetingError::Disabled(validation.room_id));
+        }
+        Ok(validation.room_id)
     }
 }
 
@@ -205,11 +224,32 @@ impl VideoSdkWebhookKey {
     }
 }
 
+/// Which rooms call failed: VideoSDK's statuses mean different things to each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Create,
+    Validate,
+}
+
 /// What a failed VideoSDK call means for the caller; the details go to the log.
-fn upstream_failure(action: &str, error: &videosdk::Error) -> MeetingError {
+fn upstream_failure(call: Call, error: &videosdk::Error) -> MeetingError {
     let status = error.status();
+    let action = match call {
+        Call::Create => "create a room",
+        Call::Validate => "validate a room",
+    };
     tracing::error!(action, status = ?status, error = %error, "VideoSDK call failed");
     let failure = match (status, error) {
+        // VideoSDK overloads 402 as "not found" where an id is looked up (the crate's
+        // `rooms().validate` already reads it so); a creation looks nothing up, so there it is
+        // Payment Required: the account, not the caller.
+        (Some(402), _) if call == Call::Create => {
+            tracing::error!(
+                "VideoSDK answered 402 Payment Required to a room creation: the VideoSDK \
+                 account's plan or billing needs the operator's attention"
+            );
+            UpstreamFailure::PaymentRequired
+        }
         (Some(401 | 403), _) => {
             tracing::error!(
                 "VideoSDK refused this service's credentials: check VIDEOSDK_API_KEY and \

@@ -10,6 +10,8 @@
 //          "error": <its error's name and message, or null>}, ...]
 //     verifySync checks the signature first, then parses the body: an error after the check
 //     (the body is not JSON, or is JSON null) still means the signature was valid.
+//   {"command": "create-room", "apiKey", "secret", "apiEndpoint", "options": {...}}
+//     -> the room `rooms.create(options)` answered (a stand-in at apiEndpoint records the body)
 import { VideoSDK, verifyToken as verifyJwt } from '@videosdk.live/server-sdk';
 
 const chunks = [];
@@ -54,10 +56,20 @@ function verifyWebhooks({ cases }) {
   });
 }
 
-const commands = { tokens, 'verify-token': verifyToken, 'verify-webhooks': verifyWebhooks };
+async function createRoom({ apiKey, secret, apiEndpoint, options }) {
+  const sdk = new VideoSDK({ apiKey, secret, apiEndpoint, maxRetries: 0 });
+  return sdk.rooms.create(options);
+}
+
+const commands = {
+  tokens,
+  'verify-token': verifyToken,
+  'verify-webhooks': verifyWebhooks,
+  'create-room': createRoom,
+};
 const command = commands[request.command];
 if (!command) {
   console.error(`unknown command ${JSON.stringify(request.command)}`);
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(command(request)));
+process.stdout.write(JSON.stringify(await command(request)));

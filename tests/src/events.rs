@@ -673,6 +673,36 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
                 Some(format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024))),
             ),
         ),
+        (
+            // Refused although the header carries a valid token: the spec's `type: string`.
+            "token-not-a-string.400",
+            post(
+                create_path(),
+                &CREATE_MEETING,
+                vec![
+                    ("authorization", bearer.clone()),
+                    ("content-type", "application/json".into()),
+                ],
+                Some(json!({"token": 42}).to_string()),
+            ),
+        ),
+        (
+            // Paid work a caller may not start by default (option_not_allowed with VideoSDK's
+            // rooms, unsupported_option with local ids).
+            "auto-start-config.400",
+            post(
+                create_path(),
+                &CREATE_MEETING,
+                vec![
+                    ("authorization", bearer.clone()),
+                    ("content-type", "application/json".into()),
+                ],
+                Some(
+                    json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}})
+                        .to_string(),
+                ),
+            ),
+        ),
     ];
     let create_cases = [
         create_cases.to_vec(),
@@ -745,6 +775,18 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         (
             "no-token.401",
             post(validate_path(&meeting), &VALIDATE_MEETING, vec![], None),
+        ),
+        (
+            "token-not-a-string.400",
+            post(
+                validate_path(&meeting),
+                &VALIDATE_MEETING,
+                vec![
+                    ("authorization", bearer.clone()),
+                    ("content-type", "application/json".into()),
+                ],
+                Some(json!({"token": ["not", "a", "string"]}).to_string()),
+            ),
         ),
         (
             "expired-token.401",

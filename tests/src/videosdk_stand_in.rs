@@ -2,8 +2,12 @@
 //! before it answers: the bare JWT in `Authorization` (no `Bearer`), HS256, signed with the
 //! account's secret (verified by VideoSDK's own Rust SDK), the account's `apikey`, `version: 2`,
 //! a management role (`crawler`, any case) and an `exp` in the future. A call that fails any of
-//! these gets VideoSDK's 401. Rooms it creates are remembered: `customRoomId` is idempotent, and
-//! `GET /v2/rooms/validate/{id}` knows a room by its id or its custom id (404 otherwise).
+//! these gets VideoSDK's 401. Rooms it creates are remembered, with the body they were created
+//! with: `customRoomId` is idempotent, `GET /v2/rooms/validate/{id}` knows a room by its id or
+//! its custom id and answers an unknown id 400 (as VideoSDK's API does; its SDKs read 400, 402
+//! and 404 as "not valid"), and `POST /v2/rooms/deactivate` (`{"roomId"}`, a room id only, as
+//! the crate's `rooms().end` documents: anything else is 402) disables a room, which validates
+//! with `disabled: true` from then on.
 //! `GET /v2/public/rsa-public-key` answers `{"publicKey": <PEM>}` with the webhook key the test
 //! chose (and can rotate), or the failure it chose, after the same token checks.
 
@@ -15,7 +19,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// One call VideoSDK received, and whether it passed the token checks.
+/// One call VideoSDK received, whether it passed the token checks, and the status answered.
 #[derive(Debug, Clone)]
 pub struct Call {
     pub method: String,
@@ -24,12 +28,14 @@ pub struct Call {
     /// The `Authorization` header as sent: the token this service minted for the call.
     pub authorization: Option<String>,
     pub authorized: bool,
+    pub status: u16,
 }
 
 #[derive(Debug, Clone)]
 struct Room {
     room_id: String,
     custom_room_id: Option<String>,
+    disabled: bool,
 }
 
 struct Account {
@@ -72,6 +78,11 @@ impl VideoSdkStandIn {
         Mock::given(method("GET"))
             .and(path_regex("^/v2/rooms/validate/[^/]+$"))
             .respond_with(ValidateRoom(Arc::clone(&account)))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v2/rooms/deactivate"))
+            .respond_with(DeactivateRoom(Arc::clone(&account)))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -119,20 +130,31 @@ impl VideoSdkStandIn {
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.account.calls).clone()
     }
+
+    /// The body VideoSDK received for each room created, in order (repeats of a custom id
+    /// included).
+    pub fn room_creations(&self) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|call| call.method == "POST" && call.path == "/v2/rooms" && call.authorized)
+            .map(|call| call.body)
+            .collect()
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn message(status: u16, text: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({ "message": text }))
-}
-
 impl Account {
-    /// Records the call; `Err` is the 401 VideoSDK answers a call whose token it refuses.
-    fn check(&self, request: &Request) -> Result<(), Box<ResponseTemplate>> {
+    /// Answers `request` with `answer` (a status and a JSON body) when its token passes, with
+    /// VideoSDK's 401 when it does not, and records the call with the status answered.
+    fn answer(&self, request: &Request, answer: impl FnOnce() -> (u16, Value)) -> ResponseTemplate {
         let verdict = self.check_token(request);
+        let (status, body) = match verdict {
+            Ok(()) => answer(),
+            Err(why) => (401, json!({ "message": why })),
+        };
         lock(&self.calls).push(Call {
             method: request.method.to_string(),
             path: request.url.path().to_owned(),
@@ -143,8 +165,9 @@ impl Account {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
             authorized: verdict.is_ok(),
+            status,
         });
-        verdict.map_err(|why| Box::new(message(401, why)))
+        ResponseTemplate::new(status).set_body_json(body)
     }
 
     fn check_token(&self, request: &Request) -> Result<(), &'static str> {
@@ -192,7 +215,7 @@ impl Account {
             "roomId": room.room_id,
             "customRoomId": room.custom_room_id,
             "apiKey": self.api_key,
-            "disabled": false,
+            "disabled": room.disabled,
             "createdAt": "2026-12-01T00:00:00.000Z",
         })
     }
@@ -214,29 +237,29 @@ struct CreateRoom(Arc<Account>);
 
 impl Respond for CreateRoom {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        if let Err(refusal) = self.0.check(request) {
-            return *refusal;
-        }
-        let body: Value = match serde_json::from_slice(&request.body) {
-            Ok(Value::Object(body)) => Value::Object(body),
-            _ if request.body.is_empty() => json!({}),
-            _ => return message(400, "body is not a JSON object"),
-        };
-        let custom_room_id = body["customRoomId"].as_str().map(str::to_owned);
-        let mut rooms = lock(&self.0.rooms);
-        if let Some(custom) = &custom_room_id
-            && let Some(existing) = rooms
-                .iter()
-                .find(|room| room.custom_room_id.as_ref() == Some(custom))
-        {
-            return ResponseTemplate::new(200).set_body_json(self.0.room_json(existing));
-        }
-        let room = Room {
-            room_id: room_id(rooms.len()),
-            custom_room_id,
-        };
-        rooms.push(room.clone());
-        ResponseTemplate::new(200).set_body_json(self.0.room_json(&room))
+        self.0.answer(request, || {
+            let body: Value = match serde_json::from_slice(&request.body) {
+                Ok(Value::Object(body)) => Value::Object(body),
+                _ if request.body.is_empty() => json!({}),
+                _ => return (400, json!({"message": "body is not a JSON object"})),
+            };
+            let custom_room_id = body["customRoomId"].as_str().map(str::to_owned);
+            let mut rooms = lock(&self.0.rooms);
+            if let Some(custom) = &custom_room_id
+                && let Some(existing) = rooms
+                    .iter()
+                    .find(|room| room.custom_room_id.as_ref() == Some(custom))
+            {
+                return (200, self.0.room_json(existing));
+            }
+            let room = Room {
+                room_id: room_id(rooms.len()),
+                custom_room_id,
+                disabled: false,
+            };
+            rooms.push(room.clone());
+            (200, self.0.room_json(&room))
+        })
     }
 }
 
@@ -244,18 +267,37 @@ struct ValidateRoom(Arc<Account>);
 
 impl Respond for ValidateRoom {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        if let Err(refusal) = self.0.check(request) {
-            return *refusal;
-        }
-        let id = request.url.path().rsplit('/').next().unwrap_or_default();
-        let rooms = lock(&self.0.rooms);
-        match rooms
-            .iter()
-            .find(|room| room.room_id == id || room.custom_room_id.as_deref() == Some(id))
-        {
-            Some(room) => ResponseTemplate::new(200).set_body_json(self.0.room_json(room)),
-            None => message(404, "Room not found"),
-        }
+        self.0.answer(request, || {
+            let id = request.url.path().rsplit('/').next().unwrap_or_default();
+            let rooms = lock(&self.0.rooms);
+            match rooms
+                .iter()
+                .find(|room| room.room_id == id || room.custom_room_id.as_deref() == Some(id))
+            {
+                Some(room) => (200, self.0.room_json(room)),
+                None => (400, json!({"message": "Invalid roomId"})),
+            }
+        })
+    }
+}
+
+struct DeactivateRoom(Arc<Account>);
+
+impl Respond for DeactivateRoom {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.answer(request, || {
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let id = body["roomId"].as_str().unwrap_or_default();
+            let mut rooms = lock(&self.0.rooms);
+            match rooms.iter_mut().find(|room| room.room_id == id) {
+                Some(room) => {
+                    room.disabled = true;
+                    let room = room.clone();
+                    (200, self.0.room_json(&room))
+                }
+                None => (402, json!({"message": "Invalid roomId"})),
+            }
+        })
     }
 }
 
@@ -263,14 +305,12 @@ struct PublicKey(Arc<Account>);
 
 impl Respond for PublicKey {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        if let Err(refusal) = self.0.check(request) {
-            return *refusal;
-        }
-        match lock(&self.0.webhook_key).clone() {
-            WebhookKey::Serve(pem) => {
-                ResponseTemplate::new(200).set_body_json(json!({ "publicKey": pem }))
-            }
-            WebhookKey::Fail(status) => message(status, "the stand-in was told to fail"),
-        }
+        self.0
+            .answer(request, || match lock(&self.0.webhook_key).clone() {
+                WebhookKey::Serve(pem) => (200, json!({ "publicKey": pem })),
+                WebhookKey::Fail(status) => {
+                    (status, json!({"message": "the stand-in was told to fail"}))
+                }
+            })
     }
 }

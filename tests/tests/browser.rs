@@ -450,7 +450,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     assert_eq!(browser.text("#validate-status").await, "200");
     assert_eq!(
         browser.json("#validate-body").await,
-        json!({"meetingId": meeting_id, "valid": true})
+        json!({"meetingId": meeting_id, "roomId": meeting_id, "valid": true})
     );
     // The room was created and validated at VideoSDK, with the functions' own management token,
     // never the page's.

@@ -1,7 +1,8 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
 //! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
-//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`. Every
+//! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`, and the
+//! template's `AllowedRoomOptions` exactly the options `ALLOWED_ROOM_OPTIONS` governs. Every
 //! function and the API have their alarms in `template.yaml`, and the README documents every
 //! metric of `shared::aws::metrics` as the code defines it.
 
@@ -11,6 +12,7 @@ use api_tests::template::{get, intrinsic, mapping, reference, resources_of_type,
 use api_tests::workspace_root;
 use serde_norway::Value;
 use shared::aws::metrics;
+use shared::domain::auto_start::GatedOption;
 use shared::http::error::ErrorCode;
 use shared::routes::ALL as ROUTES;
 use strum::IntoEnumIterator;
@@ -273,4 +275,38 @@ fn the_readme_documents_every_metric_as_the_code_defines_it() {
             metric.name
         );
     }
+}
+
+#[test]
+fn the_template_offers_exactly_the_gated_room_options() {
+    let template = template();
+    let parameter = get(&template, "Parameters")
+        .and_then(|parameters| get(parameters, "AllowedRoomOptions"))
+        .expect("the AllowedRoomOptions parameter");
+    let pattern = get(parameter, "AllowedPattern")
+        .and_then(Value::as_str)
+        .expect("its AllowedPattern");
+    // '^((a|b)(,(a|b))*)?$': the names are the alternatives of the first group.
+    let names = pattern
+        .strip_prefix("^((")
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(names, _)| names)
+        .expect("a pattern of alternatives");
+    let offered: BTreeSet<&str> = names.split('|').collect();
+    let governed: BTreeSet<&str> = GatedOption::iter().map(GatedOption::name).collect();
+    assert_eq!(offered, governed);
+    assert_eq!(
+        pattern,
+        format!("^(({names})(,({names}))*)?$"),
+        "one list, twice in the pattern"
+    );
+    let variables = get(&template, "Globals")
+        .and_then(|globals| get(globals, "Function"))
+        .and_then(|function| get(function, "Environment"))
+        .and_then(|environment| get(environment, "Variables"))
+        .expect("the functions' environment");
+    assert_eq!(
+        get(variables, "ALLOWED_ROOM_OPTIONS").and_then(reference),
+        Some("AllowedRoomOptions")
+    );
 }

@@ -176,7 +176,10 @@ async fn created_meetings_validate_and_others_do_not() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(json(&response), json!({"meetingId": id, "valid": true}));
+    assert_eq!(
+        json(&response),
+        json!({"meetingId": id, "roomId": id, "valid": true})
+    );
 
     // The token in the body, as VideoSDK's example servers send it.
     let body = json!({"token": token}).to_string();
@@ -343,6 +346,52 @@ async fn wrong_methods_oversized_and_bad_bodies_are_4xx() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(error_code(&json(&response)), code, "{body}");
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+    }
+}
+
+/// The spec types the body's `token` as a string: another type is refused even when the header
+/// carries a valid token (and the body's token would not be read).
+#[tokio::test]
+async fn a_body_token_that_is_not_a_string_is_400_with_a_header_token_too() {
+    let state = dev_state(&[]).await;
+    let bearer = format!("Bearer {}", token(&state).await);
+    for (function, path) in [
+        ("create-meeting", "/create-meeting"),
+        ("validate-meeting", "/validate-meeting/abcd-efgh-ijkl"),
+    ] {
+        for body in [
+            "{\"token\":42}",
+            "{\"token\":false}",
+            "{\"token\":[\"a.b.c\"]}",
+            "{\"token\":{}}",
+        ] {
+            let response = invoke(
+                function,
+                &state,
+                request("POST", path, &[("authorization", &bearer)], body),
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path} {body}");
+            assert_eq!(
+                error_code(&json(&response)),
+                "invalid_body",
+                "{path} {body}"
+            );
+        }
+        // `null` is no token at all: the header's is read.
+        let response = invoke(
+            function,
+            &state,
+            request(
+                "POST",
+                path,
+                &[("authorization", &bearer)],
+                "{\"token\":null}",
+            ),
+        )
+        .await;
+        assert_ne!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_ne!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
 }
 

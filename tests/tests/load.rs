@@ -276,7 +276,10 @@ fn check(
             Some(id) if json["roomId"] == id => Ok(Some(id.to_owned())),
             _ => Err(format!("no meeting in {}", describe())),
         },
-        Kind::ValidateCreated if json != json!({"meetingId": planned_meeting, "valid": true}) => {
+        Kind::ValidateCreated
+            if json
+                != json!({"meetingId": planned_meeting, "roomId": planned_meeting, "valid": true}) =>
+        {
             Err(format!(
                 "expected {planned_meeting:?} to be valid: {}",
                 describe()

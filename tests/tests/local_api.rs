@@ -102,7 +102,7 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     .await;
     assert_eq!(
         (status, body),
-        (200, json!({"meetingId": id, "valid": true}))
+        (200, json!({"meetingId": id, "roomId": id, "valid": true}))
     );
 
     let forged = format!("{}{}", &id[..13], if id.ends_with('x') { 'y' } else { 'x' });
@@ -326,7 +326,10 @@ async fn rooms_are_created_and_validated_at_videosdk_with_the_stored_key() {
     let (status, body) = validate(room.clone()).await;
     assert_eq!(
         (status, body),
-        (200, json!({"meetingId": room, "valid": true}))
+        (
+            200,
+            json!({"meetingId": room, "roomId": room, "valid": true})
+        )
     );
     let (status, body) = validate("nobo-dyho-mexx".into()).await;
     assert_eq!((status, code(&body)), (404, "meeting_not_found"), "{body}");

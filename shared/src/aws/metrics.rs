@@ -167,6 +167,7 @@ pub(crate) fn meeting_failed(error: &MeetingError) {
     if let MeetingError::Upstream(failure) = error {
         let failure = match failure {
             UpstreamFailure::AuthRefused => "auth_refused",
+            UpstreamFailure::PaymentRequired => "payment_required",
             UpstreamFailure::RateLimited { .. } => "rate_limited",
             UpstreamFailure::Unavailable => "unavailable",
             UpstreamFailure::TimedOut => "timed_out",

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::auto_start::{AutoStartConfig, GatedOption, MultiComposition};
 use crate::domain::identity::{MAX_PARTICIPANT_ID_LENGTH, is_participant_id};
 
 /// The longest room id or custom room id accepted from VideoSDK or a caller.
@@ -11,8 +12,54 @@ pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
-pub(crate) const MAX_WEBHOOK_EVENTS: usize = 32;
-const MAX_WEBHOOK_EVENT_LENGTH: usize = 64;
+/// Where VideoSDK lists the events a room's `webhook.events` may name, and the patterns.
+pub(crate) const WEBHOOK_EVENTS_PAGE: &str =
+    "https://docs.videosdk.live/api-reference/realtime-communication/create-room";
+/// The webhook events VideoSDK documents for a room, the one list this API checks
+/// `webhook.events` and `WEBHOOK_EVENTS` against: the "Available Webhook Events" of VideoSDK's
+/// create-room page ([`WEBHOOK_EVENTS_PAGE`]: session, participant, recording, transcription,
+/// livestream and HLS events), with the transcription events as its webhooks list
+/// (`.../realtime-communication/user-webhooks`) names them. Besides these names, an entry may
+/// be a pattern, as that page documents: `*` (every event), or a prefix and `*`
+/// (`recording-*`), which must match one of these. VideoSDK documents no limit on how many.
+pub(crate) const VIDEOSDK_WEBHOOK_EVENTS: [&str; 36] = [
+    "session-started",
+    "session-ended",
+    "participant-joined",
+    "participant-left",
+    "recording-starting",
+    "recording-started",
+    "recording-stopping",
+    "recording-stopped",
+    "recording-failed",
+    "participant-recording-starting",
+    "participant-recording-started",
+    "participant-recording-stopping",
+    "participant-recording-stopped",
+    "participant-recording-failed",
+    "participant-track-recording-starting",
+    "participant-track-recording-started",
+    "participant-track-recording-stopping",
+    "participant-track-recording-stopped",
+    "participant-track-recording-failed",
+    "merge-recording-completed",
+    "merge-recording-failed",
+    "transcription-started",
+    "transcription-stopped",
+    "transcription-failed",
+    "transcription-completed",
+    "livestream-starting",
+    "livestream-started",
+    "livestream-stopping",
+    "livestream-stopped",
+    "livestream-failed",
+    "hls-starting",
+    "hls-started",
+    "hls-playable",
+    "hls-stopping",
+    "hls-stopped",
+    "hls-failed",
+];
 const MAX_AUTO_CLOSE_SECONDS: u64 = 7 * 86_400;
 /// VideoSDK's region codes a room can be geo-fenced to (`region` is discontinued).
 pub(crate) const GEO_FENCE_REGIONS: [&str; 11] = [
@@ -40,6 +87,12 @@ pub(crate) struct Meeting {
 pub(crate) enum MeetingError {
     #[error("no meeting with this id exists for this account")]
     NotFound,
+    /// The room exists (this is its room id) but was deactivated: ended through VideoSDK's
+    /// `POST /v2/rooms/deactivate`, or by an `autoCloseConfig` of type
+    /// `session-end-and-deactivate`. VideoSDK refuses every join to it (4052
+    /// `MEETING_ID_DISABLED`), so it is not a meeting anyone can use.
+    #[error("the meeting's room was deactivated and can no longer be joined")]
+    Disabled(String),
     #[error("{0}")]
     MalformedId(&'static str),
     #[error("the operating system's random number generator failed")]
@@ -60,6 +113,11 @@ pub(crate) enum MeetingError {
 pub(crate) enum UpstreamFailure {
     #[error("VideoSDK refused this service's credentials")]
     AuthRefused,
+    /// 402 to a room creation: VideoSDK will not create rooms for this account (its plan or
+    /// billing). On a validation VideoSDK's 402 means an unknown id; not here, where nothing
+    /// was looked up.
+    #[error("VideoSDK refused to create rooms for this account (402 Payment Required)")]
+    PaymentRequired,
     #[error("VideoSDK is rate-limiting this service")]
     RateLimited { retry_after_seconds: u64 },
     #[error("VideoSDK could not be reached or failed")]
@@ -102,6 +160,27 @@ pub(crate) struct RoomOptions {
     pub(crate) webhook: Option<RoomWebhook>,
     pub(crate) geo_fence: Option<&'static str>,
     pub(crate) allowed_participant_ids: Option<Vec<String>>,
+    pub(crate) auto_start: Option<AutoStartConfig>,
+    pub(crate) multi_composition: Option<MultiComposition>,
+}
+
+/// Which options that touch more than the room itself a caller may send: a `webhook`
+/// (`ALLOW_CLIENT_WEBHOOKS`), and the [`GatedOption`]s `ALLOWED_ROOM_OPTIONS` lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OptionConsent {
+    pub(crate) webhook: bool,
+    pub(crate) gated: Vec<GatedOption>,
+}
+
+impl OptionConsent {
+    /// Every option: to tell whether a body names any (the local backend refuses them all).
+    pub(crate) fn all() -> Self {
+        use strum::IntoEnumIterator;
+        Self {
+            webhook: true,
+            gated: GatedOption::iter().collect(),
+        }
+    }
 }
 
 /// Why the options of a create-meeting body were refused.
@@ -115,8 +194,13 @@ pub(crate) enum OptionError {
     )]
     WebhookNotAllowed,
     #[error(
-        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds and webhook need \
-         MEETING_BACKEND=videosdk"
+        "{}: this API does not let callers start this (ALLOWED_ROOM_OPTIONS does not list it)",
+        .0.name()
+    )]
+    NotAllowed(GatedOption),
+    #[error(
+        "customRoomId, autoCloseConfig, geoFence, allowedParticipantIds, autoStartConfig, \
+         multiComposition and webhook need MEETING_BACKEND=videosdk"
     )]
     Unsupported,
 }
@@ -126,22 +210,41 @@ impl RoomOptions {
         *self == Self::default()
     }
 
-    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`
-    /// and `webhook` of a create-meeting body. Other fields, such as the token or the `region`
-    /// VideoSDK's example clients still send, are not ours and are ignored. A `webhook` makes
-    /// VideoSDK call a URL of the caller's choosing, so it is refused unless
-    /// `allow_client_webhooks`, whatever its shape.
+    /// Reads the optional `customRoomId`, `autoCloseConfig`, `geoFence`, `allowedParticipantIds`,
+    /// `autoStartConfig`, `multiComposition` and `webhook` of a create-meeting body. Other
+    /// fields, such as the token or the `region` VideoSDK's example clients still send, are not
+    /// ours and are ignored. A `webhook` makes VideoSDK call a URL of the caller's choosing, and
+    /// `autoStartConfig` and `multiComposition` start paid recordings and streams, so each is
+    /// refused, whatever its shape, unless `consent` allows it.
     pub(crate) fn from_body(
         body: &Map<String, Value>,
-        allow_client_webhooks: bool,
+        consent: &OptionConsent,
     ) -> Result<Self, OptionError> {
         let field = |name: &str| body.get(name).filter(|value| !value.is_null());
         let webhook = match field("webhook") {
             None => None,
-            Some(_) if !allow_client_webhooks => return Err(OptionError::WebhookNotAllowed),
+            Some(_) if !consent.webhook => return Err(OptionError::WebhookNotAllowed),
             Some(value) => Some(webhook(value)?),
         };
+        let gated = |option: GatedOption| match field(option.name()) {
+            Some(_) if !consent.gated.contains(&option) => Err(OptionError::NotAllowed(option)),
+            value => Ok(value),
+        };
+        let auto_start = gated(GatedOption::AutoStartConfig)?;
+        let multi_composition = gated(GatedOption::MultiComposition)?;
         Ok(Self {
+            auto_start: auto_start
+                .map(|value| {
+                    AutoStartConfig::from_value(value)
+                        .map_err(|why| invalid("autoStartConfig", why))
+                })
+                .transpose()?,
+            multi_composition: multi_composition
+                .map(|value| {
+                    MultiComposition::from_value(value)
+                        .map_err(|why| invalid("multiComposition", why))
+                })
+                .transpose()?,
             custom_room_id: field("customRoomId").map(custom_room_id).transpose()?,
             auto_close: field("autoCloseConfig").map(auto_close).transpose()?,
             webhook,
@@ -292,36 +395,64 @@ fn webhook(value: &Value) -> Result<RoomWebhook, OptionError> {
             ));
         }
     };
-    let is_event_name = |event: &Value| event.as_str().is_some_and(is_webhook_event_name);
     let events = match webhook.get("events") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(events))
-            if events.len() <= MAX_WEBHOOK_EVENTS && events.iter().all(is_event_name) =>
-        {
-            events
+        Some(Value::Array(events)) => {
+            let names: Option<Vec<String>> = events
                 .iter()
-                .filter_map(|event| event.as_str().map(str::to_owned))
-                .collect()
+                .map(|event| event.as_str().map(str::to_owned))
+                .collect();
+            let names = names.ok_or_else(|| {
+                invalid(
+                    "webhook.events",
+                    "a list of event names, such as \"session-started\"",
+                )
+            })?;
+            webhook_events(&names).map_err(|why| invalid("webhook.events", why))?;
+            names
         }
-        _ => {
+        Some(_) => {
             return Err(invalid(
                 "webhook.events",
-                format!(
-                    "a list of at most {MAX_WEBHOOK_EVENTS} event names such as \"session-started\""
-                ),
+                "a list of event names, such as \"session-started\"",
             ));
         }
     };
     Ok(RoomWebhook { url, events })
 }
 
-/// A webhook event name, such as `session-started`: 1 to 64 letters, digits, `-`, `_`, `.` or
-/// `*`. The same rule for a caller's `webhook.events` and for `WEBHOOK_EVENTS`.
-pub(crate) fn is_webhook_event_name(name: &str) -> bool {
-    (1..=MAX_WEBHOOK_EVENT_LENGTH).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.*".contains(&b))
+/// Whether `entry` of a webhook's events is one VideoSDK documents: an event of
+/// [`VIDEOSDK_WEBHOOK_EVENTS`], `*`, or a prefix and `*` that matches one of them.
+pub(crate) fn is_webhook_event(entry: &str) -> bool {
+    match entry.strip_suffix('*') {
+        Some(prefix) => {
+            !prefix.contains('*')
+                && VIDEOSDK_WEBHOOK_EVENTS
+                    .iter()
+                    .any(|event| event.starts_with(prefix))
+        }
+        None => VIDEOSDK_WEBHOOK_EVENTS.contains(&entry),
+    }
+}
+
+/// A list of webhook events as VideoSDK documents them (see [`is_webhook_event`]), each once;
+/// the reason, for a person, when it is not. The same rule for a caller's `webhook.events` and
+/// for `WEBHOOK_EVENTS`.
+pub(crate) fn webhook_events(entries: &[String]) -> Result<(), String> {
+    for (index, entry) in entries.iter().enumerate() {
+        if !is_webhook_event(entry) {
+            let shown: String = entry.chars().take(70).collect();
+            return Err(format!(
+                "{shown:?} is neither an event VideoSDK documents (such as session-started or \
+                 recording-stopped) nor a pattern that matches one (* or a prefix and *, such as \
+                 recording-*); see {WEBHOOK_EVENTS_PAGE}"
+            ));
+        }
+        if entries[..index].contains(entry) {
+            return Err(format!("{entry:?} is listed twice"));
+        }
+    }
+    Ok(())
 }
 
 /// An https URL VideoSDK can post to: short, parseable, no whitespace.
@@ -339,7 +470,11 @@ mod tests {
     use super::*;
 
     fn parse(body: Value, allow_client_webhooks: bool) -> Result<RoomOptions, OptionError> {
-        RoomOptions::from_body(body.as_object().unwrap(), allow_client_webhooks)
+        let consent = OptionConsent {
+            webhook: allow_client_webhooks,
+            ..OptionConsent::default()
+        };
+        RoomOptions::from_body(body.as_object().unwrap(), &consent)
     }
 
     #[test]
@@ -371,6 +506,8 @@ mod tests {
                 }),
                 geo_fence: Some("eu001"),
                 allowed_participant_ids: Some(vec!["alice".into(), "bob-2".into()]),
+                auto_start: None,
+                multi_composition: None,
             }
         );
         assert!(
@@ -381,6 +518,59 @@ mod tests {
     }
 
     #[test]
+    fn auto_start_and_multi_composition_need_the_operators_consent_whatever_their_shape() {
+        let auto_start = json!({"recording": {"config": {"quality": "high"}}});
+        for (field, value, option) in [
+            (
+                "autoStartConfig",
+                auto_start.clone(),
+                GatedOption::AutoStartConfig,
+            ),
+            (
+                "autoStartConfig",
+                json!("yes"),
+                GatedOption::AutoStartConfig,
+            ),
+            (
+                "multiComposition",
+                json!({"hls": true}),
+                GatedOption::MultiComposition,
+            ),
+        ] {
+            let mut body = Map::new();
+            body.insert(field.to_owned(), value);
+            // Allowed, it is read (into an option, or refused for its shape), not refused.
+            let allowed = RoomOptions::from_body(&body, &OptionConsent::all());
+            assert!(
+                matches!(&allowed, Ok(options) if !options.is_empty())
+                    || matches!(&allowed, Err(OptionError::Invalid { field: named, .. }) if *named == field),
+                "{field}: {allowed:?}"
+            );
+            assert_eq!(
+                RoomOptions::from_body(&body, &OptionConsent::default()),
+                Err(OptionError::NotAllowed(option))
+            );
+        }
+        let only_auto_start = OptionConsent {
+            webhook: false,
+            gated: vec![GatedOption::AutoStartConfig],
+        };
+        let body = json!({"autoStartConfig": auto_start, "multiComposition": {"hls": true}});
+        assert_eq!(
+            RoomOptions::from_body(body.as_object().unwrap(), &only_auto_start),
+            Err(OptionError::NotAllowed(GatedOption::MultiComposition))
+        );
+        let body = json!({"autoStartConfig": {"recording": {"templateUrl": "https://x.example"}}});
+        assert!(matches!(
+            RoomOptions::from_body(body.as_object().unwrap(), &only_auto_start),
+            Err(OptionError::Invalid {
+                field: "autoStartConfig",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn a_webhook_needs_the_operators_consent_whatever_its_shape() {
         for webhook in [json!({"endPoint": "https://x.example"}), json!(1)] {
             assert_eq!(
@@ -388,6 +578,53 @@ mod tests {
                 Err(OptionError::WebhookNotAllowed)
             );
         }
+    }
+
+    #[test]
+    fn webhook_events_are_those_videosdk_documents_and_its_patterns() {
+        for entry in [
+            "session-started",
+            "participant-track-recording-failed",
+            "transcription-completed",
+            "hls-playable",
+            "*",
+            "recording-*",
+            "hls-*",
+            "session*",
+            "participant-track-*",
+        ] {
+            assert!(is_webhook_event(entry), "{entry}");
+        }
+        for entry in [
+            "",
+            "session-begun",
+            "Session-Started",
+            "session-started ",
+            "**",
+            "*-failed",
+            "rec*ording-*",
+            "webinar-*",
+            "recording-stopped*x",
+        ] {
+            assert!(!is_webhook_event(entry), "{entry:?}");
+        }
+        let every: Vec<String> = VIDEOSDK_WEBHOOK_EVENTS
+            .iter()
+            .map(|event| (*event).to_owned())
+            .collect();
+        assert_eq!(webhook_events(&every), Ok(()), "no limit of 32");
+        let twice = vec!["hls-*".to_owned(), "hls-*".to_owned()];
+        assert!(webhook_events(&twice).unwrap_err().contains("twice"));
+        let unknown = webhook_events(&["session-begun".to_owned()]).unwrap_err();
+        assert!(unknown.contains(WEBHOOK_EVENTS_PAGE), "{unknown}");
+        let mut distinct = every.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            VIDEOSDK_WEBHOOK_EVENTS.len(),
+            "each event once"
+        );
     }
 
     #[test]
@@ -410,6 +647,14 @@ mod tests {
             (
                 json!({"webhook": {"endPoint": "http://x"}}),
                 "webhook.endPoint",
+            ),
+            (
+                json!({"webhook": {"endPoint": "https://x.example", "events": ["session-begun"]}}),
+                "webhook.events",
+            ),
+            (
+                json!({"webhook": {"endPoint": "https://x.example", "events": [7]}}),
+                "webhook.events",
             ),
         ] {
             match parse(body.clone(), true) {

@@ -2,6 +2,7 @@
 //! shapes them, permissions and roles, meeting ids and room options, the keys made from the
 //! account's secret, and VideoSDK's signed webhooks. `shared/tests/layers.rs` keeps outer layers out of these files.
 
+pub mod auto_start;
 pub mod credentials;
 pub mod identity;
 mod jwt_crypto;

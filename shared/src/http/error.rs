@@ -55,6 +55,7 @@ pub enum ErrorCode {
     MalformedMeetingId,
     MissingMeetingId,
     MeetingNotFound,
+    MeetingDisabled,
     MeetingRejected,
     // every route
     OriginNotAllowed,
@@ -66,6 +67,7 @@ pub enum ErrorCode {
     RandomnessUnavailable,
     UpstreamClientError,
     UpstreamAuthFailed,
+    UpstreamPaymentRequired,
     UpstreamInvalidResponse,
     UpstreamUnavailable,
     UpstreamRateLimited,
@@ -111,6 +113,7 @@ impl ErrorCode {
             | TokenScopeMismatch
             | OriginNotAllowed => StatusCode::FORBIDDEN,
             MeetingNotFound => StatusCode::NOT_FOUND,
+            MeetingDisabled => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             SigningFailed
@@ -118,9 +121,10 @@ impl ErrorCode {
             | UpstreamClientError
             | InternalError
             | WebhookUrlUnknown => StatusCode::INTERNAL_SERVER_ERROR,
-            UpstreamAuthFailed | UpstreamInvalidResponse | UpstreamUnavailable => {
-                StatusCode::BAD_GATEWAY
-            }
+            UpstreamAuthFailed
+            | UpstreamPaymentRequired
+            | UpstreamInvalidResponse
+            | UpstreamUnavailable => StatusCode::BAD_GATEWAY,
             UpstreamRateLimited | EventBusUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -280,7 +284,9 @@ impl From<OptionError> for ApiError {
     fn from(error: OptionError) -> Self {
         let code = match error {
             OptionError::Invalid { .. } => ErrorCode::InvalidMeetingOption,
-            OptionError::WebhookNotAllowed => ErrorCode::OptionNotAllowed,
+            OptionError::WebhookNotAllowed | OptionError::NotAllowed(_) => {
+                ErrorCode::OptionNotAllowed
+            }
             OptionError::Unsupported => ErrorCode::UnsupportedOption,
         };
         Self::new(code, format!("{error}."))
@@ -305,6 +311,11 @@ impl From<MeetingError> for ApiError {
             MeetingError::NotFound => Self::new(
                 ErrorCode::MeetingNotFound,
                 "No meeting with this id exists for this account.",
+            ),
+            MeetingError::Disabled(_) => Self::new(
+                ErrorCode::MeetingDisabled,
+                "This meeting's room was deactivated (ended, or closed by its autoCloseConfig) \
+                 and can no longer be joined; create a new meeting.",
             ),
             MeetingError::MalformedId(why) => Self::new(ErrorCode::MalformedMeetingId, why),
             MeetingError::RandomnessUnavailable => {
@@ -357,6 +368,11 @@ impl From<UpstreamFailure> for ApiError {
             UpstreamFailure::AuthRefused => Self::new(
                 ErrorCode::UpstreamAuthFailed,
                 "VideoSDK refused this service's credentials; the operator has been told.",
+            ),
+            UpstreamFailure::PaymentRequired => Self::new(
+                ErrorCode::UpstreamPaymentRequired,
+                "VideoSDK refused to create a room for this service's account (402 Payment \
+                 Required: its plan or billing); the operator has been told.",
             ),
             UpstreamFailure::RateLimited {
                 retry_after_seconds,

@@ -107,10 +107,22 @@ pub(crate) fn caller_claims(request: &Request) -> Option<CallerClaims> {
 
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
 /// VideoSDK's API takes it), or `{"token": "<jwt>"}` in the body (as VideoSDK's examples send it).
+/// A body `token` that is not a string (or `null`) is refused even when the header carries the
+/// token: the spec types it as a string, and a request means one thing whichever is read.
 pub(crate) fn token<'a>(
     request: &'a Request,
     body: &'a Map<String, Value>,
 ) -> Result<&'a str, ApiError> {
+    let body_token = match body.get("token") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(token)) => Some(token.trim()),
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidBody,
+                "The body's \"token\" must be a string.",
+            ));
+        }
+    };
     if let Some(value) = request.headers().get(AUTHORIZATION) {
         let text = value
             .to_str()
@@ -124,15 +136,9 @@ pub(crate) fn token<'a>(
             return Ok(token);
         }
     }
-    match body.get("token") {
-        None | Some(Value::Null) => Err(TokenError::Missing.into()),
-        Some(Value::String(token)) if token.trim().is_empty() => Err(TokenError::Missing.into()),
-        Some(Value::String(token)) => Ok(token.trim()),
-        Some(_) => Err(ApiError::new(
-            ErrorCode::InvalidBody,
-            "The body's \"token\" must be a string.",
-        )),
-    }
+    body_token
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| TokenError::Missing.into())
 }
 
 /// The single value of a query parameter that may go by several names (`roomId` or
@@ -259,9 +265,24 @@ mod tests {
             token_of(None, "[1,2]").unwrap_err().code,
             ErrorCode::InvalidBody
         );
+        // Whether or not the header carries the token.
+        for authorization in [None, Some("Bearer a.b.c"), Some("a.b.c")] {
+            for body in [
+                r#"{"token":42}"#,
+                r#"{"token":true}"#,
+                r#"{"token":["a.b.c"]}"#,
+                r#"{"token":{"t":"a.b.c"}}"#,
+            ] {
+                assert_eq!(
+                    token_of(authorization, body).unwrap_err().code,
+                    ErrorCode::InvalidBody,
+                    "{authorization:?} {body}"
+                );
+            }
+        }
         assert_eq!(
-            token_of(None, r#"{"token":42}"#).unwrap_err().code,
-            ErrorCode::InvalidBody
+            token_of(Some("Bearer a.b.c"), r#"{"token":null}"#).unwrap(),
+            "a.b.c"
         );
     }
 

@@ -1,5 +1,6 @@
-//! `POST /validate-meeting/{meetingId}`: 200 only for a meeting that exists (a room VideoSDK
-//! knows, or an id this deployment issued, depending on the meeting backend).
+//! `POST /validate-meeting/{meetingId}`: 200 only for a meeting that exists and can be joined
+//! (a room VideoSDK knows and has not deactivated, or an id this deployment issued, depending on
+//! the meeting backend).
 
 use std::convert::Infallible;
 
@@ -8,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{VALIDATE_MEETING, authenticate, with_fresh_keys_on_miss};
+use crate::domain::meetings::MeetingError;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{json_body, path_parameter};
 use crate::http::response::json_response;
@@ -37,24 +39,34 @@ async fn validate_meeting(
             format!("Put the meeting id in the path: {}.", VALIDATE_MEETING.path),
         )
     })?;
-    // A token scoped to a room answers for that room only, as written in the token.
-    if claims
-        .room_id
-        .as_ref()
-        .is_some_and(|room_id| *room_id != id)
-    {
-        return Err(ApiError::new(
-            ErrorCode::TokenScopeMismatch,
-            "This token is scoped to another room.",
-        ));
-    }
-    let meeting_id = with_fresh_keys_on_miss(state, keys, |keys| {
+    let outcome = with_fresh_keys_on_miss(state, keys, |keys| {
         let id = &id;
         async move { state.backend.validate(&keys, id).await }
     })
-    .await?;
+    .await;
+    // A token scoped to a room answers for that room only: the id as asked, or the room
+    // VideoSDK resolved it to (a custom id names its room), before anything is answered. Any
+    // other id is refused alike whether it exists or not, so such a token learns nothing of
+    // other rooms.
+    if let Some(scope) = &claims.room_id {
+        let resolved = match &outcome {
+            Ok(room_id) | Err(MeetingError::Disabled(room_id)) => Some(room_id),
+            _ => None,
+        };
+        let about_a_room = matches!(
+            outcome,
+            Ok(_) | Err(MeetingError::NotFound | MeetingError::Disabled(_))
+        );
+        if about_a_room && *scope != id && resolved != Some(scope) {
+            return Err(ApiError::new(
+                ErrorCode::TokenScopeMismatch,
+                "This token is scoped to another room.",
+            ));
+        }
+    }
+    let meeting_id = outcome?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "meetingId": meeting_id, "valid": true }),
+        &json!({ "meetingId": meeting_id, "roomId": meeting_id, "valid": true }),
     ))
 }

@@ -589,6 +589,39 @@ mod tests {
     /// The time the differential tests verify at.
     const NOW: u64 = 1_800_000_000;
 
+    /// RFC 7519: a token is expired from the second its `exp` names, on both paths (our header's
+    /// and jsonwebtoken's, which `header_variant` forces with a header written otherwise).
+    #[test]
+    fn exp_equal_to_now_is_expired_on_both_paths() {
+        let keys = keys();
+        let other_header = |payload: &str| {
+            let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#);
+            let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"secret-key-1");
+            let tag = URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, message.as_bytes()));
+            format!("{message}.{tag}")
+        };
+        for (exp, expected) in [
+            (NOW - 1, Err(TokenError::Expired)),
+            (NOW, Err(TokenError::Expired)),
+            (NOW + 1, Ok(NOW + 1)),
+        ] {
+            let payload = format!(r#"{{"apikey":"api-key-1","exp":{exp}}}"#);
+            for token in [signed_with_our_header(&payload), other_header(&payload)] {
+                assert_eq!(
+                    keys.verify_at(&token, NOW).map(|claims| claims.exp),
+                    expected,
+                    "exp {exp} at {NOW}: {token}"
+                );
+                assert_eq!(
+                    keys.verify_by_jsonwebtoken(&token, NOW)
+                        .map(|claims| claims.exp),
+                    expected
+                );
+            }
+        }
+    }
+
     /// JSON text of every type: null, booleans, numbers (negative, fractional, huge), strings,
     /// arrays and objects, nested up to `depth` deep, and a few values around [`NOW`].
     fn json_value(depth: u32) -> proptest::strategy::BoxedStrategy<String> {

@@ -111,11 +111,12 @@ impl ReadClaims {
     }
 }
 
-/// jsonwebtoken's time rules with no leeway (Lambda's clocks are synchronised): expired when
-/// `exp` is before `now`, not yet valid before `nbf`; and this API's own: no `exp` more than
-/// [`MAX_TOKEN_LIFETIME_SECONDS`] ahead.
+/// The time rules, with no leeway (Lambda's clocks are synchronised): expired once `now` has
+/// reached `exp` (RFC 7519 4.1.4: "on or after", as VideoSDK's Node SDK `verifyToken` reads it;
+/// jsonwebtoken, whose own check is off, would still take `exp == now`), not yet valid before
+/// `nbf`; and this API's own: no `exp` more than [`MAX_TOKEN_LIFETIME_SECONDS`] ahead.
 fn check_times(exp: u64, nbf: Option<u64>, now: u64) -> Result<(), TokenError> {
-    if exp < now {
+    if exp <= now {
         return Err(TokenError::Expired);
     }
     if nbf.is_some_and(|nbf| nbf > now) {
@@ -134,7 +135,12 @@ mod tests {
     #[test]
     fn exp_may_be_at_most_a_day_ahead() {
         let now = 1_000_000;
-        assert_eq!(check_times(now, None, now), Ok(()));
+        assert_eq!(check_times(now + 1, None, now), Ok(()));
+        assert_eq!(
+            check_times(now, None, now),
+            Err(TokenError::Expired),
+            "exp == now"
+        );
         assert_eq!(check_times(now - 1, None, now), Err(TokenError::Expired));
         assert_eq!(check_times(now + 86_400, None, now), Ok(()));
         assert_eq!(
@@ -145,6 +151,10 @@ mod tests {
             check_times(u64::MAX, None, u64::MAX - 1),
             Ok(()),
             "no overflow at the end of time"
+        );
+        assert_eq!(
+            check_times(u64::MAX, None, u64::MAX),
+            Err(TokenError::Expired)
         );
         assert_eq!(
             check_times(now + 10, Some(now + 1), now),
