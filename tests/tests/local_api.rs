@@ -177,7 +177,7 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
         ),
         case(
             Method::GET,
-            "/get-token?permissions=allow_mod",
+            "/get-token?permissions=allow_join,allow_mod",
             None,
             None,
             403,
