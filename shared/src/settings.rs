@@ -7,6 +7,7 @@ use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy,
 use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
 use crate::meetings::{MeetingBackendKind, OperatorWebhook};
+pub use crate::tls::TEST_CA_VARIABLE;
 use crate::videosdk::DEFAULT_VIDEOSDK_API_ENDPOINT;
 
 const DEFAULT_TTL_SECONDS: u64 = 600;
@@ -73,7 +74,10 @@ impl SettingsError {
 }
 
 impl Settings {
+    /// Also loads the test-only extra CA of `TEST_ONLY_EXTRA_CA_FILE` (see `crate::tls`), which
+    /// only the process environment sets.
     pub fn from_env() -> Result<Self, SettingsError> {
+        crate::tls::load_test_ca()?;
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 

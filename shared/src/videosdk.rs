@@ -39,11 +39,9 @@ pub(crate) struct VideoSdkRooms {
 
 impl VideoSdkRooms {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config())
-            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let http = crate::tls::reqwest_client(|builder| {
+            builder.connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+        })?;
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
@@ -151,11 +149,13 @@ pub(crate) struct VideoSdkWebhookKey {
 
 impl VideoSdkWebhookKey {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
-            .timeout(VIDEOSDK_REQUEST_TIMEOUT)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        // The TLS of every call out: a reqwest client built without it trusts no root, and
+        // the cold start of the default deployment (key fetched from VideoSDK) would fail.
+        let http = crate::tls::reqwest_client(|builder| {
+            builder
+                .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+                .timeout(VIDEOSDK_REQUEST_TIMEOUT)
+        })?;
         Ok(Self {
             http,
             url: format!(
@@ -189,7 +189,11 @@ impl VideoSdkWebhookKey {
                 if error.is_timeout() {
                     format!("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")
                 } else {
-                    format!("VideoSDK could not be reached: {error}")
+                    // With its causes: a refused certificate says so only in a source.
+                    format!(
+                        "VideoSDK could not be reached: {}",
+                        crate::aws::secrets_manager::error_chain(&error)
+                    )
                 }
             })?;
         let status = response.status();

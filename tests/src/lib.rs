@@ -18,6 +18,7 @@ use shared::state::State;
 
 pub mod emf;
 pub mod events;
+pub mod https;
 pub mod local_api;
 pub mod template;
 pub mod videosdk_stand_in;

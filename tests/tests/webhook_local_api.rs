@@ -3,6 +3,7 @@
 //! to an SQS queue they are read back from; VideoSDK's key pinned in the environment, pinned in
 //! the secret, or fetched from a stand-in for VideoSDK's API and fetched again after a rotation.
 
+use api_tests::https::TestCa;
 use api_tests::local_api::http_client;
 use api_tests::webhooks::{TestKey, generate_key, webhook_settings};
 use api_tests::{LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials};
@@ -187,25 +188,61 @@ async fn videosdk_serving(key: &TestKey) -> VideoSdkStandIn {
 }
 
 // Multi-threaded: the stand-in answers the function on one worker while this one waits.
+/// As deployed by default (no pinned key): the binary fetches VideoSDK's key over HTTPS at cold
+/// start, from a stand-in whose certificate a test CA issued, trusted through the test-only
+/// `TEST_ONLY_EXTRA_CA_FILE`. Without that CA the same binary refuses the stand-in's certificate
+/// and does not start: the fetch is verified TLS, through the functions' HTTPS constructor.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
-async fn the_binary_fetches_videosdks_key_and_fetches_it_again_after_a_rotation() {
+async fn the_binary_fetches_videosdks_key_over_https_and_again_after_a_rotation() {
     let moto = MotoServer::start();
     let queue = moto
         .bus_to_queue("videosdk-fetched", "videosdk-fetched-events")
         .await;
     let [a, b] = ["webhook-fetch-a", "webhook-fetch-b"].map(|seed| generate_key(seed, 2048));
     let videosdk = videosdk_serving(&a).await;
+    let ca = TestCa::new();
+    let https = ca.front(&videosdk.uri()).await;
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([
         ("EVENT_BUS_NAME", "videosdk-fetched".to_owned()),
-        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+        ("VIDEOSDK_API_ENDPOINT", https.uri()),
     ]);
-    let api = LocalApi::start(&environment, true);
-
     let body = canonical(
         &json!({"webhookType": "participant-joined", "data": {"participantId": "alice"}}),
     );
+
+    // Without the test CA: the handshake fails, and so does the cold start. (The binary builds
+    // its state before it asks for an event, so it can be run on its own for this.)
+    let binary = api_tests::function_binary("videosdk-webhook");
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_clear()
+        .envs(environment.iter().map(|(k, v)| (*k, v.as_str())));
+    let credentials = dev_credentials();
+    command.env("VIDEOSDK_API_KEY", credentials.api_key()).env(
+        "VIDEOSDK_SECRET_KEY",
+        String::from_utf8_lossy(credentials.secret_key()).as_ref(),
+    );
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the binary runs")
+        .expect("the binary runs");
+    let log = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    let failed = log
+        .lines()
+        .find(|line| line.contains("init failed"))
+        .unwrap_or_else(|| panic!("no init failure:\n{log}"));
+    assert!(
+        failed.contains(&https.uri()) && failed.contains("UnknownIssuer"),
+        "{failed}"
+    );
+    assert_eq!(videosdk.webhook_key_fetches(), 0, "no request got through");
+
+    environment.push(ca.environment());
+    let api = LocalApi::start(&environment, true);
     let (status, answer) = post(&api, &body, Some(&a.signer().sign(body.as_bytes()))).await;
     assert_eq!(status, 204, "{answer}\n{}", api.log());
     assert_eq!(
@@ -216,6 +253,11 @@ async fn the_binary_fetches_videosdks_key_and_fetches_it_again_after_a_rotation(
     assert!(
         api.log().contains("key=\"videosdk\"") || api.log().contains("key=videosdk"),
         "{}",
+        api.log()
+    );
+    assert!(
+        api.log().contains("TEST_ONLY_EXTRA_CA_FILE"),
+        "a cold start with the test CA says so:\n{}",
         api.log()
     );
 
