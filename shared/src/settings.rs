@@ -77,7 +77,8 @@ impl Settings {
     /// Also loads the test-only extra CA of `TEST_ONLY_EXTRA_CA_FILE` (see `crate::tls`), which
     /// only the process environment sets.
     pub fn from_env() -> Result<Self, SettingsError> {
-        crate::tls::load_test_ca()?;
+        crate::tls::load_test_ca()
+            .map_err(|reason| SettingsError::new(crate::tls::TEST_CA_VARIABLE, reason))?;
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 

@@ -1,6 +1,6 @@
 //! The one way the functions make an HTTPS client: every call out, to AWS (the SDK's HTTP
-//! client, [`https_connector`]) and to VideoSDK (reqwest, [`reqwest_client`]), gets the TLS
-//! configuration of this module: rustls on ring, the one crypto library of the binaries,
+//! client, [`https_connector`]) and to VideoSDK (reqwest, `crate::videosdk::https_client`, the
+//! one place a reqwest client is built), gets the TLS configuration of this module: rustls on ring, the one crypto library of the binaries,
 //! trusting Mozilla's root certificates as compiled into them (`webpki-roots`). reqwest is built
 //! with `rustls-tls-manual-roots` alone, so a client made any other way trusts no root at all
 //! and every HTTPS call it makes fails.
@@ -22,8 +22,6 @@ use std::sync::{Arc, OnceLock};
 
 use rustls::pki_types::{CertificateDer, TrustAnchor};
 
-use crate::settings::SettingsError;
-
 /// Tests only: a PEM file holding one CA certificate that the HTTPS clients trust besides the
 /// compiled-in roots. Never set in a deployment (the template does not).
 pub const TEST_CA_VARIABLE: &str = "TEST_ONLY_EXTRA_CA_FILE";
@@ -33,16 +31,15 @@ static TEST_CA: OnceLock<Option<TrustAnchor<'static>>> = OnceLock::new();
 
 /// Reads [`TEST_CA_VARIABLE`] from the process environment, once, before any client is made
 /// (`Settings::from_env`). Unset or blank: nothing more is trusted. A file that cannot be read
-/// or holds no CA certificate stops the cold start, naming the variable.
-pub(crate) fn load_test_ca() -> Result<(), SettingsError> {
+/// or holds no CA certificate stops the cold start, naming the variable (the error says why).
+pub(crate) fn load_test_ca() -> Result<(), String> {
     let path = std::env::var(TEST_CA_VARIABLE).unwrap_or_default();
     let path = path.trim();
     if path.is_empty() {
         let _ = TEST_CA.set(None);
         return Ok(());
     }
-    let anchor =
-        read_anchor(path).map_err(|reason| SettingsError::new(TEST_CA_VARIABLE, reason))?;
+    let anchor = read_anchor(path)?;
     tracing::warn!(
         variable = TEST_CA_VARIABLE,
         "HTTPS clients also trust the test CA this variable names: tests only, never in a \
@@ -74,7 +71,7 @@ fn read_anchor(path: &str) -> Result<TrustAnchor<'static>, String> {
 
 /// The client configuration of every HTTPS call out: the compiled-in roots (and the test CA,
 /// when one is loaded). Callers set their ALPN.
-fn client_config() -> rustls::ClientConfig {
+pub(crate) fn client_config() -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -88,17 +85,6 @@ fn client_config() -> rustls::ClientConfig {
         .expect("ring supports the default protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth()
-}
-
-/// A reqwest client, `configure`d (timeouts and the like), with this module's TLS: the only way
-/// this crate makes one.
-pub(crate) fn reqwest_client(
-    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
-) -> Result<reqwest::Client, String> {
-    configure(reqwest::Client::builder())
-        .use_preconfigured_tls(client_config())
-        .build()
-        .map_err(|error| format!("cannot build the HTTP client: {error}"))
 }
 
 /// hyper's HTTPS connector over `tcp`, HTTP/1.1, with this module's TLS; `http://` endpoints
@@ -164,40 +150,5 @@ mod tests {
         let error = read_anchor(junk.to_str().unwrap()).unwrap_err();
         assert!(error.contains("not a usable CA certificate"), "{error}");
         let _ = std::fs::remove_dir_all(directory);
-    }
-
-    /// Every client that calls out is made here: no other file of the crate builds a reqwest
-    /// client or a TLS configuration of its own (one that would trust no root, or others).
-    #[test]
-    fn no_other_module_builds_an_https_client() {
-        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut pending = vec![source];
-        let mut offenders = Vec::new();
-        while let Some(directory) = pending.pop() {
-            for entry in std::fs::read_dir(&directory).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if path.extension().is_some_and(|ext| ext == "rs")
-                    && !path.ends_with("src/tls.rs")
-                {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    for needle in [
-                        "reqwest::Client::builder",
-                        "reqwest::Client::new",
-                        "ClientBuilder::new",
-                        "use_preconfigured_tls",
-                        "add_root_certificate",
-                        "ClientConfig::builder",
-                        "HttpsConnectorBuilder",
-                    ] {
-                        if text.contains(needle) {
-                            offenders.push(format!("{}: {needle}", path.display()));
-                        }
-                    }
-                }
-            }
-        }
-        assert_eq!(offenders, Vec::<String>::new());
     }
 }
