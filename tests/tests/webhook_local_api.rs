@@ -40,7 +40,20 @@ fn only_event(messages: &[String], kind: &str) -> String {
     assert_eq!(envelope["source"], "videosdk", "{envelope}");
     assert_eq!(envelope["detail-type"], kind, "{envelope}");
     assert!(envelope["id"].as_str().is_some_and(|id| !id.is_empty()));
-    canonical(&envelope["detail"])
+    let detail = canonical(&envelope["detail"]);
+    // The delivery id and the time received, in EventBridge's own fields.
+    assert_eq!(
+        envelope["resources"],
+        json!([shared::domain::webhooks::delivery_id(detail.as_bytes())]),
+        "{envelope}"
+    );
+    assert!(
+        envelope["time"]
+            .as_str()
+            .is_some_and(|time| time.ends_with('Z')),
+        "{envelope}"
+    );
+    detail
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

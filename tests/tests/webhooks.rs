@@ -10,7 +10,7 @@ use api_tests::webhooks::{
 use api_tests::{Functions, VideoSdkStandIn, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::VIDEOSDK_WEBHOOK;
 use shared::routes::videosdk_webhook::{SIGNATURE_HEADER, handler};
@@ -50,7 +50,9 @@ async fn a_verified_webhook_is_one_event_with_the_body_exactly_as_received() {
     let functions = Functions::development(&[]).await;
     // Spacing, key order and non-ASCII text that a re-encoding would change.
     let body = "{ \"webhookType\" : \"session-ended\",\n  \"data\": {\"meetingId\": \"abcd-efgh-ijkl\", \"name\": \"Zoë 🎥\", \"duration\": 61.50} }\n";
+    let before = unix_seconds();
     let response = functions.invoke(VIDEOSDK_WEBHOOK.name, signed(body)).await;
+    let after = unix_seconds();
     assert_eq!(
         response.status(),
         StatusCode::NO_CONTENT,
@@ -59,15 +61,65 @@ async fn a_verified_webhook_is_one_event_with_the_body_exactly_as_received() {
     );
     assert!(response.body().is_empty());
     assert_eq!(cors_headers(&response), Vec::<String>::new());
+    let mut calls = functions.eventbridge.calls();
+    assert_eq!(calls.len(), 1, "one PutEvents call");
+    assert_eq!(calls[0].len(), 1, "with one entry");
+    let mut entry = calls[0].remove(0);
+    // The time it was received, as epoch seconds (the SDK's JSON).
+    let time = entry["Time"].as_f64().expect("a Time");
+    assert!(
+        before.floor() <= time && time <= after.ceil(),
+        "{before} <= {time} <= {after}"
+    );
+    entry.as_object_mut().unwrap().remove("Time");
     assert_eq!(
-        functions.eventbridge.calls(),
-        vec![vec![json!({
+        entry,
+        json!({
             "EventBusName": TEST_BUS,
             "Source": "videosdk",
             "DetailType": "session-ended",
             "Detail": body,
-        })]],
-        "one PutEvents call with one entry"
+            // SHA-256 of the exact bytes (`printf '%s' "$body" | sha256sum`).
+            "Resources": [format!("videosdk-webhook:sha256:{}", sha256_hex(body.as_bytes()))],
+        })
+    );
+}
+
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn copies_of_one_body_share_a_delivery_id_and_other_bodies_do_not() {
+    let functions = Functions::development(&[]).await;
+    let joined = webhook_body("participant-joined");
+    let left = webhook_body("participant-left");
+    for body in [&joined, &joined, &left] {
+        let response = functions.invoke(VIDEOSDK_WEBHOOK.name, signed(body)).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let ids: Vec<Value> = functions
+        .eventbridge
+        .entries()
+        .iter()
+        .map(|entry| entry["Resources"].clone())
+        .collect();
+    assert_eq!(ids[0], ids[1], "a redelivery of one body");
+    assert_ne!(ids[0], ids[2]);
+    assert_eq!(
+        ids[0],
+        json!([shared::domain::webhooks::delivery_id(joined.as_bytes())])
     );
 }
 

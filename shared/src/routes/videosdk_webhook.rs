@@ -33,6 +33,7 @@ async fn receive(
     state: &State<WebhookBackend>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    let received_at = std::time::SystemTime::now();
     let signature = single_header(request, SIGNATURE_HEADER)
         .map_err(|()| SignatureError::Repeated)?
         .ok_or(SignatureError::Missing)?;
@@ -58,11 +59,12 @@ async fn receive(
                 )
             }
         })?;
-    let event = WebhookEvent::from_verified_body(body)?;
+    let event = WebhookEvent::from_verified_body(body)?.received_at_time(received_at);
     match state.backend.publish(&event).await {
         Ok(event_id) => {
             tracing::info!(
                 webhook_type = event.kind(),
+                delivery_id = event.delivery_id(),
                 event_id,
                 published = true,
                 "webhook"
@@ -74,6 +76,7 @@ async fn receive(
         Err(error) => {
             tracing::error!(
                 webhook_type = event.kind(),
+                delivery_id = event.delivery_id(),
                 published = false,
                 error = %error,
                 "webhook"
