@@ -49,10 +49,12 @@ pub struct Settings {
     pub(crate) event_bus: Option<EventBusSettings>,
 }
 
-/// The EventBridge bus (name or ARN) and the AWS environment that reaches it.
+/// The EventBridge bus (name or ARN), the fallback queue (`WEBHOOK_FALLBACK_QUEUE_URL`, SQS)
+/// and the AWS environment that reaches them.
 #[derive(Debug, Clone)]
 pub(crate) struct EventBusSettings {
     pub(crate) name: String,
+    pub(crate) fallback_queue: Option<String>,
     pub(crate) aws: AwsEnvironment,
 }
 
@@ -268,7 +270,20 @@ impl Settings {
                         ),
                     )
                 })?;
-                Some(EventBusSettings { name, aws })
+                let fallback_queue = get("WEBHOOK_FALLBACK_QUEUE_URL");
+                if let Some(url) = &fallback_queue
+                    && !(url.starts_with("https://") || url.starts_with("http://"))
+                {
+                    return Err(SettingsError::new(
+                        "WEBHOOK_FALLBACK_QUEUE_URL",
+                        "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)",
+                    ));
+                }
+                Some(EventBusSettings {
+                    name,
+                    fallback_queue,
+                    aws,
+                })
             }
         };
 

@@ -11,7 +11,9 @@
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
+use crate::aws::fallback_queue::FallbackQueue;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
@@ -57,6 +59,8 @@ pub(crate) enum VerifyError {
 #[derive(Debug)]
 pub struct WebhookBackend {
     bus: EventBus,
+    /// Where a webhook goes when the bus does not take it (`WEBHOOK_FALLBACK_QUEUE_URL`).
+    fallback: Option<FallbackQueue>,
     /// `VIDEOSDK_API_ENDPOINT`, and its client once a key is to be fetched (a pinned key needs
     /// none, and its cold start loads no HTTP client and no root certificates for it).
     videosdk_endpoint: String,
@@ -80,6 +84,10 @@ impl Backend for WebhookBackend {
             .clone()
             .map(|key| (Arc::new(key), KeyOrigin::Environment));
         Ok(Self {
+            fallback: bus
+                .fallback_queue
+                .as_ref()
+                .map(|url| FallbackQueue::new(&bus.aws, url.clone())),
             bus: EventBus::new(&bus.aws, bus.name.clone()),
             videosdk_endpoint: settings.videosdk_endpoint.clone(),
             videosdk: OnceLock::new(),
@@ -116,6 +124,76 @@ impl Backend for WebhookBackend {
             "verifying VideoSDK's webhooks"
         );
         Ok(())
+    }
+}
+
+/// Where a verified webhook went.
+#[derive(Debug)]
+pub(crate) enum Delivered {
+    /// On the bus, with EventBridge's id.
+    Published { event_id: String },
+    /// The bus did not take it (`bus` says why); the fallback queue did.
+    Queued {
+        message_id: String,
+        bus: PublishError,
+    },
+}
+
+/// Neither the bus nor the fallback queue (if there is one) took a webhook.
+#[derive(Debug, thiserror::Error)]
+#[error("{bus}; fallback queue: {}", queue.as_deref().unwrap_or("none configured"))]
+pub(crate) struct NotDelivered {
+    bus: PublishError,
+    queue: Option<String>,
+}
+
+/// What a redrive did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedriveReport {
+    /// Put on the bus and deleted from the queue.
+    pub published: usize,
+    /// Left in the queue: not a queued webhook, or its detail no longer matches its id.
+    pub unreadable: usize,
+}
+
+/// Puts every webhook waiting in the fallback queue on the bus, each with its delivery id and
+/// the time it was first received, deleting each message once EventBridge took its event.
+/// Reads `EVENT_BUS_NAME`, `WEBHOOK_FALLBACK_QUEUE_URL` and the AWS environment through
+/// `lookup`. Stops at the first event the bus refuses (it stays queued: run it again).
+pub async fn redrive(lookup: impl Fn(&str) -> Option<String>) -> Result<RedriveReport, String> {
+    let var = |name: &'static str| {
+        lookup(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .ok_or(format!("{name} is not set"))
+    };
+    let bus_name = var("EVENT_BUS_NAME")?;
+    let queue_url = var("WEBHOOK_FALLBACK_QUEUE_URL")?;
+    let aws =
+        AwsEnvironment::from_lookup(&lookup).map_err(|missing| format!("{missing} is not set"))?;
+    let bus = EventBus::new(&aws, bus_name);
+    let queue = FallbackQueue::new(&aws, queue_url);
+    let mut report = RedriveReport::default();
+    loop {
+        let taken = queue.take().await?;
+        if taken.is_empty() {
+            return Ok(report);
+        }
+        for message in taken {
+            match message.event {
+                Ok(event) => {
+                    bus.publish(&event)
+                        .await
+                        .map_err(|error| format!("{error} (the event stays in {})", queue.url()))?;
+                    queue.delete(&message.receipt_handle).await?;
+                    report.published += 1;
+                }
+                Err(why) => {
+                    tracing::error!(queue = queue.url(), why, "a message left in the queue");
+                    report.unreadable += 1;
+                }
+            }
+        }
     }
 }
 
@@ -158,9 +236,23 @@ impl WebhookBackend {
         }
     }
 
-    /// Puts a verified webhook on the bus; returns EventBridge's id for it.
-    pub(crate) async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
-        self.bus.publish(event).await
+    /// Puts a verified webhook on the bus or, when the bus does not take it, into the fallback
+    /// queue.
+    pub(crate) async fn deliver(&self, event: &WebhookEvent) -> Result<Delivered, NotDelivered> {
+        let bus = match self.bus.publish(event).await {
+            Ok(event_id) => return Ok(Delivered::Published { event_id }),
+            Err(error) => error,
+        };
+        let Some(fallback) = &self.fallback else {
+            return Err(NotDelivered { bus, queue: None });
+        };
+        match fallback.send(event).await {
+            Ok(message_id) => Ok(Delivered::Queued { message_id, bus }),
+            Err(queue) => Err(NotDelivered {
+                bus,
+                queue: Some(queue),
+            }),
+        }
     }
 
     fn current(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {
