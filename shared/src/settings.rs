@@ -47,6 +47,9 @@ pub struct Settings {
     pub(crate) webhook_public_key: Option<WebhookPublicKey>,
     /// `EVENT_BUS_NAME`: where the webhook function puts VideoSDK's webhooks.
     pub(crate) event_bus: Option<EventBusSettings>,
+    /// `WEBHOOK_KEY_REFETCH_SECONDS`: the shortest time between two fetches of VideoSDK's
+    /// webhook key made because a signature failed.
+    pub(crate) webhook_key_refetch_seconds: u64,
 }
 
 /// The EventBridge bus (name or ARN), the fallback queue (`WEBHOOK_FALLBACK_QUEUE_URL`, SQS)
@@ -161,6 +164,11 @@ impl Settings {
             "SECRET_REFRESH_SECONDS",
             DEFAULT_SECRET_REFRESH_SECONDS,
             0..=MAX_TTL_SECONDS,
+        )?;
+        let webhook_key_refetch_seconds = seconds(
+            "WEBHOOK_KEY_REFETCH_SECONDS",
+            crate::webhooks::DEFAULT_KEY_REFETCH_SECONDS,
+            0..=3600,
         )?;
 
         let allowed_text =
@@ -301,6 +309,7 @@ impl Settings {
             videosdk_endpoint: endpoint,
             webhook_public_key,
             event_bus,
+            webhook_key_refetch_seconds,
         })
     }
 }

@@ -5,8 +5,11 @@
 //! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start); else
 //! fetched from VideoSDK (`GET {VIDEOSDK_API_ENDPOINT}/v2/public/rsa-public-key`) at cold start
 //! and kept. A fetched key is fetched again when a signature fails with it, in case VideoSDK
-//! rotated it, but at most once per [`KEY_REFETCH_INTERVAL`] (the first time at once): a stream
-//! of forged webhooks costs VideoSDK one call every few minutes. A pinned key is never replaced.
+//! rotated it, but at most once per `WEBHOOK_KEY_REFETCH_SECONDS` (30 s; the first time at
+//! once): a stream of forged webhooks costs VideoSDK one call per interval. A signature that
+//! fails while the interval forbids a fetch is answered 429 with `Retry-After`, not 401: it may
+//! be a genuine webhook signed with a key VideoSDK rotated after a forgery spent the fetch, and
+//! it verifies when sent again after the interval. A pinned key is never replaced.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -21,8 +24,10 @@ use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkWebhookKey;
 
-/// At most one fetch of VideoSDK's key per interval after a failed signature.
-pub(crate) const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(300);
+/// At most one fetch of VideoSDK's key per this many seconds after a failed signature
+/// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
+/// webhook signed with a key rotated within the interval is told to come back after it (429).
+pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +59,12 @@ pub(crate) enum VerifyError {
     /// it rotated) failed too.
     #[error("cannot fetch VideoSDK's webhook public key from {url}: {detail}")]
     KeyUnavailable { url: String, detail: String },
+    /// The signature failed with the key fetched from VideoSDK, and the key was fetched too
+    /// recently to fetch it again: it may be a key VideoSDK rotated since.
+    #[error(
+        "the signature fails with the key in hand; VideoSDK's key may be fetched again in {retry_after:?}"
+    )]
+    RefreshPending { retry_after: Duration },
 }
 
 #[derive(Debug)]
@@ -68,6 +79,7 @@ pub struct WebhookBackend {
     key: RwLock<Option<(Arc<WebhookPublicKey>, KeyOrigin)>>,
     /// When a signature failure may next fetch VideoSDK's key.
     refetch_after: Mutex<Instant>,
+    refetch_interval: Duration,
 }
 
 impl Backend for WebhookBackend {
@@ -93,6 +105,7 @@ impl Backend for WebhookBackend {
             videosdk: OnceLock::new(),
             key: RwLock::new(key),
             refetch_after: Mutex::new(Instant::now()),
+            refetch_interval: Duration::from_secs(settings.webhook_key_refetch_seconds),
         })
     }
 
@@ -212,9 +225,9 @@ impl WebhookBackend {
             return Err(SignatureError::Invalid.into());
         };
         match (key.verify(body, signature), self.videosdk.get()) {
-            (Err(SignatureError::Invalid), Some(videosdk))
-                if origin == KeyOrigin::VideoSdk && self.claim_refetch(Instant::now()) =>
-            {
+            (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
+                self.claim_refetch(Instant::now())
+                    .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
                 let fetched =
                     videosdk
                         .fetch(keys)
@@ -266,17 +279,18 @@ impl WebhookBackend {
         *self.key.write().unwrap_or_else(PoisonError::into_inner) = Some((Arc::new(key), origin));
     }
 
-    /// True for the one caller that may fetch now; it also puts the next fetch an interval away.
-    fn claim_refetch(&self, now: Instant) -> bool {
+    /// `Ok` for the one caller that may fetch now, which puts the next fetch an interval away;
+    /// otherwise how long until a fetch is allowed.
+    fn claim_refetch(&self, now: Instant) -> Result<(), Duration> {
         let mut after = self
             .refetch_after
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if now < *after {
-            return false;
+            return Err(*after - now);
         }
-        *after = now + KEY_REFETCH_INTERVAL;
-        true
+        *after = now + self.refetch_interval;
+        Ok(())
     }
 }
 
@@ -306,12 +320,20 @@ mod tests {
     #[test]
     fn a_refetch_is_claimed_at_once_then_once_per_interval() {
         let backend = backend();
+        let interval = Duration::from_secs(DEFAULT_KEY_REFETCH_SECONDS);
         let start = Instant::now();
-        assert!(backend.claim_refetch(start), "the first failure may fetch");
-        assert!(!backend.claim_refetch(start));
-        assert!(!backend.claim_refetch(start + KEY_REFETCH_INTERVAL - Duration::from_secs(1)));
-        assert!(backend.claim_refetch(start + KEY_REFETCH_INTERVAL));
-        assert!(!backend.claim_refetch(start + KEY_REFETCH_INTERVAL));
+        assert_eq!(
+            backend.claim_refetch(start),
+            Ok(()),
+            "the first failure may fetch"
+        );
+        assert_eq!(backend.claim_refetch(start), Err(interval));
+        assert_eq!(
+            backend.claim_refetch(start + interval - Duration::from_secs(1)),
+            Err(Duration::from_secs(1))
+        );
+        assert_eq!(backend.claim_refetch(start + interval), Ok(()));
+        assert_eq!(backend.claim_refetch(start + interval), Err(interval));
     }
 
     #[test]

@@ -368,13 +368,15 @@ async fn the_key_is_fetched_at_cold_start_and_again_after_a_rotation_at_most_onc
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(videosdk.webhook_key_fetches(), 2, "the new key is kept");
 
-    // Another rotation at once: within the interval, no fetch, so 401 until it has passed.
+    // Another rotation at once: within the interval, no fetch, so 429 (come back after
+    // Retry-After) until it has passed.
     videosdk.serve_webhook_key(&c.spki_pem);
     let response = answer(&state, signed_by(&c, &body)).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&response), "webhook_key_refresh_pending");
     assert_eq!(videosdk.webhook_key_fetches(), 2);
     let response = answer(&state, webhook_request(&body, Some("forged"))).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         videosdk.webhook_key_fetches(),
         2,
@@ -389,9 +391,16 @@ async fn an_unchanged_key_is_fetched_once_for_a_bad_signature_then_not_again() {
     let (videosdk, eventbridge) = videosdk_serving(&a).await;
     let state = fetching_state(&videosdk, &eventbridge).await.unwrap();
     let body = webhook_body("session-started");
-    for _ in 0..3 {
+    let response = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the key is unchanged"
+    );
+    for _ in 0..2 {
         let response = answer(&state, webhook_request(&body, Some("forged"))).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(code(&response), "webhook_key_refresh_pending");
     }
     assert_eq!(
         videosdk.webhook_key_fetches(),
@@ -458,4 +467,60 @@ async fn a_pinned_key_is_never_fetched() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(videosdk.webhook_key_fetches(), 0);
+}
+
+/// Key rotation against forged traffic: a forgery spends the refetch allowance (VideoSDK's key
+/// is fetched, unchanged: 401); VideoSDK rotates its key; its first genuine webhook with the new
+/// key, inside the interval, is not refused for good (401) but told to come back (429 with
+/// `Retry-After` within the interval), nothing published. Sent again once a fetch is allowed, it
+/// verifies and is published. (The interval is a setting: 30 s by default, here 0 for the
+/// second delivery, so that no test sleeps.)
+#[tokio::test]
+async fn forged_then_rotation_then_genuine_is_retryable_not_refused() {
+    let [a, b] = ["forged-rotation-a", "forged-rotation-b"].map(|seed| generate_key(seed, 2048));
+    let (videosdk, eventbridge) = videosdk_serving(&a).await;
+    let state = fetching_state(&videosdk, &eventbridge).await.unwrap();
+    let body = webhook_body("session-started");
+
+    let forged = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        videosdk.webhook_key_fetches(),
+        2,
+        "cold start, then the forgery's"
+    );
+
+    videosdk.serve_webhook_key(&b.spki_pem);
+    let genuine = answer(&state, signed_by(&b, &body)).await;
+    assert_eq!(genuine.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&genuine), "webhook_key_refresh_pending");
+    let retry_after: u64 = genuine.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=31).contains(&retry_after), "{retry_after}");
+    assert_eq!(videosdk.webhook_key_fetches(), 2);
+    assert_eq!(eventbridge.calls().len(), 0, "nothing published");
+
+    // The same sequence where a fetch is allowed again (the interval has passed): the genuine
+    // webhook verifies with the rotated key.
+    let (videosdk, eventbridge) = videosdk_serving(&a).await;
+    let state = State::from_settings(webhook_settings(
+        &eventbridge.uri(),
+        &[
+            ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", ""),
+            ("VIDEOSDK_API_ENDPOINT", &videosdk.uri()),
+            ("WEBHOOK_KEY_REFETCH_SECONDS", "0"),
+        ],
+    ))
+    .await
+    .unwrap();
+    let forged = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    videosdk.serve_webhook_key(&b.spki_pem);
+    let genuine = answer(&state, signed_by(&b, &body)).await;
+    assert_eq!(genuine.status(), StatusCode::NO_CONTENT);
+    assert_eq!(videosdk.webhook_key_fetches(), 3);
+    assert_eq!(eventbridge.entries().len(), 1);
 }

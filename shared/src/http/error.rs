@@ -67,6 +67,7 @@ pub enum ErrorCode {
     // VideoSDK's webhooks: where they go, and where rooms send them
     EventBusUnavailable,
     WebhookUrlUnknown,
+    WebhookKeyRefreshPending,
 }
 
 impl ErrorCode {
@@ -100,6 +101,7 @@ impl ErrorCode {
             MeetingNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookKeyRefreshPending => StatusCode::TOO_MANY_REQUESTS,
             SigningFailed
             | RandomnessUnavailable
             | UpstreamClientError

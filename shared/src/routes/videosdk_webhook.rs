@@ -51,6 +51,20 @@ async fn receive(
         .await
         .map_err(|error| match error {
             VerifyError::Signature(refused) => ApiError::from(refused),
+            VerifyError::RefreshPending { retry_after } => {
+                tracing::warn!(
+                    retry_after_ms = retry_after.as_millis() as u64,
+                    "webhook signature fails with the key in hand; VideoSDK's key was fetched too \
+                     recently to fetch it again"
+                );
+                ApiError::new(
+                    ErrorCode::WebhookKeyRefreshPending,
+                    "The signature does not verify with the key in hand, which was fetched from \
+                     VideoSDK too recently to fetch it again; nothing was published. Send it \
+                     again after Retry-After.",
+                )
+                .with_retry_after(retry_after.as_secs() + 1)
+            }
             VerifyError::KeyUnavailable { .. } => {
                 tracing::error!(error = %error, "webhook not verified");
                 ApiError::new(
