@@ -507,6 +507,12 @@ mod tests {
             with("SECRET_REFRESH_SECONDS", "86401"),
             "SECRET_REFRESH_SECONDS"
         );
+        for refetch in ["3601", "-1", "soon"] {
+            assert_eq!(
+                with("WEBHOOK_KEY_REFETCH_SECONDS", refetch),
+                "WEBHOOK_KEY_REFETCH_SECONDS"
+            );
+        }
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
     }
@@ -632,6 +638,28 @@ mod tests {
         assert_eq!(settings(&pairs).unwrap().event_bus.unwrap().name, arn);
         pairs[2] = ("EVENT_BUS_NAME", "no spaces please");
         assert_eq!(settings(&pairs).unwrap_err().variable, "EVENT_BUS_NAME");
+        pairs[2] = ("EVENT_BUS_NAME", "videosdk-events");
+        assert_eq!(
+            settings(&pairs).unwrap().event_bus.unwrap().fallback_queue,
+            None
+        );
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/fallback";
+        pairs.push(("WEBHOOK_FALLBACK_QUEUE_URL", url));
+        assert_eq!(
+            settings(&pairs)
+                .unwrap()
+                .event_bus
+                .unwrap()
+                .fallback_queue
+                .as_deref(),
+            Some(url)
+        );
+        let last = pairs.len() - 1;
+        pairs[last] = ("WEBHOOK_FALLBACK_QUEUE_URL", "fallback");
+        assert_eq!(
+            settings(&pairs).unwrap_err().variable,
+            "WEBHOOK_FALLBACK_QUEUE_URL"
+        );
     }
 
     #[test]
