@@ -11,6 +11,7 @@ use crate::domain::permissions::{
 use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
 use crate::meetings::{MeetingBackendKind, OperatorWebhook};
+pub use crate::tls::TEST_CA_VARIABLE;
 use crate::videosdk::DEFAULT_VIDEOSDK_API_ENDPOINT;
 
 const DEFAULT_TTL_SECONDS: u64 = 600;
@@ -52,12 +53,17 @@ pub struct Settings {
     pub(crate) webhook_public_key: Option<WebhookPublicKey>,
     /// `EVENT_BUS_NAME`: where the webhook function puts VideoSDK's webhooks.
     pub(crate) event_bus: Option<EventBusSettings>,
+    /// `WEBHOOK_KEY_REFETCH_SECONDS`: the shortest time between two fetches of VideoSDK's
+    /// webhook key made because a signature failed.
+    pub(crate) webhook_key_refetch_seconds: u64,
 }
 
-/// The EventBridge bus (name or ARN) and the AWS environment that reaches it.
+/// The EventBridge bus (name or ARN), the fallback queue (`WEBHOOK_FALLBACK_QUEUE_URL`, SQS)
+/// and the AWS environment that reaches them.
 #[derive(Debug, Clone)]
 pub(crate) struct EventBusSettings {
     pub(crate) name: String,
+    pub(crate) fallback_queue: Option<String>,
     pub(crate) aws: AwsEnvironment,
 }
 
@@ -79,7 +85,11 @@ impl SettingsError {
 }
 
 impl Settings {
+    /// Also loads the test-only extra CA of `TEST_ONLY_EXTRA_CA_FILE` (see `crate::tls`), which
+    /// only the process environment sets.
     pub fn from_env() -> Result<Self, SettingsError> {
+        crate::tls::load_test_ca()
+            .map_err(|reason| SettingsError::new(crate::tls::TEST_CA_VARIABLE, reason))?;
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
@@ -160,6 +170,11 @@ impl Settings {
             "SECRET_REFRESH_SECONDS",
             DEFAULT_SECRET_REFRESH_SECONDS,
             0..=MAX_TTL_SECONDS,
+        )?;
+        let webhook_key_refetch_seconds = seconds(
+            "WEBHOOK_KEY_REFETCH_SECONDS",
+            crate::webhooks::DEFAULT_KEY_REFETCH_SECONDS,
+            0..=3600,
         )?;
 
         let allowed_text =
@@ -297,7 +312,20 @@ impl Settings {
                         ),
                     )
                 })?;
-                Some(EventBusSettings { name, aws })
+                let fallback_queue = get("WEBHOOK_FALLBACK_QUEUE_URL");
+                if let Some(url) = &fallback_queue
+                    && !(url.starts_with("https://") || url.starts_with("http://"))
+                {
+                    return Err(SettingsError::new(
+                        "WEBHOOK_FALLBACK_QUEUE_URL",
+                        "not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)",
+                    ));
+                }
+                Some(EventBusSettings {
+                    name,
+                    fallback_queue,
+                    aws,
+                })
             }
         };
 
@@ -316,6 +344,7 @@ impl Settings {
             videosdk_endpoint: endpoint,
             webhook_public_key,
             event_bus,
+            webhook_key_refetch_seconds,
         })
     }
 }
@@ -578,6 +607,12 @@ mod tests {
             with("SECRET_REFRESH_SECONDS", "86401"),
             "SECRET_REFRESH_SECONDS"
         );
+        for refetch in ["3601", "-1", "soon"] {
+            assert_eq!(
+                with("WEBHOOK_KEY_REFETCH_SECONDS", refetch),
+                "WEBHOOK_KEY_REFETCH_SECONDS"
+            );
+        }
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
         assert_eq!(
@@ -749,6 +784,28 @@ mod tests {
         assert_eq!(settings(&pairs).unwrap().event_bus.unwrap().name, arn);
         pairs[2] = ("EVENT_BUS_NAME", "no spaces please");
         assert_eq!(settings(&pairs).unwrap_err().variable, "EVENT_BUS_NAME");
+        pairs[2] = ("EVENT_BUS_NAME", "videosdk-events");
+        assert_eq!(
+            settings(&pairs).unwrap().event_bus.unwrap().fallback_queue,
+            None
+        );
+        let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/fallback";
+        pairs.push(("WEBHOOK_FALLBACK_QUEUE_URL", url));
+        assert_eq!(
+            settings(&pairs)
+                .unwrap()
+                .event_bus
+                .unwrap()
+                .fallback_queue
+                .as_deref(),
+            Some(url)
+        );
+        let last = pairs.len() - 1;
+        pairs[last] = ("WEBHOOK_FALLBACK_QUEUE_URL", "fallback");
+        assert_eq!(
+            settings(&pairs).unwrap_err().variable,
+            "WEBHOOK_FALLBACK_QUEUE_URL"
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
-//! The TLS client configuration of every call the functions make out, to Secrets Manager (the
-//! AWS SDK's HTTP client) and to VideoSDK (reqwest): rustls on ring, the one crypto library of
-//! the binaries, trusting Mozilla's root certificates as compiled into them (`webpki-roots`).
+//! The one way the functions make an HTTPS client: every call out, to AWS (the SDK's HTTP
+//! client, [`https_connector`]) and to VideoSDK (reqwest, `crate::videosdk::https_client`, the
+//! one place a reqwest client is built), gets the TLS configuration of this module: rustls on ring, the one crypto library of the binaries,
+//! trusting Mozilla's root certificates as compiled into them (`webpki-roots`). reqwest is built
+//! with `rustls-tls-manual-roots` alone, so a client made any other way trusts no root at all
+//! and every HTTPS call it makes fails.
 //!
 //! Not the system's store: reading it (`rustls-native-certs`: the bundle file, then every file of
 //! the certificate directory, each PEM-decoded with a constant-time base64 decoder) was most of
@@ -8,14 +11,73 @@
 //! trust anchors already parsed, so a store is ~150 references copied. The trade (README):
 //! `SSL_CERT_FILE`, `SSL_CERT_DIR` and the system's certificates are not read, and the roots are
 //! those of the `webpki-roots` release the binary was built with.
+//!
+//! Tests only: [`TEST_CA_VARIABLE`] names a PEM file with one more CA certificate to trust, so
+//! that the real binaries (under `cargo lambda watch`, and the release artifacts under the
+//! Lambda emulator) reach HTTPS stand-ins whose certificates a test CA made. It is an
+//! environment variable, not a cargo feature, so that the tests run the very binaries that are
+//! deployed; the template never sets it, and a cold start that finds it set logs a warning.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// A client configuration for HTTPS with the compiled-in roots; callers set their ALPN.
+use rustls::pki_types::{CertificateDer, TrustAnchor};
+
+/// Tests only: a PEM file holding one CA certificate that the HTTPS clients trust besides the
+/// compiled-in roots. Never set in a deployment (the template does not).
+pub const TEST_CA_VARIABLE: &str = "TEST_ONLY_EXTRA_CA_FILE";
+
+/// The extra trust anchor of [`TEST_CA_VARIABLE`], read once per process.
+static TEST_CA: OnceLock<Option<TrustAnchor<'static>>> = OnceLock::new();
+
+/// Reads [`TEST_CA_VARIABLE`] from the process environment, once, before any client is made
+/// (`Settings::from_env`). Unset or blank: nothing more is trusted. A file that cannot be read
+/// or holds no CA certificate stops the cold start, naming the variable (the error says why).
+pub(crate) fn load_test_ca() -> Result<(), String> {
+    let path = std::env::var(TEST_CA_VARIABLE).unwrap_or_default();
+    let path = path.trim();
+    if path.is_empty() {
+        let _ = TEST_CA.set(None);
+        return Ok(());
+    }
+    let anchor = read_anchor(path)?;
+    tracing::warn!(
+        variable = TEST_CA_VARIABLE,
+        "HTTPS clients also trust the test CA this variable names: tests only, never in a \
+         deployment"
+    );
+    let _ = TEST_CA.set(Some(anchor));
+    Ok(())
+}
+
+fn read_anchor(path: &str) -> Result<TrustAnchor<'static>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?;
+    let block = pem::parse(text.trim()).map_err(|_| format!("{path} holds no PEM block"))?;
+    if block.tag() != "CERTIFICATE" {
+        return Err(format!(
+            "{path} holds a {:?}, not a CERTIFICATE",
+            block.tag()
+        ));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    store
+        .add(CertificateDer::from(block.contents().to_vec()))
+        .map_err(|error| format!("{path} is not a usable CA certificate: {error}"))?;
+    store
+        .roots
+        .pop()
+        .ok_or_else(|| format!("{path} gave no trust anchor"))
+}
+
+/// The client configuration of every HTTPS call out: the compiled-in roots (and the test CA,
+/// when one is loaded). Callers set their ALPN.
 pub(crate) fn client_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    if let Some(Some(anchor)) = TEST_CA.get() {
+        roots.roots.push(anchor.clone());
+    }
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         // ring's provider has cipher suites for TLS 1.2 and 1.3: only a provider without any
@@ -23,6 +85,16 @@ pub(crate) fn client_config() -> rustls::ClientConfig {
         .expect("ring supports the default protocol versions")
         .with_root_certificates(roots)
         .with_no_client_auth()
+}
+
+/// hyper's HTTPS connector over `tcp`, HTTP/1.1, with this module's TLS; `http://` endpoints
+/// (a local stand-in) are reached in the clear.
+pub(crate) fn https_connector<T>(tcp: T) -> hyper_rustls::HttpsConnector<T> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(client_config())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp)
 }
 
 #[cfg(test)]
@@ -52,5 +124,31 @@ mod tests {
                 subjects.len()
             );
         }
+    }
+
+    #[test]
+    fn a_test_ca_file_must_hold_a_ca_certificate() {
+        let directory = std::env::temp_dir().join(format!("tls-test-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let missing = directory.join("missing.pem");
+        let error = read_anchor(missing.to_str().unwrap()).unwrap_err();
+        assert!(error.contains("cannot read"), "{error}");
+        let key = directory.join("key.pem");
+        std::fs::write(
+            &key,
+            "-----BEGIN PUBLIC KEY-----\nMAA=\n-----END PUBLIC KEY-----\n",
+        )
+        .unwrap();
+        let error = read_anchor(key.to_str().unwrap()).unwrap_err();
+        assert!(error.contains("not a CERTIFICATE"), "{error}");
+        let junk = directory.join("junk.pem");
+        std::fs::write(
+            &junk,
+            "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let error = read_anchor(junk.to_str().unwrap()).unwrap_err();
+        assert!(error.contains("not a usable CA certificate"), "{error}");
+        let _ = std::fs::remove_dir_all(directory);
     }
 }

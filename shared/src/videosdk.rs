@@ -42,11 +42,7 @@ pub(crate) struct VideoSdkRooms {
 
 impl VideoSdkRooms {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config())
-            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        let http = https_client(|builder| builder.connect_timeout(VIDEOSDK_CONNECT_TIMEOUT))?;
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
@@ -170,11 +166,13 @@ pub(crate) struct VideoSdkWebhookKey {
 
 impl VideoSdkWebhookKey {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
-            .timeout(VIDEOSDK_REQUEST_TIMEOUT)
-            .build()
-            .map_err(|error| format!("cannot build the HTTP client: {error}"))?;
+        // The TLS of every call out: a reqwest client built without it trusts no root, and
+        // the cold start of the default deployment (key fetched from VideoSDK) would fail.
+        let http = https_client(|builder| {
+            builder
+                .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+                .timeout(VIDEOSDK_REQUEST_TIMEOUT)
+        })?;
         Ok(Self {
             http,
             url: format!(
@@ -208,7 +206,8 @@ impl VideoSdkWebhookKey {
                 if error.is_timeout() {
                     format!("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")
                 } else {
-                    format!("VideoSDK could not be reached: {error}")
+                    // With its causes: a refused certificate says so only in a source.
+                    format!("VideoSDK could not be reached: {}", error_chain(&error))
                 }
             })?;
         let status = response.status();
@@ -222,6 +221,32 @@ impl VideoSdkWebhookKey {
         WebhookPublicKey::from_pem(&answer.public_key)
             .map_err(|error| format!("VideoSDK's publicKey cannot be used: {error}"))
     }
+}
+
+/// The one way this crate builds a reqwest client: `configure`d (timeouts and the like), with the
+/// TLS of every call out (`crate::tls`). reqwest has no roots of its own in this build, so a
+/// client built otherwise would trust none.
+fn https_client(
+    configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client, String> {
+    configure(reqwest::Client::builder())
+        .use_preconfigured_tls(crate::tls::client_config())
+        .build()
+        .map_err(|error| format!("cannot build the HTTP client: {error}"))
+}
+
+/// An error and its causes in one line (a refused certificate says so only in a cause).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let message = error.to_string();
+        if !parts.iter().any(|part| part.contains(&message)) {
+            parts.push(message);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
 }
 
 /// Which rooms call failed: VideoSDK's statuses mean different things to each.

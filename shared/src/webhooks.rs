@@ -5,13 +5,18 @@
 //! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start); else
 //! fetched from VideoSDK (`GET {VIDEOSDK_API_ENDPOINT}/v2/public/rsa-public-key`) at cold start
 //! and kept. A fetched key is fetched again when a signature fails with it, in case VideoSDK
-//! rotated it, but at most once per [`KEY_REFETCH_INTERVAL`] (the first time at once): a stream
-//! of forged webhooks costs VideoSDK one call every few minutes. A pinned key is never replaced.
+//! rotated it, but at most once per `WEBHOOK_KEY_REFETCH_SECONDS` (30 s; the first time at
+//! once): a stream of forged webhooks costs VideoSDK one call per interval. A signature that
+//! fails while the interval forbids a fetch is answered 429 with `Retry-After`, not 401: it may
+//! be a genuine webhook signed with a key VideoSDK rotated after a forgery spent the fetch, and
+//! it verifies when sent again after the interval. A pinned key is never replaced.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
+use crate::aws::fallback_queue::FallbackQueue;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
@@ -19,8 +24,10 @@ use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkWebhookKey;
 
-/// At most one fetch of VideoSDK's key per interval after a failed signature.
-pub(crate) const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(300);
+/// At most one fetch of VideoSDK's key per this many seconds after a failed signature
+/// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
+/// webhook signed with a key rotated within the interval is told to come back after it (429).
+pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +59,19 @@ pub(crate) enum VerifyError {
     /// it rotated) failed too.
     #[error("cannot fetch VideoSDK's webhook public key from {url}: {detail}")]
     KeyUnavailable { url: String, detail: String },
+    /// The signature failed with the key fetched from VideoSDK, and the key was fetched too
+    /// recently to fetch it again: it may be a key VideoSDK rotated since.
+    #[error(
+        "the signature fails with the key in hand; VideoSDK's key may be fetched again in {retry_after:?}"
+    )]
+    RefreshPending { retry_after: Duration },
 }
 
 #[derive(Debug)]
 pub struct WebhookBackend {
     bus: EventBus,
+    /// Where a webhook goes when the bus does not take it (`WEBHOOK_FALLBACK_QUEUE_URL`).
+    fallback: Option<FallbackQueue>,
     /// `VIDEOSDK_API_ENDPOINT`, and its client once a key is to be fetched (a pinned key needs
     /// none, and its cold start loads no HTTP client and no root certificates for it).
     videosdk_endpoint: String,
@@ -64,6 +79,7 @@ pub struct WebhookBackend {
     key: RwLock<Option<(Arc<WebhookPublicKey>, KeyOrigin)>>,
     /// When a signature failure may next fetch VideoSDK's key.
     refetch_after: Mutex<Instant>,
+    refetch_interval: Duration,
 }
 
 impl Backend for WebhookBackend {
@@ -80,11 +96,16 @@ impl Backend for WebhookBackend {
             .clone()
             .map(|key| (Arc::new(key), KeyOrigin::Environment));
         Ok(Self {
+            fallback: bus
+                .fallback_queue
+                .as_ref()
+                .map(|url| FallbackQueue::new(&bus.aws, url.clone())),
             bus: EventBus::new(&bus.aws, bus.name.clone()),
             videosdk_endpoint: settings.videosdk_endpoint.clone(),
             videosdk: OnceLock::new(),
             key: RwLock::new(key),
             refetch_after: Mutex::new(Instant::now()),
+            refetch_interval: Duration::from_secs(settings.webhook_key_refetch_seconds),
         })
     }
 
@@ -119,6 +140,76 @@ impl Backend for WebhookBackend {
     }
 }
 
+/// Where a verified webhook went.
+#[derive(Debug)]
+pub(crate) enum Delivered {
+    /// On the bus, with EventBridge's id.
+    Published { event_id: String },
+    /// The bus did not take it (`bus` says why); the fallback queue did.
+    Queued {
+        message_id: String,
+        bus: PublishError,
+    },
+}
+
+/// Neither the bus nor the fallback queue (if there is one) took a webhook.
+#[derive(Debug, thiserror::Error)]
+#[error("{bus}; fallback queue: {}", queue.as_deref().unwrap_or("none configured"))]
+pub(crate) struct NotDelivered {
+    bus: PublishError,
+    queue: Option<String>,
+}
+
+/// What a redrive did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RedriveReport {
+    /// Put on the bus and deleted from the queue.
+    pub published: usize,
+    /// Left in the queue: not a queued webhook, or its detail no longer matches its id.
+    pub unreadable: usize,
+}
+
+/// Puts every webhook waiting in the fallback queue on the bus, each with its delivery id and
+/// the time it was first received, deleting each message once EventBridge took its event.
+/// Reads `EVENT_BUS_NAME`, `WEBHOOK_FALLBACK_QUEUE_URL` and the AWS environment through
+/// `lookup`. Stops at the first event the bus refuses (it stays queued: run it again).
+pub async fn redrive(lookup: impl Fn(&str) -> Option<String>) -> Result<RedriveReport, String> {
+    let var = |name: &'static str| {
+        lookup(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+            .ok_or(format!("{name} is not set"))
+    };
+    let bus_name = var("EVENT_BUS_NAME")?;
+    let queue_url = var("WEBHOOK_FALLBACK_QUEUE_URL")?;
+    let aws =
+        AwsEnvironment::from_lookup(&lookup).map_err(|missing| format!("{missing} is not set"))?;
+    let bus = EventBus::new(&aws, bus_name);
+    let queue = FallbackQueue::new(&aws, queue_url);
+    let mut report = RedriveReport::default();
+    loop {
+        let taken = queue.take().await?;
+        if taken.is_empty() {
+            return Ok(report);
+        }
+        for message in taken {
+            match message.event {
+                Ok(event) => {
+                    bus.publish(&event)
+                        .await
+                        .map_err(|error| format!("{error} (the event stays in {})", queue.url()))?;
+                    queue.delete(&message.receipt_handle).await?;
+                    report.published += 1;
+                }
+                Err(why) => {
+                    tracing::error!(queue = queue.url(), why, "a message left in the queue");
+                    report.unreadable += 1;
+                }
+            }
+        }
+    }
+}
+
 impl WebhookBackend {
     /// Checks `signature` over `body` with the key in hand; when that fails with a fetched key,
     /// fetches VideoSDK's key again (if [`KEY_REFETCH_INTERVAL`] allows) and, if VideoSDK now
@@ -134,9 +225,9 @@ impl WebhookBackend {
             return Err(SignatureError::Invalid.into());
         };
         match (key.verify(body, signature), self.videosdk.get()) {
-            (Err(SignatureError::Invalid), Some(videosdk))
-                if origin == KeyOrigin::VideoSdk && self.claim_refetch(Instant::now()) =>
-            {
+            (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
+                self.claim_refetch(Instant::now())
+                    .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
                 let fetched =
                     videosdk
                         .fetch(keys)
@@ -158,9 +249,23 @@ impl WebhookBackend {
         }
     }
 
-    /// Puts a verified webhook on the bus; returns EventBridge's id for it.
-    pub(crate) async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
-        self.bus.publish(event).await
+    /// Puts a verified webhook on the bus or, when the bus does not take it, into the fallback
+    /// queue.
+    pub(crate) async fn deliver(&self, event: &WebhookEvent) -> Result<Delivered, NotDelivered> {
+        let bus = match self.bus.publish(event).await {
+            Ok(event_id) => return Ok(Delivered::Published { event_id }),
+            Err(error) => error,
+        };
+        let Some(fallback) = &self.fallback else {
+            return Err(NotDelivered { bus, queue: None });
+        };
+        match fallback.send(event).await {
+            Ok(message_id) => Ok(Delivered::Queued { message_id, bus }),
+            Err(queue) => Err(NotDelivered {
+                bus,
+                queue: Some(queue),
+            }),
+        }
     }
 
     fn current(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {
@@ -174,17 +279,18 @@ impl WebhookBackend {
         *self.key.write().unwrap_or_else(PoisonError::into_inner) = Some((Arc::new(key), origin));
     }
 
-    /// True for the one caller that may fetch now; it also puts the next fetch an interval away.
-    fn claim_refetch(&self, now: Instant) -> bool {
+    /// `Ok` for the one caller that may fetch now, which puts the next fetch an interval away;
+    /// otherwise how long until a fetch is allowed.
+    fn claim_refetch(&self, now: Instant) -> Result<(), Duration> {
         let mut after = self
             .refetch_after
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if now < *after {
-            return false;
+            return Err(*after - now);
         }
-        *after = now + KEY_REFETCH_INTERVAL;
-        true
+        *after = now + self.refetch_interval;
+        Ok(())
     }
 }
 
@@ -214,12 +320,20 @@ mod tests {
     #[test]
     fn a_refetch_is_claimed_at_once_then_once_per_interval() {
         let backend = backend();
+        let interval = Duration::from_secs(DEFAULT_KEY_REFETCH_SECONDS);
         let start = Instant::now();
-        assert!(backend.claim_refetch(start), "the first failure may fetch");
-        assert!(!backend.claim_refetch(start));
-        assert!(!backend.claim_refetch(start + KEY_REFETCH_INTERVAL - Duration::from_secs(1)));
-        assert!(backend.claim_refetch(start + KEY_REFETCH_INTERVAL));
-        assert!(!backend.claim_refetch(start + KEY_REFETCH_INTERVAL));
+        assert_eq!(
+            backend.claim_refetch(start),
+            Ok(()),
+            "the first failure may fetch"
+        );
+        assert_eq!(backend.claim_refetch(start), Err(interval));
+        assert_eq!(
+            backend.claim_refetch(start + interval - Duration::from_secs(1)),
+            Err(Duration::from_secs(1))
+        );
+        assert_eq!(backend.claim_refetch(start + interval), Ok(()));
+        assert_eq!(backend.claim_refetch(start + interval), Err(interval));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use shared::state::State;
 pub mod authorizer;
 pub mod emf;
 pub mod events;
+pub mod https;
 pub mod local_api;
 pub mod template;
 pub mod videosdk_stand_in;
@@ -553,11 +554,12 @@ impl MotoServer {
 }
 
 /// The environment a function process needs to reach this machine's stand-ins for Secrets
-/// Manager and EventBridge (moto serves both on one endpoint).
+/// Manager, EventBridge and SQS (moto serves them on one endpoint).
 pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.to_owned()),
         ("AWS_ENDPOINT_URL_EVENTBRIDGE", endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_SQS", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),

@@ -189,7 +189,8 @@ fn alarms(template: &Value) -> Vec<(String, String, BTreeSet<String>)> {
                     let value = get(dimension, "Value").expect("a dimension Value");
                     let value = reference(value)
                         .or_else(|| value.as_str())
-                        .expect("a dimension value or !Ref");
+                        .or_else(|| intrinsic(value, "Fn::GetAtt").and_then(Value::as_str))
+                        .expect("a dimension value, !Ref or !GetAtt");
                     format!(
                         "{}={value}",
                         get(dimension, "Name")
@@ -221,6 +222,13 @@ fn every_function_and_the_api_have_their_alarms() {
         "AWS/ApiGateway".to_owned(),
         "5xx".to_owned(),
         BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
+    ));
+    // Any webhook waiting in the fallback queue (README, "VideoSDK webhooks").
+    let (queue, _) = resources_of_type(&template, "AWS::SQS::Queue")[0];
+    expected.push((
+        "AWS/SQS".to_owned(),
+        "ApproximateNumberOfMessagesVisible".to_owned(),
+        BTreeSet::from([format!("QueueName={queue}.QueueName")]),
     ));
     let mut found = alarms(&template);
     found.sort();

@@ -81,7 +81,11 @@ async fn our_tokens_have_the_claims_of_the_node_sdks() {
         ),
         (&["ask_join"], Some("abcd-efgh-ijkl"), None),
         (&["allow_join"], None, Some("bob_2")),
-        (&["allow_join", "allow_mod"], Some("room-1"), Some("auth0|carol")),
+        (
+            &["allow_join", "allow_mod"],
+            Some("room-1"),
+            Some("auth0|carol"),
+        ),
     ];
     let mut api_token = None;
     for (permissions, room, participant) in cases {

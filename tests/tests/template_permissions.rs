@@ -1,7 +1,9 @@
 //! Least privilege in `template.yaml`: every function may read the secret through the one
 //! `SecretReadPolicy` (and decrypt it with a customer-managed KMS key only via Secrets Manager);
-//! the webhook function may also put events on the stack's own bus, and nothing else; no other
-//! function has any EventBridge right. The bus and its outputs exist. Checked in the template as
+//! the webhook function may also put events on the stack's own bus and send to its fallback
+//! queue, and nothing else; no other function has any EventBridge or SQS right. The bus, the
+//! queue (encrypted, 14 days, an alarm, a policy that lets only the webhook function send) and
+//! their outputs exist. Checked in the template as
 //! written, and in the IAM roles SAM's transform makes of it (what CloudFormation deploys).
 
 use std::collections::BTreeSet;
@@ -209,7 +211,8 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
                 policies,
                 BTreeSet::from([
                     SECRET_READ.to_owned(),
-                    "EventBridgePutEventsPolicy".to_owned()
+                    "EventBridgePutEventsPolicy".to_owned(),
+                    "SQSSendMessagePolicy".to_owned(),
                 ]),
                 "{name}"
             );
@@ -351,8 +354,45 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
                     .any(|action| action.starts_with("events:"))
             })
             .collect();
+        let sqs: Vec<_> = statements
+            .iter()
+            .filter(|statement| {
+                statement
+                    .actions
+                    .iter()
+                    .any(|action| action.starts_with("sqs:"))
+            })
+            .collect();
+        if name == webhook {
+            assert_eq!(sqs.len(), 1, "{name}: {statements:?}");
+            let statement = sqs[0];
+            // SAM's SQSSendMessagePolicy: SendMessage and SendMessageBatch, allowed always, on
+            // the fallback queue only.
+            assert_eq!(
+                (
+                    &statement.only_if,
+                    &statement.effect,
+                    &statement.actions[..],
+                    &statement.condition
+                ),
+                (
+                    &None,
+                    &json!("Allow"),
+                    &["sqs:SendMessage*".to_owned()][..],
+                    &None
+                ),
+                "{name}"
+            );
+            let resource = statement.resource.to_string();
+            assert!(
+                resource.contains("WebhookFallbackQueue"),
+                "{name}: SendMessage on the fallback queue only, not {resource}"
+            );
+        } else {
+            assert!(sqs.is_empty(), "{name} has SQS rights: {sqs:?}");
+        }
         assert_eq!(
-            events.len(),
+            events.len() + sqs.len(),
             statements.len(),
             "{name}: no other inline statement (the secret is read through SecretReadPolicy): \
              {statements:?}"
@@ -382,4 +422,113 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
             );
         }
     }
+}
+
+#[test]
+fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_webhook_function_sends()
+ {
+    let template = template();
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 1, "one queue: {queues:?}");
+    let (queue, resource) = queues[0];
+    let properties = get(resource, "Properties").expect("its properties");
+    assert_eq!(
+        get(properties, "MessageRetentionPeriod").and_then(Value::as_u64),
+        Some(14 * 24 * 3600)
+    );
+    assert_eq!(
+        get(properties, "SqsManagedSseEnabled").and_then(Value::as_bool),
+        Some(true),
+        "encrypted at rest"
+    );
+
+    let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
+    let function = get(get(&template, "Resources").unwrap(), &webhook).unwrap();
+    let function_properties = get(function, "Properties").unwrap();
+    let variables = get(function_properties, "Environment")
+        .and_then(|environment| get(environment, "Variables"))
+        .expect("its environment");
+    assert_eq!(
+        get(variables, "WEBHOOK_FALLBACK_QUEUE_URL").and_then(reference),
+        Some(queue)
+    );
+    let send = untag(get(function_properties, "Policies").unwrap())
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find_map(|policy| get(policy, "SQSSendMessagePolicy"))
+        .expect("the SendMessage policy");
+    let target = format!("{:?}", get(send, "QueueName").expect("a QueueName"));
+    assert!(
+        target.contains(queue) && target.contains("QueueName"),
+        "SendMessage on the fallback queue only: {target}"
+    );
+
+    let policies = resources_of_type(&template, "AWS::SQS::QueuePolicy");
+    assert_eq!(policies.len(), 1, "{policies:?}");
+    let policy = get(policies[0].1, "Properties").unwrap();
+    let queues: Vec<_> = untag(get(policy, "Queues").unwrap())
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(reference)
+        .collect();
+    assert_eq!(queues, [queue]);
+    let statements =
+        untag(get(get(policy, "PolicyDocument").unwrap(), "Statement").expect("statements"))
+            .as_sequence()
+            .unwrap();
+    let deny_others = statements
+        .iter()
+        .find(|statement| {
+            get(statement, "Effect").and_then(Value::as_str) == Some("Deny")
+                && get(statement, "Action").and_then(Value::as_str) == Some("sqs:SendMessage")
+        })
+        .expect("a statement that denies SendMessage");
+    assert_eq!(
+        get(deny_others, "Principal").and_then(Value::as_str),
+        Some("*")
+    );
+    let condition = format!("{:?}", get(deny_others, "Condition").expect("a condition"));
+    assert!(
+        condition.contains("ArnNotEquals")
+            && condition.contains("aws:PrincipalArn")
+            && condition.contains(&format!("{webhook}Role")),
+        "everyone but the webhook function's role is denied: {condition}"
+    );
+
+    let alarms: Vec<_> = resources_of_type(&template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .filter(|(_, alarm)| {
+            get(alarm, "Properties")
+                .and_then(|properties| get(properties, "Namespace"))
+                .and_then(Value::as_str)
+                == Some("AWS/SQS")
+        })
+        .collect();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    let alarm = get(alarms[0].1, "Properties").unwrap();
+    assert_eq!(
+        get(alarm, "MetricName").and_then(Value::as_str),
+        Some("ApproximateNumberOfMessagesVisible")
+    );
+    assert_eq!(get(alarm, "Threshold").and_then(Value::as_u64), Some(0));
+    assert_eq!(
+        get(alarm, "ComparisonOperator").and_then(Value::as_str),
+        Some("GreaterThanThreshold"),
+        "any visible message"
+    );
+    let dimensions = format!("{:?}", get(alarm, "Dimensions").unwrap());
+    assert!(
+        dimensions.contains("QueueName") && dimensions.contains(queue),
+        "{dimensions}"
+    );
+
+    let outputs = get(&template, "Outputs").expect("Outputs");
+    assert_eq!(
+        get(outputs, "WebhookFallbackQueueUrl")
+            .and_then(|output| get(output, "Value"))
+            .and_then(reference),
+        Some(queue)
+    );
 }

@@ -3,9 +3,11 @@
 //! to an SQS queue they are read back from; VideoSDK's key pinned in the environment, pinned in
 //! the secret, or fetched from a stand-in for VideoSDK's API and fetched again after a rotation.
 
+use api_tests::https::TestCa;
 use api_tests::local_api::http_client;
 use api_tests::webhooks::{TestKey, generate_key, webhook_settings};
 use api_tests::{LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials};
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 use shared::state::{InitError, State};
@@ -39,7 +41,20 @@ fn only_event(messages: &[String], kind: &str) -> String {
     assert_eq!(envelope["source"], "videosdk", "{envelope}");
     assert_eq!(envelope["detail-type"], kind, "{envelope}");
     assert!(envelope["id"].as_str().is_some_and(|id| !id.is_empty()));
-    canonical(&envelope["detail"])
+    let detail = canonical(&envelope["detail"]);
+    // The delivery id and the time received, in EventBridge's own fields.
+    assert_eq!(
+        envelope["resources"],
+        json!([shared::domain::webhooks::delivery_id(detail.as_bytes())]),
+        "{envelope}"
+    );
+    assert!(
+        envelope["time"]
+            .as_str()
+            .is_some_and(|time| time.ends_with('Z')),
+        "{envelope}"
+    );
+    detail
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,25 +202,61 @@ async fn videosdk_serving(key: &TestKey) -> VideoSdkStandIn {
 }
 
 // Multi-threaded: the stand-in answers the function on one worker while this one waits.
+/// As deployed by default (no pinned key): the binary fetches VideoSDK's key over HTTPS at cold
+/// start, from a stand-in whose certificate a test CA issued, trusted through the test-only
+/// `TEST_ONLY_EXTRA_CA_FILE`. Without that CA the same binary refuses the stand-in's certificate
+/// and does not start: the fetch is verified TLS, through the functions' HTTPS constructor.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
-async fn the_binary_fetches_videosdks_key_and_fetches_it_again_after_a_rotation() {
+async fn the_binary_fetches_videosdks_key_over_https_and_again_after_a_rotation() {
     let moto = MotoServer::start();
     let queue = moto
         .bus_to_queue("videosdk-fetched", "videosdk-fetched-events")
         .await;
     let [a, b] = ["webhook-fetch-a", "webhook-fetch-b"].map(|seed| generate_key(seed, 2048));
     let videosdk = videosdk_serving(&a).await;
+    let ca = TestCa::new();
+    let https = ca.front(&videosdk.uri()).await;
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([
         ("EVENT_BUS_NAME", "videosdk-fetched".to_owned()),
-        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+        ("VIDEOSDK_API_ENDPOINT", https.uri()),
     ]);
-    let api = LocalApi::start(&environment, true);
-
     let body = canonical(
         &json!({"webhookType": "participant-joined", "data": {"participantId": "alice"}}),
     );
+
+    // Without the test CA: the handshake fails, and so does the cold start. (The binary builds
+    // its state before it asks for an event, so it can be run on its own for this.)
+    let binary = api_tests::function_binary("videosdk-webhook");
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_clear()
+        .envs(environment.iter().map(|(k, v)| (*k, v.as_str())));
+    let credentials = dev_credentials();
+    command.env("VIDEOSDK_API_KEY", credentials.api_key()).env(
+        "VIDEOSDK_SECRET_KEY",
+        String::from_utf8_lossy(credentials.secret_key()).as_ref(),
+    );
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the binary runs")
+        .expect("the binary runs");
+    let log = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    let failed = log
+        .lines()
+        .find(|line| line.contains("init failed"))
+        .unwrap_or_else(|| panic!("no init failure:\n{log}"));
+    assert!(
+        failed.contains(&https.uri()) && failed.contains("UnknownIssuer"),
+        "{failed}"
+    );
+    assert_eq!(videosdk.webhook_key_fetches(), 0, "no request got through");
+
+    environment.push(ca.environment());
+    let api = LocalApi::start(&environment, true);
     let (status, answer) = post(&api, &body, Some(&a.signer().sign(body.as_bytes()))).await;
     assert_eq!(status, 204, "{answer}\n{}", api.log());
     assert_eq!(
@@ -216,6 +267,11 @@ async fn the_binary_fetches_videosdks_key_and_fetches_it_again_after_a_rotation(
     assert!(
         api.log().contains("key=\"videosdk\"") || api.log().contains("key=videosdk"),
         "{}",
+        api.log()
+    );
+    assert!(
+        api.log().contains("TEST_ONLY_EXTRA_CA_FILE"),
+        "a cold start with the test CA says so:\n{}",
         api.log()
     );
 
@@ -362,4 +418,191 @@ async fn operator_webhooks_need_a_reachable_url_under_the_local_api() {
             }
         }
     }
+}
+
+/// Nothing lost when EventBridge fails: the binary puts the verified webhook into the fallback
+/// queue and answers 202; once the bus is back, `videosdk-webhook redrive` (what
+/// scripts/redrive-webhooks runs) puts each queued event on it exactly once, body, delivery id
+/// and time received intact. Only when the queue fails too is the answer 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_once() {
+    let moto = MotoServer::start();
+    let bus = "videosdk-fallback";
+    let before = moto.bus_to_queue(bus, "videosdk-before").await;
+    let fallback = moto
+        .sqs()
+        .create_queue()
+        .queue_name("videosdk-webhook-fallback")
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url()
+        .expect("a URL")
+        .to_owned();
+    let key = generate_key("webhook-fallback", 2048);
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("EVENT_BUS_NAME", bus.to_owned()),
+        ("WEBHOOK_FALLBACK_QUEUE_URL", fallback.clone()),
+        (
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+            key.spki_pem.trim_end().replace('\n', "\\n"),
+        ),
+    ]);
+    let api = LocalApi::start(&environment, true);
+    let body = |n: usize| {
+        canonical(&json!({"webhookType": "participant-joined",
+                          "data": {"participantId": format!("p{n}"), "name": "Zoë 🎥"}}))
+    };
+    let send = |body: String| {
+        let signature = key.signer().sign(body.as_bytes());
+        let api = &api;
+        async move { post(api, &body, Some(&signature)).await }
+    };
+
+    let (status, answer) = send(body(0)).await;
+    assert_eq!(status, 204, "{answer}\n{}", api.log());
+    assert_eq!(
+        only_event(&moto.receive(&before).await, "participant-joined"),
+        body(0)
+    );
+
+    // The bus is gone: each webhook is queued, and VideoSDK gets a 2xx.
+    moto.eventbridge()
+        .delete_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("moto deletes the bus");
+    let sent_at = std::time::SystemTime::now();
+    for n in 1..=3 {
+        let (status, answer) = send(body(n)).await;
+        assert_eq!(status, 202, "{answer}\n{}", api.log());
+    }
+    let queued = api
+        .wait_for_log_line("queued=true", std::time::Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no queued line:\n{}", api.log()));
+    assert!(queued.contains("ResourceNotFound"), "{queued}");
+
+    // Restored (a new bus of the same name, its rule to a new queue), then redriven.
+    let after = moto.bus_to_queue(bus, "videosdk-after").await;
+    let redrive = |environment: Vec<(&'static str, String)>| async move {
+        let mut command =
+            std::process::Command::new(api_tests::function_binary("videosdk-webhook"));
+        command.arg("redrive").env_clear().envs(environment);
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("the redrive runs")
+            .expect("the redrive runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (code, text) = redrive(environment.clone()).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("3 published"), "{text}");
+    let mut events: Vec<Value> = moto
+        .receive(&after)
+        .await
+        .iter()
+        .map(|message| serde_json::from_str(message).expect("an event"))
+        .collect();
+    events.sort_by_key(|event| event["detail"]["data"]["participantId"].to_string());
+    assert_eq!(events.len(), 3, "each event once: {events:?}");
+    let sent_at = sent_at
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for (n, event) in (1..=3).zip(&events) {
+        assert_eq!(
+            only_event(&[event.to_string()], "participant-joined"),
+            body(n),
+            "the body intact"
+        );
+        // The time it was received, not the time of the redrive (EventBridge's time is to the
+        // second, in RFC 3339).
+        let time = event["time"].as_str().expect("a time");
+        assert!(
+            time <= format_utc(sent_at + 5).as_str() && time >= format_utc(sent_at).as_str(),
+            "{time}"
+        );
+    }
+    // Deleted, not merely hidden for the redrive's visibility timeout.
+    let attributes = moto
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(&fallback)
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .expect("the queue's attributes");
+    let count = |name: QueueAttributeName| {
+        attributes
+            .attributes()
+            .and_then(|attributes| attributes.get(&name).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (
+            count(QueueAttributeName::ApproximateNumberOfMessages),
+            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        ),
+        ("0".to_owned(), "0".to_owned()),
+        "the queue is empty"
+    );
+    let (code, text) = redrive(environment.clone()).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("0 published"), "{text}");
+    assert_eq!(
+        moto.receive(&after).await,
+        Vec::<String>::new(),
+        "nothing twice"
+    );
+
+    // Both gone: 503.
+    moto.eventbridge()
+        .delete_event_bus()
+        .name(bus)
+        .send()
+        .await
+        .expect("moto deletes the bus");
+    moto.sqs()
+        .delete_queue()
+        .queue_url(&fallback)
+        .send()
+        .await
+        .expect("moto deletes the queue");
+    let (status, answer) = send(body(4)).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str().unwrap_or_default()),
+        (503, "event_bus_unavailable"),
+        "{answer}"
+    );
+    let log = api.log();
+    assert!(!log.contains("Zoë"), "a body reached the log");
+}
+
+/// `seconds` since the epoch as EventBridge writes `time`: `2026-12-06T01:02:03Z`.
+fn format_utc(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }

@@ -11,7 +11,7 @@ use api_tests::webhooks::{
 use api_tests::{Functions, VideoSdkStandIn, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::VIDEOSDK_WEBHOOK;
 use shared::routes::videosdk_webhook::{SIGNATURE_HEADER, handler};
@@ -44,7 +44,9 @@ async fn a_verified_webhook_is_one_event_with_the_body_exactly_as_received() {
     let functions = Functions::development(&[]).await;
     // Spacing, key order and non-ASCII text that a re-encoding would change.
     let body = "{ \"webhookType\" : \"session-ended\",\n  \"data\": {\"meetingId\": \"abcd-efgh-ijkl\", \"name\": \"Zoë 🎥\", \"duration\": 61.50} }\n";
+    let before = unix_seconds();
     let response = functions.invoke(VIDEOSDK_WEBHOOK.name, signed(body)).await;
+    let after = unix_seconds();
     assert_eq!(
         response.status(),
         StatusCode::NO_CONTENT,
@@ -53,15 +55,65 @@ async fn a_verified_webhook_is_one_event_with_the_body_exactly_as_received() {
     );
     assert!(response.body().is_empty());
     assert_eq!(cors_headers(&response), Vec::<String>::new());
+    let mut calls = functions.eventbridge.calls();
+    assert_eq!(calls.len(), 1, "one PutEvents call");
+    assert_eq!(calls[0].len(), 1, "with one entry");
+    let mut entry = calls[0].remove(0);
+    // The time it was received, as epoch seconds (the SDK's JSON).
+    let time = entry["Time"].as_f64().expect("a Time");
+    assert!(
+        before.floor() <= time && time <= after.ceil(),
+        "{before} <= {time} <= {after}"
+    );
+    entry.as_object_mut().unwrap().remove("Time");
     assert_eq!(
-        functions.eventbridge.calls(),
-        vec![vec![json!({
+        entry,
+        json!({
             "EventBusName": TEST_BUS,
             "Source": "videosdk",
             "DetailType": "session-ended",
             "Detail": body,
-        })]],
-        "one PutEvents call with one entry"
+            // SHA-256 of the exact bytes (`printf '%s' "$body" | sha256sum`).
+            "Resources": [format!("videosdk-webhook:sha256:{}", sha256_hex(body.as_bytes()))],
+        })
+    );
+}
+
+fn unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn copies_of_one_body_share_a_delivery_id_and_other_bodies_do_not() {
+    let functions = Functions::development(&[]).await;
+    let joined = webhook_body("participant-joined");
+    let left = webhook_body("participant-left");
+    for body in [&joined, &joined, &left] {
+        let response = functions.invoke(VIDEOSDK_WEBHOOK.name, signed(body)).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+    let ids: Vec<Value> = functions
+        .eventbridge
+        .entries()
+        .iter()
+        .map(|entry| entry["Resources"].clone())
+        .collect();
+    assert_eq!(ids[0], ids[1], "a redelivery of one body");
+    assert_ne!(ids[0], ids[2]);
+    assert_eq!(
+        ids[0],
+        json!([shared::domain::webhooks::delivery_id(joined.as_bytes())])
     );
 }
 
@@ -310,13 +362,15 @@ async fn the_key_is_fetched_at_cold_start_and_again_after_a_rotation_at_most_onc
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(videosdk.webhook_key_fetches(), 2, "the new key is kept");
 
-    // Another rotation at once: within the interval, no fetch, so 401 until it has passed.
+    // Another rotation at once: within the interval, no fetch, so 429 (come back after
+    // Retry-After) until it has passed.
     videosdk.serve_webhook_key(&c.spki_pem);
     let response = answer(&state, signed_by(&c, &body)).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&response), "webhook_key_refresh_pending");
     assert_eq!(videosdk.webhook_key_fetches(), 2);
     let response = answer(&state, webhook_request(&body, Some("forged"))).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         videosdk.webhook_key_fetches(),
         2,
@@ -331,9 +385,16 @@ async fn an_unchanged_key_is_fetched_once_for_a_bad_signature_then_not_again() {
     let (videosdk, eventbridge) = videosdk_serving(&a).await;
     let state = fetching_state(&videosdk, &eventbridge).await.unwrap();
     let body = webhook_body("session-started");
-    for _ in 0..3 {
+    let response = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the key is unchanged"
+    );
+    for _ in 0..2 {
         let response = answer(&state, webhook_request(&body, Some("forged"))).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(code(&response), "webhook_key_refresh_pending");
     }
     assert_eq!(
         videosdk.webhook_key_fetches(),
@@ -400,4 +461,60 @@ async fn a_pinned_key_is_never_fetched() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(videosdk.webhook_key_fetches(), 0);
+}
+
+/// Key rotation against forged traffic: a forgery spends the refetch allowance (VideoSDK's key
+/// is fetched, unchanged: 401); VideoSDK rotates its key; its first genuine webhook with the new
+/// key, inside the interval, is not refused for good (401) but told to come back (429 with
+/// `Retry-After` within the interval), nothing published. Sent again once a fetch is allowed, it
+/// verifies and is published. (The interval is a setting: 30 s by default, here 0 for the
+/// second delivery, so that no test sleeps.)
+#[tokio::test]
+async fn forged_then_rotation_then_genuine_is_retryable_not_refused() {
+    let [a, b] = ["forged-rotation-a", "forged-rotation-b"].map(|seed| generate_key(seed, 2048));
+    let (videosdk, eventbridge) = videosdk_serving(&a).await;
+    let state = fetching_state(&videosdk, &eventbridge).await.unwrap();
+    let body = webhook_body("session-started");
+
+    let forged = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        videosdk.webhook_key_fetches(),
+        2,
+        "cold start, then the forgery's"
+    );
+
+    videosdk.serve_webhook_key(&b.spki_pem);
+    let genuine = answer(&state, signed_by(&b, &body)).await;
+    assert_eq!(genuine.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&genuine), "webhook_key_refresh_pending");
+    let retry_after: u64 = genuine.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=31).contains(&retry_after), "{retry_after}");
+    assert_eq!(videosdk.webhook_key_fetches(), 2);
+    assert_eq!(eventbridge.calls().len(), 0, "nothing published");
+
+    // The same sequence where a fetch is allowed again (the interval has passed): the genuine
+    // webhook verifies with the rotated key.
+    let (videosdk, eventbridge) = videosdk_serving(&a).await;
+    let state = State::from_settings(webhook_settings(
+        &eventbridge.uri(),
+        &[
+            ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", ""),
+            ("VIDEOSDK_API_ENDPOINT", &videosdk.uri()),
+            ("WEBHOOK_KEY_REFETCH_SECONDS", "0"),
+        ],
+    ))
+    .await
+    .unwrap();
+    let forged = answer(&state, webhook_request(&body, Some("forged"))).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    videosdk.serve_webhook_key(&b.spki_pem);
+    let genuine = answer(&state, signed_by(&b, &body)).await;
+    assert_eq!(genuine.status(), StatusCode::NO_CONTENT);
+    assert_eq!(videosdk.webhook_key_fetches(), 3);
+    assert_eq!(eventbridge.entries().len(), 1);
 }

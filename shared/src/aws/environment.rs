@@ -65,9 +65,10 @@ impl std::fmt::Debug for AwsEnvironment {
 }
 
 /// The per-service endpoint variables the functions' clients honour.
-const SERVICE_ENDPOINT_VARIABLES: [&str; 2] = [
+const SERVICE_ENDPOINT_VARIABLES: [&str; 3] = [
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     "AWS_ENDPOINT_URL_EVENTBRIDGE",
+    "AWS_ENDPOINT_URL_SQS",
 ];
 
 impl AwsEnvironment {
@@ -142,8 +143,8 @@ impl AwsEnvironment {
     }
 }
 
-/// The HTTP client every AWS client here uses: hyper's pooling client over HTTP/1.1, with the
-/// TLS configuration of every call out (`crate::tls`: rustls on ring, the compiled-in roots).
+/// The HTTP client every AWS client here uses: hyper's pooling client over HTTP/1.1, on the
+/// HTTPS connector of every call out (`crate::tls`: rustls on ring, the compiled-in roots).
 ///
 /// The SDK's own client (aws-smithy-http-client) would read and decode every root certificate
 /// of the system on its first call, most of a cold start's CPU, and takes other roots only as
@@ -154,11 +155,7 @@ pub fn http_client() -> SharedHttpClient {
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(crate::tls::client_config())
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
+    let https = crate::tls::https_connector(tcp);
     let client = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .build(https);

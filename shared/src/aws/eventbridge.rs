@@ -1,5 +1,6 @@
 //! The EventBridge bus VideoSDK's webhooks go on: one `PutEvents` entry per webhook, source
-//! `videosdk`, detail-type the webhook's type, detail its body. A refusal of any kind (the call
+//! `videosdk`, detail-type the webhook's type, detail its body, resources its delivery id, time
+//! when it was received. A refusal of any kind (the call
 //! failed, or EventBridge answered it with a failed entry) is an error, so that the route
 //! answers 503 and VideoSDK delivers the webhook again.
 
@@ -70,6 +71,12 @@ impl EventBus {
             .source(WEBHOOK_EVENT_SOURCE)
             .detail_type(event.kind())
             .detail(event.detail())
+            // EventBridge's own top-level fields, so that `detail` stays VideoSDK's body as sent:
+            // `resources` holds the delivery id, `time` when the function received the webhook.
+            .resources(event.delivery_id())
+            .time(aws_sdk_eventbridge::primitives::DateTime::from(
+                event.received_at(),
+            ))
             .build();
         let output = self
             .client

@@ -1,9 +1,10 @@
 //! The AWS side: the Lambda loop, the function's AWS environment and clients (Secrets Manager,
-//! EventBridge), log output as Lambda's logging controls ask for it, and CloudWatch metrics in
+//! EventBridge, SQS), log output as Lambda's logging controls ask for it, and CloudWatch metrics in
 //! that output.
 
 pub mod environment;
 pub mod eventbridge;
+pub mod fallback_queue;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;

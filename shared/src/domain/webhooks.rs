@@ -186,12 +186,31 @@ pub fn decode_signature(text: &[u8]) -> Vec<u8> {
     LENIENT.decode(&symbols).unwrap_or_default()
 }
 
+/// What every delivery id starts with; the rest is the SHA-256 of the body, in hex.
+pub const DELIVERY_ID_PREFIX: &str = "videosdk-webhook:sha256:";
+
 /// A verified webhook as one event: its type and its body, which is the event's detail as
+/// received; its delivery id, derived from the exact body bytes, the same for every copy of
+/// one body (a redelivery by VideoSDK, a redrive from the fallback queue); and when it was
 /// received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEvent {
     kind: String,
     detail: String,
+    delivery_id: String,
+    received_at: std::time::SystemTime,
+}
+
+/// The delivery id of `body`: [`DELIVERY_ID_PREFIX`] and the SHA-256 of the bytes, lowercase hex.
+pub fn delivery_id(body: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, body);
+    let mut id = String::with_capacity(DELIVERY_ID_PREFIX.len() + 64);
+    id.push_str(DELIVERY_ID_PREFIX);
+    for byte in digest.as_ref() {
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        id.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    id
 }
 
 /// Why a verified body cannot be published. Never quotes the body.
@@ -244,7 +263,18 @@ impl WebhookEvent {
         // It parsed as JSON, so it is UTF-8.
         let detail = String::from_utf8(body.to_vec())
             .map_err(|_| WebhookBodyError::NotJson { line: 1, column: 1 })?;
-        Ok(Self { kind, detail })
+        Ok(Self {
+            kind,
+            delivery_id: delivery_id(detail.as_bytes()),
+            detail,
+            received_at: std::time::SystemTime::now(),
+        })
+    }
+
+    /// The same event, received at `at` (the route reads the clock when the request arrives).
+    pub fn received_at_time(mut self, at: std::time::SystemTime) -> Self {
+        self.received_at = at;
+        self
     }
 
     /// `webhookType` (or `type`): `session-started`, `participant-joined`, ...
@@ -255,6 +285,16 @@ impl WebhookEvent {
     /// The body exactly as VideoSDK sent it.
     pub fn detail(&self) -> &str {
         &self.detail
+    }
+
+    /// [`delivery_id`] of the body.
+    pub fn delivery_id(&self) -> &str {
+        &self.delivery_id
+    }
+
+    /// When the function received it.
+    pub fn received_at(&self) -> std::time::SystemTime {
+        self.received_at
     }
 }
 
@@ -287,6 +327,19 @@ mod tests {
         ] {
             assert_eq!(decode_signature(text.as_bytes()), bytes, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_delivery_id_is_the_sha256_of_the_exact_bytes() {
+        // `printf '%s' '{"webhookType":"a"}' | sha256sum`
+        let event = WebhookEvent::from_verified_body(br#"{"webhookType":"a"}"#).unwrap();
+        assert_eq!(
+            event.delivery_id(),
+            "videosdk-webhook:sha256:\
+             e3f49eff74b4edd1000a64ebc5a1ba47a201b2908bf4f201f05228e19fbc444c"
+        );
+        let spaced = WebhookEvent::from_verified_body(br#"{"webhookType": "a"}"#).unwrap();
+        assert_ne!(spaced.delivery_id(), event.delivery_id());
     }
 
     #[test]

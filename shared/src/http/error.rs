@@ -75,6 +75,7 @@ pub enum ErrorCode {
     // VideoSDK's webhooks: where they go, and where rooms send them
     EventBusUnavailable,
     WebhookUrlUnknown,
+    WebhookKeyRefreshPending,
 }
 
 impl ErrorCode {
@@ -116,6 +117,7 @@ impl ErrorCode {
             MeetingDisabled => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookKeyRefreshPending => StatusCode::TOO_MANY_REQUESTS,
             SigningFailed
             | RandomnessUnavailable
             | UpstreamClientError

@@ -1,8 +1,9 @@
 //! `POST /videosdk-webhook`: a webhook from VideoSDK, its `videosdk-signature` checked over the
 //! exact bytes received, then put on EventBridge as one event (source `videosdk`, detail-type its
 //! type, detail its body). 204 once published; 401 `invalid_signature` for a missing, repeated
-//! or wrong signature, and nothing published; 400 for a verified body that is not an event; 503
-//! `event_bus_unavailable` when EventBridge refuses or fails, so that VideoSDK delivers it again.
+//! or wrong signature, and nothing published; 400 for a verified body that is not an event; 202
+//! when EventBridge refused or failed and the fallback queue took it; 503
+//! `event_bus_unavailable` only when both failed.
 //! No CORS: browsers never call it.
 
 use std::convert::Infallible;
@@ -15,7 +16,7 @@ use crate::domain::webhooks::{SignatureError, WebhookEvent};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{raw_body, single_header};
 use crate::state::State;
-use crate::webhooks::{VerifyError, WebhookBackend};
+use crate::webhooks::{Delivered, VerifyError, WebhookBackend};
 
 /// The header VideoSDK puts its signature in.
 pub const SIGNATURE_HEADER: &str = "videosdk-signature";
@@ -33,6 +34,7 @@ async fn receive(
     state: &State<WebhookBackend>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    let received_at = std::time::SystemTime::now();
     let signature = single_header(request, SIGNATURE_HEADER)
         .map_err(|()| SignatureError::Repeated)?
         .ok_or(SignatureError::Missing)?;
@@ -49,6 +51,20 @@ async fn receive(
         .await
         .map_err(|error| match error {
             VerifyError::Signature(refused) => ApiError::from(refused),
+            VerifyError::RefreshPending { retry_after } => {
+                tracing::warn!(
+                    retry_after_ms = retry_after.as_millis() as u64,
+                    "webhook signature fails with the key in hand; VideoSDK's key was fetched too \
+                     recently to fetch it again"
+                );
+                ApiError::new(
+                    ErrorCode::WebhookKeyRefreshPending,
+                    "The signature does not verify with the key in hand, which was fetched from \
+                     VideoSDK too recently to fetch it again; nothing was published. Send it \
+                     again after Retry-After.",
+                )
+                .with_retry_after(retry_after.as_secs() + 1)
+            }
             VerifyError::KeyUnavailable { .. } => {
                 tracing::error!(error = %error, "webhook not verified");
                 ApiError::new(
@@ -58,11 +74,12 @@ async fn receive(
                 )
             }
         })?;
-    let event = WebhookEvent::from_verified_body(body)?;
-    match state.backend.publish(&event).await {
-        Ok(event_id) => {
+    let event = WebhookEvent::from_verified_body(body)?.received_at_time(received_at);
+    match state.backend.deliver(&event).await {
+        Ok(Delivered::Published { event_id }) => {
             tracing::info!(
                 webhook_type = event.kind(),
+                delivery_id = event.delivery_id(),
                 event_id,
                 published = true,
                 "webhook"
@@ -71,16 +88,34 @@ async fn receive(
             *response.status_mut() = StatusCode::NO_CONTENT;
             Ok(response)
         }
+        Ok(Delivered::Queued { message_id, bus }) => {
+            // Kept, not lost: the fallback queue's alarm fires, and a redrive publishes it.
+            tracing::error!(
+                webhook_type = event.kind(),
+                delivery_id = event.delivery_id(),
+                published = false,
+                queued = true,
+                message_id,
+                error = %bus,
+                "webhook"
+            );
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = StatusCode::ACCEPTED;
+            Ok(response)
+        }
         Err(error) => {
             tracing::error!(
                 webhook_type = event.kind(),
+                delivery_id = event.delivery_id(),
                 published = false,
+                queued = false,
                 error = %error,
                 "webhook"
             );
             Err(ApiError::new(
                 ErrorCode::EventBusUnavailable,
-                "EventBridge did not take the event; nothing was published, deliver it again.",
+                "EventBridge did not take the event, nor did the fallback queue; nothing was \
+                 kept, deliver it again.",
             ))
         }
     }
