@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod domain;
+mod error_chain;
 pub mod http;
 pub mod meetings;
 pub mod routes;

@@ -207,7 +207,10 @@ impl VideoSdkWebhookKey {
                     format!("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")
                 } else {
                     // With its causes: a refused certificate says so only in a source.
-                    format!("VideoSDK could not be reached: {}", error_chain(&error))
+                    format!(
+                        "VideoSDK could not be reached: {}",
+                        crate::error_chain::error_chain(&error)
+                    )
                 }
             })?;
         let status = response.status();
@@ -233,20 +236,6 @@ fn https_client(
         .use_preconfigured_tls(crate::tls::client_config())
         .build()
         .map_err(|error| format!("cannot build the HTTP client: {error}"))
-}
-
-/// An error and its causes in one line (a refused certificate says so only in a cause).
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(error) = current {
-        let message = error.to_string();
-        if !parts.iter().any(|part| part.contains(&message)) {
-            parts.push(message);
-        }
-        current = error.source();
-    }
-    parts.join(": ")
 }
 
 /// Which rooms call failed: VideoSDK's statuses mean different things to each.

@@ -9,10 +9,10 @@ use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::aws::environment::AwsEnvironment;
-use crate::aws::secrets_manager::error_chain;
 use crate::domain::webhooks::{
     MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_TYPE_LENGTH, WEBHOOK_EVENT_SOURCE, WebhookEvent,
 };
+use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_EVENTBRIDGE";

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_sqs::Client;
 
 use crate::aws::environment::AwsEnvironment;
-use crate::aws::secrets_manager::error_chain;
 use crate::domain::webhooks::WebhookEvent;
+use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_SQS";

@@ -7,6 +7,7 @@ use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::metrics;
 use crate::domain::credentials::{ApiCredentials, CredentialsFormatError, SecretVersions};
+use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
@@ -156,21 +157,6 @@ fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> 
             detail: error_chain(&error),
         },
     }
-}
-
-/// The messages of an error and its sources, joined: one readable line, without the nested
-/// `Debug` dumps the SDK's own formatter appends.
-pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = Some(error);
-    while let Some(error) = current {
-        let message = error.to_string();
-        if !parts.iter().any(|part| part.contains(&message)) {
-            parts.push(message);
-        }
-        current = error.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]
