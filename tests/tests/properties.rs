@@ -21,10 +21,11 @@ use serde_json::{Value, json};
 fn functions() -> &'static Functions {
     static FUNCTIONS: OnceLock<Functions> = OnceLock::new();
     FUNCTIONS.get_or_init(|| {
-        runtime().block_on(Functions::development(&[(
-            "ALLOWED_ORIGINS",
-            "https://app.example.com",
-        )]))
+        runtime().block_on(Functions::development(&[
+            ("ALLOWED_ORIGINS", "https://app.example.com"),
+            ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+            ("MODERATOR_GROUPS", "moderators"),
+        ]))
     })
 }
 
@@ -328,6 +329,8 @@ enum Edit {
     Stage(String),
     DomainName(String),
     Cookies(Vec<String>),
+    /// `requestContext.authorizer.jwt`, as HTTP API fills it in: string claims and scopes.
+    Claims(Vec<(String, String)>, Option<Vec<String>>),
 }
 
 const HEADERS: &[&str] = &[
@@ -382,6 +385,26 @@ fn any_edit() -> impl Strategy<Value = Edit> {
         .prop_map(Edit::Stage),
         any_text().prop_map(Edit::DomainName),
         prop::collection::vec(any_text(), 0..3).prop_map(Edit::Cookies),
+        (
+            prop::collection::vec(
+                (
+                    prop_oneof![
+                        Just("sub".to_owned()),
+                        Just("cognito:groups".to_owned()),
+                        any_text()
+                    ],
+                    prop_oneof![
+                        Just("[admins moderators]".to_owned()),
+                        Just("moderators".to_owned()),
+                        "auth0\\|[0-9a-f]{1,24}",
+                        any_text(),
+                    ],
+                ),
+                0..4,
+            ),
+            prop::option::of(prop::collection::vec(any_text(), 0..3)),
+        )
+            .prop_map(|(claims, scopes)| Edit::Claims(claims, scopes)),
     ]
 }
 
@@ -431,6 +454,14 @@ fn apply(event: &mut Value, edit: Edit) {
         Edit::Stage(stage) => event["requestContext"]["stage"] = json!(stage),
         Edit::DomainName(name) => event["requestContext"]["domainName"] = json!(name),
         Edit::Cookies(cookies) => event["cookies"] = json!(cookies),
+        Edit::Claims(claims, scopes) => {
+            let claims: serde_json::Map<String, Value> = claims
+                .into_iter()
+                .map(|(name, value)| (name, json!(value)))
+                .collect();
+            event["requestContext"]["authorizer"] =
+                json!({"jwt": {"claims": claims, "scopes": scopes}});
+        }
     }
 }
 
