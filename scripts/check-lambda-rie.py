@@ -148,7 +148,12 @@ def main() -> int:
                     **eventbridge,
                 )
                 runs.append(run_function(rie, function, "Secrets Manager (moto)", "moto", environment, work))
-            check_published(endpoint, queue, runs)
+            # Reported after the runs' own failures, which usually explain it.
+            try:
+                check_published(endpoint, queue, runs)
+                unpublished = None
+            except Failure as failure:
+                unpublished = failure
     except Failure as failure:
         print(f"check-lambda-rie: {failure}", file=sys.stderr)
         return 1
@@ -164,6 +169,9 @@ def main() -> int:
             print(f"    {line}", file=sys.stderr)
     seconds = time.monotonic() - started
     invocations = sum(len(run.function.events) for run in runs)
+    if unpublished is not None:
+        print(f"check-lambda-rie: {unpublished}", file=sys.stderr)
+        return 1
     if failed:
         print(f"check-lambda-rie: FAILED: {sum(len(r.failures) for r in failed)} problem(s) in "
               f"{invocations} invocations, listed above ({seconds:.1f} s)", file=sys.stderr)
