@@ -24,11 +24,6 @@ use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkWebhookKey;
 
-/// At most one fetch of VideoSDK's key per this many seconds after a failed signature
-/// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
-/// webhook signed with a key rotated within the interval is told to come back after it (429).
-pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
-
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyOrigin {
@@ -320,7 +315,7 @@ mod tests {
     #[test]
     fn a_refetch_is_claimed_at_once_then_once_per_interval() {
         let backend = backend();
-        let interval = Duration::from_secs(DEFAULT_KEY_REFETCH_SECONDS);
+        let interval = Duration::from_secs(crate::settings::DEFAULT_KEY_REFETCH_SECONDS);
         let start = Instant::now();
         assert_eq!(
             backend.claim_refetch(start),
