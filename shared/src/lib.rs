@@ -22,6 +22,8 @@ pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod tls;
 mod videosdk;
 /// How long one call to VideoSDK may take; the tests hold a slow VideoSDK's 504 to it.

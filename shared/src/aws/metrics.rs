@@ -12,7 +12,6 @@
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::marker::PhantomData;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -120,16 +119,18 @@ pub fn init() {
 
 /// Collects the metric lines written on this thread while it lives, instead of printing them
 /// (for tests; a current-thread tokio runtime runs its tasks on the test's thread).
+#[cfg(any(test, feature = "test-support"))]
 pub struct Capture {
     // Thread-bound: the lines are those of the thread that started it.
-    _thread: PhantomData<*const ()>,
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Capture {
     pub fn start() -> Self {
         CAPTURED.with_borrow_mut(|captured| *captured = Some(Vec::new()));
         Self {
-            _thread: PhantomData,
+            _thread: std::marker::PhantomData,
         }
     }
 
@@ -139,6 +140,7 @@ impl Capture {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl Drop for Capture {
     fn drop(&mut self) {
         CAPTURED.with_borrow_mut(|captured| *captured = None);

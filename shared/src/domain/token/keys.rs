@@ -138,7 +138,11 @@ impl TokenKeys {
     /// path for any token whose header is not the one this API writes. Public so that the fuzz
     /// targets can hold `verify_at` to it.
     #[doc(hidden)]
-    pub fn verify_by_jsonwebtoken(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+    pub(crate) fn verify_by_jsonwebtoken(
+        &self,
+        token: &str,
+        now: u64,
+    ) -> Result<Claims, TokenError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LENGTH {
             return Err(TokenError::Malformed);
         }
