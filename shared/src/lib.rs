@@ -27,5 +27,5 @@ pub mod test_support;
 mod tls;
 mod videosdk;
 /// How long one call to VideoSDK may take; the tests hold a slow VideoSDK's 504 to it.
-pub use videosdk::VIDEOSDK_REQUEST_TIMEOUT;
+pub use videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT};
 pub mod webhooks;

@@ -22,7 +22,7 @@ use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
 use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
-use crate::videosdk::VideoSdkWebhookKey;
+use crate::videosdk::{KeyFetchError, VideoSdkWebhookKey};
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +52,8 @@ pub(crate) enum VerifyError {
     Signature(#[from] SignatureError),
     /// The signature failed with the key in hand, and fetching VideoSDK's current key (in case
     /// it rotated) failed too.
-    #[error("cannot fetch VideoSDK's webhook public key from {url}: {detail}")]
-    KeyUnavailable { url: String, detail: String },
+    #[error("cannot fetch VideoSDK's webhook public key from {url}: {error}")]
+    KeyUnavailable { url: String, error: KeyFetchError },
     /// The signature failed with the key fetched from VideoSDK, and the key was fetched too
     /// recently to fetch it again: it may be a key VideoSDK rotated since.
     #[error(
@@ -109,20 +109,20 @@ impl Backend for WebhookBackend {
         let origin = if self.current().is_some() {
             KeyOrigin::Environment
         } else if let Some(pem) = secret.webhook_public_key() {
-            let key = WebhookPublicKey::from_pem(pem).map_err(|error| {
-                InitError::WebhookKey(format!(
-                    "the secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY cannot be used: {error}"
-                ))
-            })?;
+            let key = WebhookPublicKey::from_pem(pem).map_err(InitError::SecretWebhookKey)?;
             self.replace(key, KeyOrigin::Secret);
             KeyOrigin::Secret
         } else {
-            let videosdk =
-                VideoSdkWebhookKey::new(&self.videosdk_endpoint).map_err(InitError::WebhookKey)?;
+            let videosdk = VideoSdkWebhookKey::new(&self.videosdk_endpoint)
+                .map_err(InitError::WebhookKeyClient)?;
             let videosdk = self.videosdk.get_or_init(|| videosdk);
-            let key = videosdk.fetch(keys).await.map_err(|detail| {
-                InitError::WebhookKey(format!("GET {}: {detail}", videosdk.url()))
-            })?;
+            let key = videosdk
+                .fetch(keys)
+                .await
+                .map_err(|error| InitError::WebhookKeyFetch {
+                    url: videosdk.url().to_owned(),
+                    error,
+                })?;
             self.replace(key, KeyOrigin::VideoSdk);
             KeyOrigin::VideoSdk
         };
@@ -227,9 +227,9 @@ impl WebhookBackend {
                     videosdk
                         .fetch(keys)
                         .await
-                        .map_err(|detail| VerifyError::KeyUnavailable {
+                        .map_err(|error| VerifyError::KeyUnavailable {
                             url: videosdk.url().to_owned(),
-                            detail,
+                            error,
                         })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
