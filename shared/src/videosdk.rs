@@ -187,14 +187,8 @@ impl VideoSdkWebhookKey {
     }
 
     /// The key VideoSDK serves now. The error says what went wrong, for the log; it never
-    /// holds VideoSDK's answer. A failure counts in the `UpstreamFailures` metric.
+    /// holds VideoSDK's answer.
     pub(crate) async fn fetch(&self, keys: &Keyring) -> Result<WebhookPublicKey, KeyFetchError> {
-        self.fetch_once(keys).await.inspect_err(|error| {
-            crate::aws::metrics::upstream_failed(crate::aws::metrics::VIDEOSDK, error.label());
-        })
-    }
-
-    async fn fetch_once(&self, keys: &Keyring) -> Result<WebhookPublicKey, KeyFetchError> {
         #[derive(serde::Deserialize)]
         struct Answer {
             #[serde(rename = "publicKey")]

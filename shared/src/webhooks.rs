@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
 use crate::aws::fallback_queue::FallbackQueue;
+use crate::aws::metrics;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
@@ -116,13 +117,12 @@ impl Backend for WebhookBackend {
             let videosdk = VideoSdkWebhookKey::new(&self.videosdk_endpoint)
                 .map_err(InitError::WebhookKeyClient)?;
             let videosdk = self.videosdk.get_or_init(|| videosdk);
-            let key = videosdk
-                .fetch(keys)
-                .await
-                .map_err(|error| InitError::WebhookKeyFetch {
+            let key = fetch_counted(videosdk, keys).await.map_err(|error| {
+                InitError::WebhookKeyFetch {
                     url: videosdk.url().to_owned(),
                     error,
-                })?;
+                }
+            })?;
             self.replace(key, KeyOrigin::VideoSdk);
             KeyOrigin::VideoSdk
         };
@@ -223,14 +223,12 @@ impl WebhookBackend {
             (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
                 self.claim_refetch(Instant::now())
                     .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
-                let fetched =
-                    videosdk
-                        .fetch(keys)
-                        .await
-                        .map_err(|error| VerifyError::KeyUnavailable {
-                            url: videosdk.url().to_owned(),
-                            error,
-                        })?;
+                let fetched = fetch_counted(videosdk, keys).await.map_err(|error| {
+                    VerifyError::KeyUnavailable {
+                        url: videosdk.url().to_owned(),
+                        error,
+                    }
+                })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
                     return Err(SignatureError::Invalid.into());
@@ -287,6 +285,17 @@ impl WebhookBackend {
         *after = now + self.refetch_interval;
         Ok(())
     }
+}
+
+/// VideoSDK's key, a failure counted in the `UpstreamFailures` metric.
+async fn fetch_counted(
+    videosdk: &VideoSdkWebhookKey,
+    keys: &Keyring,
+) -> Result<WebhookPublicKey, KeyFetchError> {
+    videosdk
+        .fetch(keys)
+        .await
+        .inspect_err(|error| metrics::upstream_failed(metrics::VIDEOSDK, error.label()))
 }
 
 #[cfg(test)]
