@@ -17,6 +17,7 @@
 pub mod aws;
 pub mod domain;
 mod error_chain;
+pub mod function;
 pub mod http;
 pub mod meetings;
 pub mod routes;

@@ -65,7 +65,13 @@ const LAYERS: &[Layer] = &[
     },
     Layer {
         name: "configuration and state",
-        files: &["meetings.rs", "settings.rs", "state.rs", "webhooks.rs"],
+        files: &[
+            "function.rs",
+            "meetings.rs",
+            "settings.rs",
+            "state.rs",
+            "webhooks.rs",
+        ],
         forbidden_modules: &["routes"],
         forbidden_crates: &[],
     },
