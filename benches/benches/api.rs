@@ -121,7 +121,7 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
     for route in &routes::API {
         let name = format!("handler_{}", route.name.replace('-', "_"));
         bench_handler(c, &rt, &name, &timed_event(route), |r| {
-            routes::answer(route, state, r)
+            shared::test_support::answer(route, state, r)
         });
     }
     // The webhook route runs on its own state; its bus is a local stand-in for EventBridge, so
@@ -157,7 +157,7 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
         LOGGING.call_once(|| shared::aws::logging::init_with_writer(std::io::sink));
         b.to_async(&rt).iter_batched(
             || parse(&text),
-            |r| routes::answer(&GET_TOKEN, state, r),
+            |r| shared::test_support::answer(&GET_TOKEN, state, r),
             BatchSize::SmallInput,
         )
     });

@@ -1,4 +1,4 @@
-//! Fixtures for the benchmarks in `benches/api.rs` (run them and print their ratios to the
+//! Fixtures for the benchmarks in `benches/benches/api.rs` (run them and print their ratios to the
 //! floor with `scripts/bench`): the events each handler is timed on, and the token whose
 //! signing input sizes the HMAC-SHA256 floor.
 

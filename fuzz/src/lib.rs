@@ -755,7 +755,7 @@ impl Route {
     pub fn call(self, deployment: Deployment, request: Request) -> Response<Body> {
         let fixtures = fixtures();
         let state = fixtures.state(deployment);
-        fixtures.run(routes::answer(self.registered(), state, request))
+        fixtures.run(shared::test_support::answer(self.registered(), state, request))
     }
 
     /// Calls the route and checks every invariant of its answer.

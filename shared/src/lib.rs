@@ -17,13 +17,16 @@
 pub mod aws;
 pub mod domain;
 mod error_chain;
+pub mod function;
 pub mod http;
 pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod tls;
 mod videosdk;
 /// How long one call to VideoSDK may take; the tests hold a slow VideoSDK's 504 to it.
-pub use videosdk::VIDEOSDK_REQUEST_TIMEOUT;
+pub use videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT};
 pub mod webhooks;

@@ -20,6 +20,10 @@ const DEFAULT_PERMISSIONS: &str = "allow_join";
 const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
 const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
+/// At most one fetch of VideoSDK's key per this many seconds after a failed signature
+/// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
+/// webhook signed with a key rotated within the interval is told to come back after it (429).
+pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
 const DEFAULT_TOKEN_ROLES: &str = "rtc";
 
 /// Where the VideoSDK key comes from.
@@ -173,7 +177,7 @@ impl Settings {
         )?;
         let webhook_key_refetch_seconds = seconds(
             "WEBHOOK_KEY_REFETCH_SECONDS",
-            crate::webhooks::DEFAULT_KEY_REFETCH_SECONDS,
+            DEFAULT_KEY_REFETCH_SECONDS,
             0..=3600,
         )?;
 

@@ -92,8 +92,17 @@ pub enum InitError {
     Keys(#[from] TokenError),
     #[error("cannot set up the meeting backend: {0}")]
     MeetingBackend(String),
+    #[error(
+        "cannot get VideoSDK's webhook public key: the secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY cannot be used: {0}"
+    )]
+    SecretWebhookKey(crate::domain::webhooks::PublicKeyError),
     #[error("cannot get VideoSDK's webhook public key: {0}")]
-    WebhookKey(String),
+    WebhookKeyClient(String),
+    #[error("cannot get VideoSDK's webhook public key: GET {url}: {error}")]
+    WebhookKeyFetch {
+        url: String,
+        error: crate::KeyFetchError,
+    },
 }
 
 impl<B: Backend> State<B> {

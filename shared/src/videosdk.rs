@@ -188,13 +188,14 @@ impl VideoSdkWebhookKey {
 
     /// The key VideoSDK serves now. The error says what went wrong, for the log; it never
     /// holds VideoSDK's answer.
-    pub(crate) async fn fetch(&self, keys: &Keyring) -> Result<WebhookPublicKey, String> {
+    pub(crate) async fn fetch(&self, keys: &Keyring) -> Result<WebhookPublicKey, KeyFetchError> {
         #[derive(serde::Deserialize)]
         struct Answer {
             #[serde(rename = "publicKey")]
             public_key: String,
         }
-        let token = call_token(keys).map_err(|failure| failure.to_string())?;
+        let token =
+            call_token(keys).map_err(|failure| KeyFetchError::Token(failure.to_string()))?;
         let response = self
             .http
             .get(&self.url)
@@ -204,25 +205,51 @@ impl VideoSdkWebhookKey {
             .await
             .map_err(|error| {
                 if error.is_timeout() {
-                    format!("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")
+                    KeyFetchError::TimedOut
                 } else {
                     // With its causes: a refused certificate says so only in a source.
-                    format!(
-                        "VideoSDK could not be reached: {}",
-                        crate::error_chain::error_chain(&error)
-                    )
+                    KeyFetchError::Unreachable(crate::error_chain::error_chain(&error))
                 }
             })?;
         let status = response.status();
         if !status.is_success() {
-            return Err(format!("VideoSDK answered {status}"));
+            return Err(KeyFetchError::Status(status.as_u16()));
         }
-        let answer: Answer = response
-            .json()
-            .await
-            .map_err(|_| "VideoSDK's answer is not JSON with a publicKey string".to_owned())?;
+        let answer: Answer = response.json().await.map_err(|_| KeyFetchError::NotAKey)?;
         WebhookPublicKey::from_pem(&answer.public_key)
-            .map_err(|error| format!("VideoSDK's publicKey cannot be used: {error}"))
+            .map_err(|error| KeyFetchError::Unusable(error.to_string()))
+    }
+}
+
+/// Why VideoSDK's webhook public key could not be fetched; the text never holds its answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFetchError {
+    #[error("no management token could be signed for the call: {0}")]
+    Token(String),
+    #[error("VideoSDK did not answer within {VIDEOSDK_REQUEST_TIMEOUT:?}")]
+    TimedOut,
+    #[error("VideoSDK could not be reached: {0}")]
+    Unreachable(String),
+    #[error("VideoSDK answered {0}")]
+    Status(u16),
+    #[error("VideoSDK's answer is not JSON with a publicKey string")]
+    NotAKey,
+    #[error("VideoSDK's publicKey cannot be used: {0}")]
+    Unusable(String),
+}
+
+impl KeyFetchError {
+    /// How the fetch failed, as the `Failure` of the `UpstreamFailures` metric.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Self::Token(_) => "token_unsigned",
+            Self::TimedOut => "timed_out",
+            Self::Unreachable(_) => "unavailable",
+            Self::Status(401 | 403) => "auth_refused",
+            Self::Status(429) => "rate_limited",
+            Self::Status(_) => "unavailable",
+            Self::NotAKey | Self::Unusable(_) => "invalid_response",
+        }
     }
 }
 

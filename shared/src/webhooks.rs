@@ -17,17 +17,13 @@ use std::time::{Duration, Instant};
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
 use crate::aws::fallback_queue::FallbackQueue;
+use crate::aws::metrics;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
 use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
-use crate::videosdk::VideoSdkWebhookKey;
-
-/// At most one fetch of VideoSDK's key per this many seconds after a failed signature
-/// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
-/// webhook signed with a key rotated within the interval is told to come back after it (429).
-pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
+use crate::videosdk::{KeyFetchError, VideoSdkWebhookKey};
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +53,8 @@ pub(crate) enum VerifyError {
     Signature(#[from] SignatureError),
     /// The signature failed with the key in hand, and fetching VideoSDK's current key (in case
     /// it rotated) failed too.
-    #[error("cannot fetch VideoSDK's webhook public key from {url}: {detail}")]
-    KeyUnavailable { url: String, detail: String },
+    #[error("cannot fetch VideoSDK's webhook public key from {url}: {error}")]
+    KeyUnavailable { url: String, error: KeyFetchError },
     /// The signature failed with the key fetched from VideoSDK, and the key was fetched too
     /// recently to fetch it again: it may be a key VideoSDK rotated since.
     #[error(
@@ -114,19 +110,18 @@ impl Backend for WebhookBackend {
         let origin = if self.current().is_some() {
             KeyOrigin::Environment
         } else if let Some(pem) = secret.webhook_public_key() {
-            let key = WebhookPublicKey::from_pem(pem).map_err(|error| {
-                InitError::WebhookKey(format!(
-                    "the secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY cannot be used: {error}"
-                ))
-            })?;
+            let key = WebhookPublicKey::from_pem(pem).map_err(InitError::SecretWebhookKey)?;
             self.replace(key, KeyOrigin::Secret);
             KeyOrigin::Secret
         } else {
-            let videosdk =
-                VideoSdkWebhookKey::new(&self.videosdk_endpoint).map_err(InitError::WebhookKey)?;
+            let videosdk = VideoSdkWebhookKey::new(&self.videosdk_endpoint)
+                .map_err(InitError::WebhookKeyClient)?;
             let videosdk = self.videosdk.get_or_init(|| videosdk);
-            let key = videosdk.fetch(keys).await.map_err(|detail| {
-                InitError::WebhookKey(format!("GET {}: {detail}", videosdk.url()))
+            let key = fetch_counted(videosdk, keys).await.map_err(|error| {
+                InitError::WebhookKeyFetch {
+                    url: videosdk.url().to_owned(),
+                    error,
+                }
             })?;
             self.replace(key, KeyOrigin::VideoSdk);
             KeyOrigin::VideoSdk
@@ -228,14 +223,12 @@ impl WebhookBackend {
             (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
                 self.claim_refetch(Instant::now())
                     .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
-                let fetched =
-                    videosdk
-                        .fetch(keys)
-                        .await
-                        .map_err(|detail| VerifyError::KeyUnavailable {
-                            url: videosdk.url().to_owned(),
-                            detail,
-                        })?;
+                let fetched = fetch_counted(videosdk, keys).await.map_err(|error| {
+                    VerifyError::KeyUnavailable {
+                        url: videosdk.url().to_owned(),
+                        error,
+                    }
+                })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
                     return Err(SignatureError::Invalid.into());
@@ -294,6 +287,17 @@ impl WebhookBackend {
     }
 }
 
+/// VideoSDK's key, a failure counted in the `UpstreamFailures` metric.
+async fn fetch_counted(
+    videosdk: &VideoSdkWebhookKey,
+    keys: &Keyring,
+) -> Result<WebhookPublicKey, KeyFetchError> {
+    videosdk
+        .fetch(keys)
+        .await
+        .inspect_err(|error| metrics::upstream_failed(metrics::VIDEOSDK, error.label()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,7 +324,7 @@ mod tests {
     #[test]
     fn a_refetch_is_claimed_at_once_then_once_per_interval() {
         let backend = backend();
-        let interval = Duration::from_secs(DEFAULT_KEY_REFETCH_SECONDS);
+        let interval = Duration::from_secs(crate::settings::DEFAULT_KEY_REFETCH_SECONDS);
         let start = Instant::now();
         assert_eq!(
             backend.claim_refetch(start),

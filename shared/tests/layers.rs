@@ -65,7 +65,13 @@ const LAYERS: &[Layer] = &[
     },
     Layer {
         name: "configuration and state",
-        files: &["meetings.rs", "settings.rs", "state.rs", "webhooks.rs"],
+        files: &[
+            "function.rs",
+            "meetings.rs",
+            "settings.rs",
+            "state.rs",
+            "webhooks.rs",
+        ],
         forbidden_modules: &["routes"],
         forbidden_crates: &[],
     },
@@ -343,14 +349,14 @@ impl Resolver<'_> {
     }
 }
 
-/// What a layer may not name, in `source` (the file of module `module`): one line each.
-fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String>, syn::Error> {
-    let file = syn::parse_file(source)?;
+/// Every path `source` (the file of module `module`) names, resolved, with its line and whether
+/// it is an import; a single name in code (a local) is left out.
+fn named_paths(module: &[&str], file: &syn::File) -> Vec<(usize, Option<Resolved>, bool, bool)> {
     let mut collector = Collector {
         module: module.iter().map(|part| (*part).to_owned()).collect(),
         ..Collector::default()
     };
-    collector.visit_file(&file);
+    collector.visit_file(file);
 
     // Imports may build on each other (`use crate::aws; use aws::metrics;`): resolve until settled.
     let mut resolver = Resolver {
@@ -369,28 +375,39 @@ fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String
         resolver.imported = imported;
     }
 
-    let mut found = Vec::new();
     let imports = collector.imports.iter().map(|spelled| (spelled, true));
     let paths = collector.paths.iter().map(|spelled| (spelled, false));
-    for (spelled, is_import) in imports.chain(paths) {
-        // A single name in code is a local (a variable, a type in scope), not a crate.
-        if !is_import
-            && spelled.segments.len() == 1
-            && !spelled.leading_colon
-            && !resolver.imported.contains_key(&spelled.segments[0])
-        {
-            continue;
-        }
-        let Some(Resolved(path)) = resolver.resolve(spelled) else {
-            if spelled
+    imports
+        .chain(paths)
+        .filter(|(spelled, is_import)| {
+            *is_import
+                || spelled.segments.len() > 1
+                || spelled.leading_colon
+                || resolver.imported.contains_key(&spelled.segments[0])
+        })
+        .map(|(spelled, is_import)| {
+            let starts_with_super = spelled
                 .segments
                 .first()
-                .is_some_and(|first| first == "super")
-            {
-                found.push(format!(
-                    "line {}: `super` above the crate root",
-                    spelled.line
-                ));
+                .is_some_and(|first| first == "super");
+            (
+                spelled.line,
+                resolver.resolve(spelled),
+                is_import,
+                starts_with_super,
+            )
+        })
+        .collect()
+}
+
+/// What a layer may not name, in `source` (the file of module `module`): one line each.
+fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String>, syn::Error> {
+    let file = syn::parse_file(source)?;
+    let mut found = Vec::new();
+    for (line, resolved, is_import, starts_with_super) in named_paths(module, &file) {
+        let Some(Resolved(path)) = resolved else {
+            if starts_with_super {
+                found.push(format!("line {line}: `super` above the crate root"));
             }
             continue;
         };
@@ -414,7 +431,7 @@ fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String
                 .map(|name| format!("the crate {krate} ({name})"))
         };
         if let Some(reason) = reason {
-            found.push(format!("line {}: names {named}: {reason}", spelled.line));
+            found.push(format!("line {line}: names {named}: {reason}"));
         }
     }
     found.sort_by_key(|line| {
@@ -424,6 +441,86 @@ fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String
     });
     found.dedup();
     Ok(found)
+}
+
+/// The crate's modules that the non-test code of `source` (module `module`) names, among
+/// `modules` (each a file's module): the longest that each path starts with.
+fn modules_named(
+    module: &[&str],
+    source: &str,
+    modules: &[Vec<String>],
+) -> Result<HashSet<Vec<String>>, syn::Error> {
+    let mut file = syn::parse_file(source)?;
+    let is_test = |attrs: &[syn::Attribute]| {
+        attrs.iter().any(|attr| {
+            attr.path().is_ident("cfg")
+                && attr
+                    .parse_args::<syn::Meta>()
+                    .is_ok_and(|meta| meta.path().is_ident("test"))
+        })
+    };
+    file.items.retain(|item| match item {
+        syn::Item::Mod(module) => !is_test(&module.attrs),
+        syn::Item::Fn(function) => !is_test(&function.attrs),
+        syn::Item::Use(import) => !is_test(&import.attrs),
+        _ => true,
+    });
+    let own: Vec<String> = module.iter().map(|part| (*part).to_owned()).collect();
+    let mut named = HashSet::new();
+    for (_, resolved, _, _) in named_paths(module, &file) {
+        let Some(Resolved(path)) = resolved else {
+            continue;
+        };
+        if path.first().map(String::as_str) != Some("crate") {
+            continue;
+        }
+        let inner = &path[1..];
+        if let Some(target) = modules
+            .iter()
+            .filter(|candidate| !candidate.is_empty() && inner.starts_with(candidate))
+            .max_by_key(|candidate| candidate.len())
+            .filter(|target| **target != own && !own.starts_with(target))
+        {
+            named.insert(target.clone());
+        }
+    }
+    Ok(named)
+}
+
+/// A loop in `graph` (module to the modules it names), as the modules along it, if any.
+fn find_loop(graph: &HashMap<Vec<String>, HashSet<Vec<String>>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &Vec<String>,
+        graph: &HashMap<Vec<String>, HashSet<Vec<String>>>,
+        path: &mut Vec<Vec<String>>,
+        done: &mut HashSet<Vec<String>>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|seen| seen == node) {
+            let mut cycle: Vec<String> = path[start..].iter().map(|m| m.join("::")).collect();
+            cycle.push(node.join("::"));
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.clone());
+        let mut next: Vec<&Vec<String>> = graph.get(node).into_iter().flatten().collect();
+        next.sort();
+        for target in next {
+            if let Some(cycle) = visit(target, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.clone());
+        None
+    }
+    let mut done = HashSet::new();
+    let mut nodes: Vec<&Vec<String>> = graph.keys().collect();
+    nodes.sort();
+    nodes
+        .into_iter()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
 }
 
 fn source_files(folder: &Path) -> Vec<PathBuf> {
@@ -488,6 +585,105 @@ fn every_layer_names_only_itself_and_the_layers_inside_it() {
         violations_found.is_empty(),
         "{}",
         violations_found.join("\n")
+    );
+}
+
+/// No module of the crate names, outside its tests, a module that names it back, however
+/// indirectly: each layer, and each file in it, can be read and changed from the inside out.
+#[test]
+fn the_modules_name_each_other_without_a_loop() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files: Vec<(String, PathBuf)> = source_files(&source)
+        .into_iter()
+        .map(|path| {
+            let relative = path
+                .strip_prefix(&source)
+                .expect("under src")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (relative, path)
+        })
+        .collect();
+    let modules: Vec<Vec<String>> = files
+        .iter()
+        .map(|(relative, _)| {
+            module_of(relative)
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect()
+        })
+        .collect();
+    let mut graph = HashMap::new();
+    for (relative, path) in &files {
+        let text = std::fs::read_to_string(path).expect("a readable source file");
+        let module = module_of(relative);
+        let named = modules_named(&module, &text, &modules)
+            .unwrap_or_else(|error| panic!("src/{relative} does not parse: {error}"));
+        graph.insert(module.iter().map(|p| (*p).to_owned()).collect(), named);
+    }
+    assert!(graph.len() >= 30, "only {} modules were read", graph.len());
+    assert_eq!(
+        find_loop(&graph),
+        None,
+        "a loop of modules naming each other"
+    );
+}
+
+#[test]
+fn a_loop_is_found_through_any_spelling_and_tests_do_not_count() {
+    let modules: Vec<Vec<String>> = [
+        &["aws", "metrics"][..],
+        &["aws", "secrets_manager"],
+        &["aws"],
+    ]
+    .iter()
+    .map(|module| module.iter().map(|p| (*p).to_owned()).collect())
+    .collect();
+    let graph_of = |metrics: &str, secrets: &str| {
+        let mut graph = HashMap::new();
+        for (module, source) in [
+            (&["aws", "metrics"][..], metrics),
+            (&["aws", "secrets_manager"], secrets),
+        ] {
+            graph.insert(
+                module
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect::<Vec<String>>(),
+                modules_named(module, source, &modules).expect("parses"),
+            );
+        }
+        graph
+    };
+    let back = "use super::metrics;\nfn f() { metrics::count(); }";
+    assert!(
+        find_loop(&graph_of(
+            "use crate::aws::secrets_manager::SecretError;",
+            back
+        ))
+        .is_some()
+    );
+    assert!(
+        find_loop(&graph_of(
+            "use crate::{\n    aws::{secrets_manager::X},\n};",
+            back
+        ))
+        .is_some()
+    );
+    assert!(
+        find_loop(&graph_of(
+            "fn f(e: &crate::aws::secrets_manager::E) {}",
+            back
+        ))
+        .is_some()
+    );
+    assert_eq!(find_loop(&graph_of("use crate::domain::x;", back)), None);
+    assert_eq!(
+        find_loop(&graph_of(
+            "#[cfg(test)]\nmod tests {\n    use crate::aws::secrets_manager::E;\n}",
+            back
+        )),
+        None
     );
 }
 

@@ -134,7 +134,7 @@ pub async fn invoke(
     state: &State<MeetingBackend>,
     request: Request,
 ) -> Response<Body> {
-    routes::answer(route(function), state, request).await
+    shared::test_support::answer(route(function), state, request).await
 }
 
 /// The parameters of `query` (`name=value&...`) as lambda_http gives them from an event: already

@@ -318,3 +318,57 @@ fn the_template_offers_exactly_the_gated_room_options() {
         Some("AllowedRoomOptions")
     );
 }
+
+/// The README's table of SAM parameters (`| `Name`, `Other` | setting | default | ... |`) names
+/// every parameter of `template.yaml` once, with its default.
+#[test]
+fn the_readme_lists_every_template_parameter_with_its_default() {
+    let readme = read("README.md");
+    let section = readme
+        .split_once("## Deploying with SAM")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .expect("README.md has a \"Deploying with SAM\" section");
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for line in section.lines().filter(|line| line.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let names: Vec<&str> = cells[1]
+            .split(", ")
+            .map(|name| name.trim_matches('`'))
+            .collect();
+        let defaults: Vec<&str> = cells[3]
+            .split(", ")
+            .map(|value| value.trim_matches('`'))
+            .collect();
+        for (index, name) in names.iter().enumerate() {
+            let default = defaults
+                .get(index)
+                .or(defaults.first())
+                .copied()
+                .unwrap_or("");
+            let default = if default == "(empty)" { "" } else { default };
+            documented.push(((*name).to_owned(), default.to_owned()));
+        }
+    }
+    let template = template();
+    let parameters = mapping(
+        get(&template, "Parameters").expect("template.yaml has Parameters"),
+        "Parameters",
+    );
+    let mut declared: Vec<(String, String)> = parameters
+        .iter()
+        .map(|(name, parameter)| {
+            let default = match get(parameter, "Default") {
+                Some(Value::String(text)) => text.clone(),
+                Some(Value::Number(number)) => number.to_string(),
+                other => panic!("{name:?}: a default of {other:?}"),
+            };
+            (name.as_str().expect("a name").to_owned(), default)
+        })
+        .collect();
+    declared.sort();
+    documented.sort();
+    assert_eq!(
+        documented, declared,
+        "README's parameter table and template.yaml"
+    );
+}

@@ -190,7 +190,7 @@ impl Shared {
             }
             Kind::ValidateUnknown => {
                 // One character changed: well-formed, and never valid (the HMAC tag covers
-                // every character; shared/src/meeting_id.rs tests every single change).
+                // every character; shared/src/domain/meeting_id.rs tests every single change).
                 let mut id = self.created_meeting(n).into_bytes();
                 let last = id.len() - 1;
                 id[last] = if id[last] == b'z' { b'y' } else { b'z' };

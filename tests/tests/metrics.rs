@@ -13,8 +13,9 @@ use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use shared::aws::metrics::{self, Capture};
+use shared::aws::metrics;
 use shared::routes;
+use shared::test_support::Capture;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -38,8 +38,8 @@ use api_tests::{
 };
 use serde_json::Value;
 
-/// Test cases per API operation and phase, for each run: about 1,450 and 850 cases in all, some
-/// 25 s each here.
+/// Test cases per API operation and phase, for each run (the counts and times of a run are in
+/// docs/testing.md).
 const AUTHENTICATED_MAX_EXAMPLES: u32 = 100;
 const UNAUTHENTICATED_MAX_EXAMPLES: u32 = 50;
 /// A run that takes longer than this is stopped and fails.

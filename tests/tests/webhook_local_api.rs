@@ -339,7 +339,7 @@ async fn a_key_pinned_in_the_secret_verifies_without_asking_videosdk() {
     let error = State::<WebhookBackend>::from_settings(webhook_settings(&moto.endpoint, &pairs))
         .await
         .expect_err("a key that is no key");
-    assert!(matches!(error, InitError::WebhookKey(_)), "{error}");
+    assert!(matches!(error, InitError::SecretWebhookKey(_)), "{error}");
     assert!(
         error
             .to_string()

@@ -16,6 +16,7 @@ use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::VIDEOSDK_WEBHOOK;
 use shared::routes::videosdk_webhook::{SIGNATURE_HEADER, handler};
 use shared::state::{InitError, State};
+use shared::test_support::Capture;
 use shared::webhooks::WebhookBackend;
 
 async fn answer(state: &State<WebhookBackend>, request: Request) -> Response<Body> {
@@ -424,9 +425,19 @@ async fn a_key_videosdk_cannot_serve_fails_the_cold_start_naming_where_it_was_as
     let a = generate_key("cold-start-a", 2048);
     let (videosdk, eventbridge) = videosdk_serving(&a).await;
     videosdk.fail_webhook_key(500);
+    let capture = Capture::start();
     let error = fetching_state(&videosdk, &eventbridge).await.unwrap_err();
     let text = error.to_string();
-    assert!(matches!(error, InitError::WebhookKey(_)), "{text}");
+    // Counted as what it is: VideoSDK failing, not this function.
+    let failures: Vec<(Value, Value)> = capture
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str::<Value>(line).expect("a metric line is JSON"))
+        .filter(|line| line.get("UpstreamFailures").is_some())
+        .map(|line| (line["Upstream"].clone(), line["Failure"].clone()))
+        .collect();
+    assert_eq!(failures, [(json!("VideoSDK"), json!("unavailable"))]);
+    assert!(matches!(error, InitError::WebhookKeyFetch { .. }), "{text}");
     assert!(
         text.contains(&format!("{}/v2/public/rsa-public-key", videosdk.uri()))
             && text.contains("500"),
@@ -438,6 +449,14 @@ async fn a_key_videosdk_cannot_serve_fails_the_cold_start_naming_where_it_was_as
         .unwrap_err()
         .to_string();
     assert!(text.contains("cannot be used"), "{text}");
+    assert!(
+        capture
+            .lines()
+            .iter()
+            .any(|line| line.contains("\"invalid_response\"")),
+        "{:?}",
+        capture.lines()
+    );
 }
 
 #[tokio::test]

@@ -1,17 +1,10 @@
-//! The `get-token` Lambda function: builds its state once per cold start, then answers every event
-//! with `shared::routes::get_token::handler`.
+//! The `get-token` Lambda function: its state built once per cold start, then every event
+//! answered with `shared::routes::get_token::handler`.
 
 use lambda_http::Error;
-use shared::state::{NoMeetingBackend, State};
+use shared::state::NoMeetingBackend;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::aws::logging::init();
-    let Ok(state) = State::<NoMeetingBackend>::from_env().await else {
-        // from_env logged the one line that says why; Lambda reports the exit as an init error.
-        std::process::exit(1);
-    };
-    let state = &state;
-    shared::aws::lambda::run(move |request| shared::routes::get_token::handler(state, request))
-        .await
+    shared::function::serve(shared::routes::get_token::handler::<NoMeetingBackend>).await
 }

@@ -1,20 +1,9 @@
-//! The `validate-meeting` Lambda function: builds its state once per cold start, then answers every event
-//! with `shared::routes::validate_meeting::handler`.
+//! The `validate-meeting` Lambda function: its state built once per cold start, then every event
+//! answered with `shared::routes::validate_meeting::handler`.
 
 use lambda_http::Error;
-use shared::meetings::MeetingBackend;
-use shared::state::State;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::aws::logging::init();
-    let Ok(state) = State::<MeetingBackend>::from_env().await else {
-        // from_env logged the one line that says why; Lambda reports the exit as an init error.
-        std::process::exit(1);
-    };
-    let state = &state;
-    shared::aws::lambda::run(move |request| {
-        shared::routes::validate_meeting::handler(state, request)
-    })
-    .await
+    shared::function::serve(shared::routes::validate_meeting::handler).await
 }

@@ -1,17 +1,17 @@
-//! The `videosdk-webhook` Lambda function: builds its state once per cold start (its EventBridge
-//! bus and VideoSDK's webhook public key), then answers every event with
-//! `shared::routes::videosdk_webhook::handler`.
+//! The `videosdk-webhook` Lambda function: its state built once per cold start (its EventBridge
+//! bus and VideoSDK's webhook public key), then every event answered with
+//! `shared::routes::videosdk_webhook::handler`; or, as `videosdk-webhook redrive`, the fallback
+//! queue put back on the bus.
 
 use lambda_http::Error;
-use shared::state::State;
 use shared::webhooks::WebhookBackend;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::aws::logging::init();
     // `videosdk-webhook redrive` (scripts/redrive-webhooks): the fallback queue back onto the
     // bus, once, then exit; the same binary, so the same event format.
     if std::env::args().nth(1).as_deref() == Some("redrive") {
+        shared::aws::logging::init();
         return match shared::webhooks::redrive(|name| std::env::var(name).ok()).await {
             Ok(report) => {
                 println!(
@@ -29,13 +29,5 @@ async fn main() -> Result<(), Error> {
             }
         };
     }
-    let Ok(state) = State::<WebhookBackend>::from_env().await else {
-        // from_env logged the one line that says why; Lambda reports the exit as an init error.
-        std::process::exit(1);
-    };
-    let state = &state;
-    shared::aws::lambda::run(move |request| {
-        shared::routes::videosdk_webhook::handler(state, request)
-    })
-    .await
+    shared::function::serve::<WebhookBackend, _>(shared::routes::videosdk_webhook::handler).await
 }

@@ -50,7 +50,9 @@ impl SecretStore {
             self.fetch_version("AWSCURRENT"),
             self.fetch_version("AWSPREVIOUS"),
         );
-        let current = current.inspect_err(metrics::secret_fetch_failed)?;
+        let current = current.inspect_err(|error| {
+            metrics::upstream_failed(metrics::SECRETS_MANAGER, error.label())
+        })?;
         match (previous, held) {
             (Ok(previous), _) => Ok(SecretVersions {
                 current,
@@ -122,6 +124,21 @@ pub enum SecretError {
         secret_id: String,
         problem: CredentialsFormatError,
     },
+}
+
+impl SecretError {
+    /// How the read failed, as the `Failure` of the `UpstreamFailures` metric: never the secret's
+    /// id or anything it holds.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::AccessDenied { .. } => "access_denied",
+            Self::Unreachable { .. } => "unreachable",
+            Self::Service { .. } => "service_error",
+            Self::NotAString { .. } => "not_a_string",
+            Self::Unusable { .. } => "unusable",
+        }
+    }
 }
 
 fn classify_sdk_error(secret_id: &str, error: SdkError<GetSecretValueError>) -> SecretError {

@@ -6,7 +6,7 @@
 //! provider offers HMAC-SHA256 only, with ring, the crypto library the binaries already link.
 //! jsonwebtoken uses it for every token whose header is not the one this API writes
 //! (`TokenKeys::verify_by_jsonwebtoken`); tokens with our header are signed and verified with a
-//! ring key prepared once (`shared/src/token.rs` says why).
+//! ring key prepared once (`shared/src/domain/token/keys.rs` says why).
 
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{ErrorKind, Result};

@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
+use lambda_http::Request;
 use lambda_http::http::Method;
-use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value};
 
 use crate::domain::keyring::Keyring;
@@ -77,11 +77,12 @@ pub const ALL: [Route; 4] = [
 /// Answers `request` with the handler of `route`, one of [`API`], as that route's function
 /// would: for tests, fuzzing and benchmarks, which run every route of [`API`] on one state.
 /// [`VIDEOSDK_WEBHOOK`] runs on another state: call [`videosdk_webhook::handler`].
+#[cfg(any(test, feature = "test-support"))]
 pub async fn answer(
     route: &Route,
     state: &State<MeetingBackend>,
     request: Request,
-) -> Response<Body> {
+) -> lambda_http::Response<lambda_http::Body> {
     let answered = match route.name {
         name if name == GET_TOKEN.name => get_token::handler(state, request).await,
         name if name == CREATE_MEETING.name => create_meeting::handler(state, request).await,
