@@ -133,6 +133,7 @@ impl MeetingBackend {
                 Ok(Meeting {
                     meeting_id: id.to_string(),
                     custom_room_id: None,
+                    disabled: false,
                 })
             }
             Backend::VideoSdk { rooms, .. } => rooms

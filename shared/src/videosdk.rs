@@ -123,6 +123,7 @@ impl VideoSdkRooms {
         Ok(Meeting {
             meeting_id: room.room_id,
             custom_room_id,
+            disabled: room.disabled,
         })
     }
 

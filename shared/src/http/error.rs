@@ -57,6 +57,7 @@ pub enum ErrorCode {
     MeetingNotFound,
     MeetingDisabled,
     MeetingRejected,
+    RoomCreationNotAllowed,
     // every route
     OriginNotAllowed,
     MethodNotAllowed,
@@ -111,6 +112,7 @@ impl ErrorCode {
             | IdentityMismatch
             | ParticipantIdNotAllowed
             | TokenScopeMismatch
+            | RoomCreationNotAllowed
             | OriginNotAllowed => StatusCode::FORBIDDEN,
             MeetingNotFound => StatusCode::NOT_FOUND,
             MeetingDisabled => StatusCode::GONE,
