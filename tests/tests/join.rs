@@ -328,3 +328,66 @@ async fn with_moderators_only_moderators_create_and_everyone_joins() {
     assert_eq!(assert_bound(&joined)["participantId"], "u-1");
     assert_eq!(videosdk.room_count(), 1);
 }
+
+/// A TCP relay in front of the stand-in that counts the connections made through it.
+struct CountingRelay {
+    address: std::net::SocketAddr,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingRelay {
+    async fn start(target: &str) -> Self {
+        let target = target.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { address, accepted }
+    }
+
+    fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn the_connection_to_videosdk_is_opened_at_start_and_kept() {
+    let videosdk = VideoSdkStandIn::development().await;
+    let relay = CountingRelay::start(&videosdk.uri()).await;
+    let endpoint = relay.uri();
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
+    ])
+    .await;
+    assert_eq!(relay.connections(), 1, "opened while the function started");
+    assert!(videosdk.calls().is_empty(), "with no call to the rooms API");
+
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = join(&state, json!({"roomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = join(&state, json!({}), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(videosdk.calls().len(), 3);
+    assert_eq!(
+        relay.connections(),
+        1,
+        "every call went over the connection opened at start"
+    );
+}
