@@ -247,6 +247,13 @@ async fn refusals_cost_no_call_to_videosdk() {
             "invalid_meeting_option",
         ),
         (json!({"participantId": ["a"]}), 400, "invalid_body"),
+        // As get-token's query has no null; and both room fields, even one null, are ambiguous.
+        (json!({"participantId": null}), 400, "invalid_body"),
+        (
+            json!({"roomId": null, "customRoomId": "b"}),
+            400,
+            "invalid_body",
+        ),
     ] {
         let (answered, body) = join(&state, request.clone(), None).await;
         assert_eq!(

@@ -49,14 +49,14 @@ async fn join(
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
+    if body.contains_key("roomId") && body.contains_key("customRoomId") {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "Send roomId (a room that exists) or customRoomId (a room made on first use), not \
+             both.",
+        ));
+    }
     let target = match (text_field(&body, "roomId")?, body.get("customRoomId")) {
-        (Some(_), Some(custom)) if !custom.is_null() => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidBody,
-                "Send roomId (a room that exists) or customRoomId (a room made on first use), \
-                 not both.",
-            ));
-        }
         (Some(room_id), _) => Target::Existing(room_scope(room_id)?),
         (None, Some(custom)) if !custom.is_null() => Target::Custom(Map::from_iter([(
             "customRoomId".to_owned(),
@@ -67,11 +67,12 @@ async fn join(
     // Who joins and with what, settled before any call to VideoSDK: a refusal creates no room.
     let (participant_id, participant) = state.identity.joiner(
         caller_claims(request).as_ref(),
-        text_field(&body, "participantId")?,
+        string_field(&body, "participantId")?,
     )?;
-    let permissions = state
-        .policy
-        .grant(text_field(&body, "permissions")?, participant.may_moderate)?;
+    let permissions = state.policy.grant(
+        string_field(&body, "permissions")?,
+        participant.may_moderate,
+    )?;
     let may_create = state.identity.may_create_room(&participant);
 
     let keys = state.keys().await;
@@ -169,7 +170,20 @@ fn creation_not_allowed() -> ApiError {
     )
 }
 
-/// An optional string field of the body; `null` counts as absent, any other type is refused.
+/// An optional string field of the body: absent, or a string; any other type (`null` too, as
+/// get-token's query has no null) is refused.
+fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match body.get(name) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            format!("The body's {name:?} must be a string."),
+        )),
+    }
+}
+
+/// An optional room field of the body; `null` counts as absent, any other type is refused.
 fn text_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
     match body.get(name) {
         None | Some(Value::Null) => Ok(None),
