@@ -419,7 +419,7 @@ fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str,
         (
             "moderator-with-allow-mod.200",
             join(
-                Some(json!({"permissions": "allow_join,allow_mod"})),
+                Some(json!({"permissions": ["allow_join", "allow_mod"]})),
                 Some(&moderator),
             ),
         ),
@@ -442,7 +442,7 @@ fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str,
         (
             "not-a-moderator.403",
             join(
-                Some(json!({ "roomId": meeting, "permissions": "allow_join,allow_mod" })),
+                Some(json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] })),
                 Some(&player),
             ),
         ),

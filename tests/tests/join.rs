@@ -198,7 +198,7 @@ async fn the_token_is_bound_to_the_signed_in_caller_and_their_room() {
     let other = json!({"roomId": room, "participantId": "alice"});
     let (status, body) = join(&state, other, Some(member.clone())).await;
     assert_eq!((status, code(&body)), (403, "identity_mismatch"), "{body}");
-    let moderate = json!({"roomId": room, "permissions": "allow_join,allow_mod"});
+    let moderate = json!({"roomId": room, "permissions": ["allow_join", "allow_mod"]});
     let (status, body) = join(&state, moderate.clone(), Some(member)).await;
     assert_eq!(
         (status, code(&body)),
@@ -225,12 +225,12 @@ async fn refusals_cost_no_call_to_videosdk() {
             "participant_id_not_allowed",
         ),
         (
-            json!({"permissions": "allow_join,allow_mod"}),
+            json!({"permissions": ["allow_join", "allow_mod"]}),
             403,
             "permission_not_allowed",
         ),
         (
-            json!({"permissions": "superuser"}),
+            json!({"permissions": ["superuser"]}),
             400,
             "unknown_permission",
         ),

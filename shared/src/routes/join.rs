@@ -5,7 +5,8 @@
 //!
 //! The body, every field optional: `roomId` (a room that exists and is not deactivated),
 //! `customRoomId` (that room, created on first use: VideoSDK's creation with a custom id is
-//! idempotent), or neither (a new room); `permissions` (a comma list, as get-token's query) and
+//! idempotent), or neither (a new room); `permissions` (an array of the names get-token's query
+//! lists with commas) and
 //! `participantId` (anonymous callers, where `ANONYMOUS_PARTICIPANT_IDS=caller`). Who may create
 //! a room is `JOIN_MAY_CREATE`'s to say.
 
@@ -20,9 +21,10 @@ use super::{JOIN, VIDEOSDK_WEBHOOK, with_fresh_keys_on_miss};
 use crate::aws::metrics;
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{MeetingError, RoomOptions};
+use crate::domain::permissions::Permission;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
-use crate::http::error::{ApiError, ErrorCode};
+use crate::http::error::{ApiError, ErrorCode, excerpt};
 use crate::http::request::{api_base_url, caller_claims, json_body, room_scope};
 use crate::http::response::json_response;
 use crate::meetings::MeetingBackend;
@@ -69,10 +71,10 @@ async fn join(
         caller_claims(request).as_ref(),
         string_field(&body, "participantId")?,
     )?;
-    let permissions = state.policy.grant(
-        string_field(&body, "permissions")?,
-        participant.may_moderate,
-    )?;
+    let requested = permissions_field(&body)?;
+    let permissions = state
+        .policy
+        .grant(requested.as_deref(), participant.may_moderate)?;
     let may_create = state.identity.may_create_room(&participant);
 
     let keys = state.keys().await;
@@ -181,6 +183,46 @@ fn string_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<Option<&
             format!("The body's {name:?} must be a string."),
         )),
     }
+}
+
+/// The body's `permissions`: absent, or an array of permission names, each exactly one of
+/// them and each once (a JSON body has arrays; get-token's query spells the same list with
+/// commas, which is what the policy reads).
+fn permissions_field(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    let Some(value) = body.get("permissions") else {
+        return Ok(None);
+    };
+    let not_a_list = || {
+        ApiError::new(
+            ErrorCode::InvalidBody,
+            "The body's \"permissions\" must be an array of permission names, such as \
+             [\"allow_join\", \"allow_mod\"].",
+        )
+    };
+    let Value::Array(items) = value else {
+        return Err(not_a_list());
+    };
+    let mut names: Vec<&str> = Vec::with_capacity(items.len());
+    for item in items {
+        let name = item.as_str().ok_or_else(not_a_list)?;
+        let permission = name.parse::<Permission>().map_err(|_| {
+            ApiError::new(
+                ErrorCode::UnknownPermission,
+                format!(
+                    "Unknown permission {:?}; use allow_join, ask_join or allow_mod.",
+                    excerpt(name)
+                ),
+            )
+        })?;
+        if names.contains(&permission.as_str()) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidPermissions,
+                format!("The body's \"permissions\" names {name} twice."),
+            ));
+        }
+        names.push(permission.as_str());
+    }
+    Ok(Some(names.join(",")))
 }
 
 /// An optional room field of the body; `null` counts as absent, any other type is refused.
