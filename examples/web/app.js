@@ -1,6 +1,17 @@
-// A minimal browser client of the VideoSDK token API: get a token, create a meeting with it,
-// validate the meeting, then hand both to VideoSDK's JS SDK. The three calls and the hand-off
-// are the functions right below; the rest only shows their results on the page.
+// A minimal browser client of the VideoSDK token API: one call to POST /join for a room and a
+// token for it, then the hand-off to VideoSDK's JS SDK. The three-call flow of VideoSDK's example
+// servers (get a token, create a meeting with it, validate it) is here too. The calls and the
+// hand-off are the functions right below; the rest only shows their results on the page.
+
+// POST /join -> {"token": "...", "roomId": "k3f9-0qaz-7mbx", "participantId": "...",
+//                "permissions": ["allow_join"], "expiresAt": 1795928092}
+// One call: the room (the one `customRoomId` names, made on first use, or a new one without it)
+// and a token scoped to it and bound to the caller. Behind the API's JWT authorizer, send the
+// signed-in user's ID or access token, as for /get-token.
+function join(api, signInToken, customRoomId) {
+  const body = customRoomId ? { customRoomId } : {};
+  return post(`${api}/join`, signInToken, body);
+}
 
 // GET /get-token -> {"token": "...", "expiresAt": 1795928092, "participantId": "..."}
 // Behind the API's JWT authorizer, send the signed-in user's ID or access token: the API then
@@ -22,18 +33,18 @@ function validateMeeting(api, token, meetingId) {
 
 // The token goes in the Authorization header; a JSON body makes this a CORS "preflighted"
 // request, which the API allows for the origins in its ALLOWED_ORIGINS.
-function post(url, token) {
+function post(url, token, body = {}) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  return fetch(url, { method: "POST", headers, body: "{}" });
+  return fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
 }
 
 // Every error, whatever the status, has the body {"error": {"code": "...", "message": "..."}}.
 
 // The hand-off to VideoSDK's JS SDK (npm @videosdk.live/js-sdk; index.html loads its
-// videosdk.js, which defines the global VideoSDK): configure it with the token from
-// /get-token and build the meeting object for the id from /create-meeting, as the participant
-// the token is for (VideoSDK refuses another id). Neither call reaches the network. A real app
+// videosdk.js, which defines the global VideoSDK): configure it with the token (from /join, or
+// /get-token) and build the meeting object for the room id (from /join, or /create-meeting), as
+// the participant the token is for (VideoSDK refuses another id). Neither call reaches the network. A real app
 // calls `await meeting.join()` next, which connects to VideoSDK with that token; this page
 // stops here.
 function buildMeeting(token, participantId, meetingId, name) {
@@ -100,10 +111,10 @@ async function show(name, label, call) {
   return null;
 }
 
-// Step 4: builds the meeting object and shows what it holds. `meeting.id` and
+// The last step: builds the meeting object and shows what it holds. `meeting.id` and
 // `meeting.localParticipant` are the SDK's public API; the SDK keeps the token it will join
 // with in `meeting.roomClient._secret`, an internal of version 1.1.1 that this page reads only
-// to show it is the token from step 1.
+// to show it is the token the API issued.
 function handOff(meetingId) {
   meeting = null;
   if (typeof VideoSDK === "undefined") {
@@ -126,22 +137,30 @@ function handOff(meetingId) {
       id: meeting.localParticipant.id,
       displayName: meeting.localParticipant.displayName,
     },
-    token: held === token ? "the token from step 1" : "not the token from step 1",
+    token: held === token ? "the token the API issued" : "not the token the API issued",
     joined: false,
   };
-  const error = held === token ? "" : "The meeting object does not hold the token from step 1.";
+  const error = held === token ? "" : "The meeting object does not hold the token the API issued.";
   setStep("sdk", error ? "error" : "ok", "built", JSON.stringify(shown, null, 2), error);
   log(`VideoSDK.initMeeting({ meetingId: "${meeting.id}", … }) → built, not joined`);
   return meeting;
 }
 
-async function runFlow() {
-  const api = apiBase();
-  $("#run").disabled = true;
-  document.body.dataset.flow = "running";
-  for (const name of ["token", "create", "validate", "sdk"]) setStep(name, "idle", "–");
+const flowChoice = () => $("input[name='flow']:checked").value;
+const showFlow = () => { document.body.dataset.mode = flowChoice(); };
 
-  const signIn = $("#sign-in").value.trim();
+// One call, then the hand-off.
+async function joinFlow(api, signIn) {
+  const joined = await show("join", "POST /join",
+    () => join(api, signIn, $("#custom-room-id").value.trim()));
+  token = joined?.token ?? null;
+  participantId = joined?.participantId ?? null;
+  if (joined) $("#meeting-id").value = joined.roomId;
+  return joined ? handOff(joined.roomId) : null;
+}
+
+// The three calls of VideoSDK's example servers, then the hand-off.
+async function threeCallFlow(api, signIn) {
   const issued = await show("token", "GET /get-token", () => getToken(api, signIn));
   token = issued?.token ?? null;
   participantId = issued?.participantId ?? null;
@@ -153,8 +172,20 @@ async function runFlow() {
       () => validateMeeting(api, token, created.meetingId))
     : null;
   if (created) $("#meeting-id").value = created.meetingId;
-  const built = validated?.valid === true ? handOff(created.meetingId) : null;
-  for (const name of ["create", "validate", "sdk"]) {
+  return validated?.valid === true ? handOff(created.meetingId) : null;
+}
+
+async function runFlow() {
+  const api = apiBase();
+  const mode = flowChoice();
+  const steps = mode === "join" ? ["join", "sdk"] : ["token", "create", "validate", "sdk"];
+  $("#run").disabled = true;
+  document.body.dataset.flow = "running";
+  for (const name of steps) setStep(name, "idle", "–");
+
+  const signIn = $("#sign-in").value.trim();
+  const built = mode === "join" ? await joinFlow(api, signIn) : await threeCallFlow(api, signIn);
+  for (const name of steps) {
     if ($(`#${name}-step`).dataset.state === "idle") setStep(name, "skipped", "skipped");
   }
 
@@ -171,6 +202,10 @@ async function validateAny() {
 }
 
 $("#run").addEventListener("click", runFlow);
+for (const choice of document.querySelectorAll("input[name='flow']")) {
+  choice.addEventListener("change", showFlow);
+}
+showFlow();
 $("#validate-any").addEventListener("click", validateAny);
 $("#meeting-id").addEventListener("keydown", (event) => {
   if (event.key === "Enter") validateAny();

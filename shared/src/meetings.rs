@@ -72,6 +72,13 @@ impl MeetingBackend {
         }))
     }
 
+    /// Opens the connection to VideoSDK ahead of the first call (the `videosdk` backend).
+    pub(crate) async fn warm_up(&self) {
+        if let Backend::VideoSdk { rooms, .. } = &self.0 {
+            rooms.warm_up().await;
+        }
+    }
+
     /// The options of a create-meeting body, checked for this backend: the local one takes
     /// none, VideoSDK's takes a caller's webhook, `autoStartConfig` and `multiComposition` only
     /// where the operator allows them.
@@ -133,6 +140,7 @@ impl MeetingBackend {
                 Ok(Meeting {
                     meeting_id: id.to_string(),
                     custom_room_id: None,
+                    disabled: false,
                 })
             }
             Backend::VideoSdk { rooms, .. } => rooms

@@ -3,7 +3,7 @@
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::auto_start::GatedOption;
 use crate::domain::credentials::ApiCredentials;
-use crate::domain::identity::{AnonymousIds, IdentityPolicy};
+use crate::domain::identity::{AnonymousIds, IdentityPolicy, JoinMayCreate};
 use crate::domain::meetings::{is_webhook_url, webhook_events};
 use crate::domain::permissions::{
     AllowedPermissions, Permission, PermissionSet, TokenPolicy, TokenRoles,
@@ -396,14 +396,35 @@ fn identity_policy(
             ));
         }
     };
-    Ok(IdentityPolicy {
+    let join_may_create = match get("JOIN_MAY_CREATE").as_deref() {
+        None | Some("everyone") => JoinMayCreate::Everyone,
+        Some("moderators") => JoinMayCreate::Moderators,
+        Some("nobody") => JoinMayCreate::Nobody,
+        Some(other) => {
+            return Err(SettingsError::new(
+                "JOIN_MAY_CREATE",
+                format!("{other:?} is not everyone, moderators or nobody"),
+            ));
+        }
+    };
+    let policy = IdentityPolicy {
         identity_claim: claim("IDENTITY_CLAIM", defaults.identity_claim)?,
         groups_claim: claim("GROUPS_CLAIM", defaults.groups_claim)?,
         moderator_groups: list("MODERATOR_GROUPS")?,
         moderator_scopes: list("MODERATOR_SCOPES")?,
         require_identity,
         anonymous_ids,
-    })
+        join_may_create,
+    };
+    // Without moderator groups or scopes every caller may moderate: `moderators` would quietly
+    // mean everyone.
+    if join_may_create == JoinMayCreate::Moderators && !policy.restricts_moderation() {
+        return Err(SettingsError::new(
+            "JOIN_MAY_CREATE",
+            "moderators, but neither MODERATOR_GROUPS nor MODERATOR_SCOPES says who they are",
+        ));
+    }
+    Ok(policy)
 }
 
 /// `ALLOWED_ROOM_OPTIONS`: a comma list of the create-meeting options, by their body names, that
@@ -846,6 +867,7 @@ mod tests {
             ("REQUIRE_IDENTITY", "TRUE"),
             ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
             ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
+            ("JOIN_MAY_CREATE", "moderators"),
         ])
         .unwrap()
         .identity;
@@ -858,6 +880,7 @@ mod tests {
                 moderator_scopes: vec!["videosdk/moderate".into()],
                 require_identity: true,
                 anonymous_ids: AnonymousIds::Generated,
+                join_may_create: JoinMayCreate::Moderators,
             }
         );
         for (pairs, variable) in [
@@ -867,6 +890,9 @@ mod tests {
                 "ANONYMOUS_PARTICIPANT_IDS",
             ),
             (&[("IDENTITY_CLAIM", "user id")], "IDENTITY_CLAIM"),
+            (&[("JOIN_MAY_CREATE", "admins")], "JOIN_MAY_CREATE"),
+            // Moderators may create, but no one says who moderators are.
+            (&[("JOIN_MAY_CREATE", "moderators")], "JOIN_MAY_CREATE"),
             // Moderators with nothing to moderate with, or everyone a moderator by default.
             (&[("MODERATOR_GROUPS", "moderators")], "MODERATOR_GROUPS"),
             (

@@ -31,6 +31,12 @@ pub trait Backend: Sized {
     ) -> impl std::future::Future<Output = Result<(), InitError>> {
         std::future::ready(Ok(()))
     }
+
+    /// Cold-start work that needs no secret, done while the secret is read: none, but for the
+    /// meeting backend, which opens its connection to VideoSDK.
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
+        std::future::ready(())
+    }
 }
 
 /// get-token's backend: none. A binary whose state has this never links the VideoSDK client.
@@ -46,6 +52,10 @@ impl Backend for NoMeetingBackend {
 impl Backend for MeetingBackend {
     fn from_settings(settings: &Settings) -> Result<Self, InitError> {
         MeetingBackend::new(&settings.meeting_backend).map_err(InitError::MeetingBackend)
+    }
+
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
+        MeetingBackend::warm_up(self)
     }
 }
 
@@ -139,7 +149,9 @@ impl<B: Backend> State<B> {
             SecretSource::SecretsManager { secret_id, aws } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
                 let store = SecretStore::new(&aws, secret_id);
-                let versions = store.fetch(None).await?;
+                // Both are round trips to other hosts: side by side, not one after the other.
+                let (versions, ()) = tokio::join!(store.fetch(None), backend.warm_up());
+                let versions = versions?;
                 let interval = Duration::from_secs(settings.secret_refresh_seconds);
                 let refresh = SecretRefresh {
                     store,
@@ -150,6 +162,7 @@ impl<B: Backend> State<B> {
                 (versions, Some(refresh))
             }
             SecretSource::Environment(current) => {
+                backend.warm_up().await;
                 tracing::warn!(
                     "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
                      from the environment, which is for local development only"

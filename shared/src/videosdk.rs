@@ -23,6 +23,10 @@ pub(crate) const DEFAULT_VIDEOSDK_API_ENDPOINT: &str = "https://api.videosdk.liv
 /// Each call to VideoSDK ends within this, well inside the function's 10 s timeout.
 pub const VIDEOSDK_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 const VIDEOSDK_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a connection to VideoSDK may sit idle in the pool before it is closed rather than
+/// reused: under the 60 s idle timeout of AWS's load balancers (and most servers' keep-alive),
+/// so that a warm function does not send a request on a connection the far end is closing.
+const VIDEOSDK_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 /// Lifetime of the token this service mints for its own calls to VideoSDK.
 pub(crate) const VIDEOSDK_CALL_TOKEN_TTL_SECONDS: u64 = 60;
 /// `Retry-After` when VideoSDK rate-limits us without saying for how long.
@@ -42,11 +46,42 @@ pub(crate) struct VideoSdkRooms {
 
 impl VideoSdkRooms {
     pub(crate) fn new(endpoint: &str) -> Result<Self, String> {
-        let http = https_client(|builder| builder.connect_timeout(VIDEOSDK_CONNECT_TIMEOUT))?;
+        let http = https_client(|builder| {
+            builder
+                .connect_timeout(VIDEOSDK_CONNECT_TIMEOUT)
+                .pool_idle_timeout(VIDEOSDK_POOL_IDLE_TIMEOUT)
+        })?;
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
         })
+    }
+
+    /// Opens a connection to VideoSDK (TCP and TLS) and leaves it in the client's pool, so that
+    /// the first call a request makes after a cold start does not pay for it: a `HEAD` of the
+    /// API's root, with no token, whose answer (whatever it is) is ignored. A failure costs
+    /// nothing but that: the request opens its own connection, as without it.
+    pub(crate) async fn warm_up(&self) {
+        let started = std::time::Instant::now();
+        let outcome = self
+            .http
+            .head(&self.endpoint)
+            .timeout(VIDEOSDK_CONNECT_TIMEOUT)
+            .send()
+            .await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match outcome {
+            Ok(response) => tracing::debug!(
+                status = response.status().as_u16(),
+                elapsed_ms,
+                "connection to VideoSDK opened"
+            ),
+            Err(error) => tracing::warn!(
+                error = %error,
+                elapsed_ms,
+                "could not open a connection to VideoSDK ahead of the first call"
+            ),
+        }
     }
 
     fn client(&self, keys: &Keyring) -> Result<videosdk::Client, UpstreamFailure> {
@@ -119,6 +154,7 @@ impl VideoSdkRooms {
         Ok(Meeting {
             meeting_id: room.room_id,
             custom_room_id,
+            disabled: room.disabled,
         })
     }
 

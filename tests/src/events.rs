@@ -18,7 +18,7 @@ use shared::domain::token::{Claims, TokenKeys, TokenScope};
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::http::route::Route;
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
-use shared::routes::{self, CREATE_MEETING, GET_TOKEN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
+use shared::routes::{self, CREATE_MEETING, GET_TOKEN, JOIN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
 
 use crate::authorizer::jwt_authorizer;
 use crate::webhooks::{WebhookSigner, webhook_body};
@@ -241,6 +241,21 @@ pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Val
     .to_json()
 }
 
+/// A `POST /join` event from API Gateway's route with `body` (JSON), with `authorizer` as its
+/// `requestContext.authorizer` (see `crate::authorizer`).
+pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
+    Event {
+        method: "POST",
+        path: JOIN.path,
+        route: Some(&JOIN),
+        query: &[],
+        headers: vec![("content-type", "application/json".into())],
+        body: body.map(Value::to_string),
+        authorizer,
+    }
+    .to_json()
+}
+
 /// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
 /// whose public half `dev/env-vars.json` pins), and their failures.
 fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
@@ -382,6 +397,120 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
             .to_json(),
         ),
     ]
+}
+
+/// `POST /join`, under the settings of `dev/env-vars.json` (the local backend, moderators by
+/// group or scope, `JOIN_MAY_CREATE=moderators`): `meeting` is an id issued under the
+/// development key, `unknown` one that is not.
+fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str, Value)> {
+    let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
+    let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
+    let join = |body: Option<Value>, claims: Option<&Value>| Event {
+        method: "POST",
+        path: JOIN.path,
+        route: Some(&JOIN),
+        query: &[],
+        headers: vec![("content-type", "application/json".into())],
+        body: body.map(|body| body.to_string()),
+        authorizer: claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims"))),
+    };
+    let cases = [
+        ("new-room-as-moderator.200", join(None, Some(&moderator))),
+        (
+            "moderator-with-allow-mod.200",
+            join(
+                Some(json!({"permissions": ["allow_join", "allow_mod"]})),
+                Some(&moderator),
+            ),
+        ),
+        (
+            "signed-in-existing-room.200",
+            join(Some(json!({ "roomId": meeting })), Some(&player)),
+        ),
+        (
+            "anonymous-existing-room.200",
+            join(
+                Some(json!({ "roomId": meeting, "participantId": "alice" })),
+                None,
+            ),
+        ),
+        ("new-room-not-allowed.403", join(None, Some(&player))),
+        (
+            "anonymous-new-room-not-allowed.403",
+            join(Some(json!({})), None),
+        ),
+        (
+            "not-a-moderator.403",
+            join(
+                Some(json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] })),
+                Some(&player),
+            ),
+        ),
+        (
+            "someone-elses-participant-id.403",
+            join(
+                Some(json!({ "roomId": meeting, "participantId": "alice" })),
+                Some(&player),
+            ),
+        ),
+        (
+            "unknown-room.404",
+            join(Some(json!({ "roomId": unknown })), Some(&player)),
+        ),
+        (
+            "both-room-ids.400",
+            join(
+                Some(json!({ "roomId": meeting, "customRoomId": "standup" })),
+                Some(&moderator),
+            ),
+        ),
+        (
+            // The local backend has no custom ids.
+            "custom-room-id-without-videosdk.400",
+            join(Some(json!({ "customRoomId": "standup" })), Some(&moderator)),
+        ),
+        (
+            "invalid-room-id.400",
+            join(Some(json!({ "roomId": "room.one" })), Some(&player)),
+        ),
+        (
+            "malformed-json.400",
+            Event {
+                body: Some("{\"roomId\": ".into()),
+                ..join(None, Some(&player))
+            },
+        ),
+        (
+            "room-id-not-a-string.400",
+            join(Some(json!({ "roomId": 42 })), Some(&player)),
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "GET",
+                ..join(None, Some(&player))
+            },
+        ),
+        (
+            "preflight.204",
+            Event {
+                method: "OPTIONS",
+                headers: vec![
+                    ("origin", "https://app.example.com".into()),
+                    ("access-control-request-method", "POST".into()),
+                    (
+                        "access-control-request-headers",
+                        "authorization,content-type".into(),
+                    ),
+                ],
+                ..join(None, None)
+            },
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(case, event)| (JOIN.name, case, event.to_json()))
+        .collect()
 }
 
 /// The `sub` of the signed-in caller in the events: a Cognito user's id.
@@ -845,6 +974,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         .to_json(),
     ));
 
+    events.extend(join_events(&meeting, &unknown));
     events.extend(webhook_events());
 
     let _ = std::fs::remove_dir_all(root);

@@ -131,6 +131,11 @@ impl VideoSdkStandIn {
         lock(&self.account.calls).clone()
     }
 
+    /// How many rooms the account has (a repeated custom id makes none).
+    pub fn room_count(&self) -> usize {
+        lock(&self.account.rooms).len()
+    }
+
     /// The body VideoSDK received for each room created, in order (repeats of a custom id
     /// included).
     pub fn room_creations(&self) -> Vec<Value> {

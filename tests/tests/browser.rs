@@ -2,12 +2,14 @@
 //! Chromium, driven through chromedriver, runs the web client of `examples/web/` (served from its
 //! own origin) against the local API.
 //!
-//! - From an origin in `ALLOWED_ORIGINS` the whole flow works, the preflighted POSTs with
-//!   `Authorization` and a JSON body included, and the page can read error bodies (401, 404).
+//! - From an origin in `ALLOWED_ORIGINS` both flows work, the three calls of VideoSDK's example
+//!   servers and the page's default, one `POST /join`, the preflighted POSTs with
+//!   `Authorization` and a JSON body included, and the page can read error bodies (401, 404, 403).
 //!   The API runs as deployed, `MEETING_BACKEND=videosdk`, against the VideoSDK stand-in: the
-//!   meeting is a room created there. The page then hands the token and the room id to VideoSDK's
-//!   JS SDK (`VideoSDK.config`, `VideoSDK.initMeeting`) and the meeting object holds exactly
-//!   those, without joining: no request left 127.0.0.1 for VideoSDK.
+//!   meeting is a room created there. The page then hands the token, the room id and the
+//!   participant id to VideoSDK's JS SDK (`VideoSDK.config`, `VideoSDK.initMeeting`) and the
+//!   meeting object holds exactly those, without joining: no request left 127.0.0.1 for
+//!   VideoSDK.
 //! - From an origin not in the list the browser blocks the call, and the API refuses it (403
 //!   `origin_not_allowed`, no CORS header), so that page never holds a token.
 //!
@@ -298,6 +300,68 @@ impl Browser {
         );
     }
 
+    /// The flow the page ran ended with the hand-off built.
+    async fn assert_flow_done(&self, api: &LocalApi) {
+        let flow = self
+            .client
+            .find(Locator::Css("body"))
+            .await
+            .expect("a body")
+            .attr("data-flow")
+            .await
+            .expect("its data-flow");
+        assert_eq!(
+            flow.as_deref(),
+            Some("done"),
+            "page:\n{}\nAPI log:\n{}",
+            self.text("main").await,
+            api.log()
+        );
+    }
+
+    /// The meeting object the page built with VideoSDK's JS SDK holds `token`, `room_id` and
+    /// `participant_id`, and the page shows it. `meeting.id` is the SDK's public API; the token
+    /// it was configured with (`VideoSDK.apiKey`) and the one the meeting would join with
+    /// (`meeting.roomClient._secret`) are internals of version 1.1.1, the version
+    /// examples/web/package.json pins.
+    async fn assert_handed_off(&self, token: &str, room_id: &str, participant_id: &str) {
+        let sdk = self
+            .client
+            .execute(
+                "return {
+                    meetingId: meeting.id,
+                    configuredToken: VideoSDK.apiKey,
+                    meetingToken: meeting.roomClient._secret,
+                    roomId: meeting.roomClient._roomId,
+                    micEnabled: meeting.roomClient._micEnabled,
+                    webcamEnabled: meeting.roomClient._webcamEnabled,
+                    displayName: meeting.localParticipant.displayName,
+                    participantId: meeting.localParticipant.id,
+                };",
+                vec![],
+            )
+            .await
+            .expect("the page holds a meeting object");
+        assert_eq!(
+            sdk,
+            json!({
+                "meetingId": room_id,
+                "configuredToken": token,
+                "meetingToken": token,
+                "roomId": room_id,
+                "micEnabled": false,
+                "webcamEnabled": false,
+                "displayName": "Web client example",
+                "participantId": participant_id,
+            })
+        );
+        assert_eq!(self.text("#sdk-status").await, "built");
+        let shown = self.json("#sdk-body").await;
+        assert_eq!(shown["meeting.id"], room_id, "{shown}");
+        assert_eq!(shown["token"], "the token the API issued", "{shown}");
+        assert_eq!(shown["joined"], false, "{shown}");
+    }
+
     /// Runs `fetch` in the page, as its own script would; returns `{status, body}` or, when the
     /// browser refuses the call, `{failed: "<error name>: <message>"}`.
     async fn fetch(&self, url: &str, init: Value) -> Value {
@@ -323,17 +387,21 @@ impl Browser {
 /// do it over plain HTTP (no `Origin`, so never refused) before the browser's calls.
 async fn warm_up(api: &LocalApi) {
     let client = http_client();
-    for (method, path, expected) in [
-        (reqwest::Method::GET, "/get-token", 200),
-        (reqwest::Method::POST, "/create-meeting", 401),
+    for (method, path, body, expected) in [
+        (reqwest::Method::GET, "/get-token", "", 200),
+        (reqwest::Method::POST, "/create-meeting", "", 401),
         (
             reqwest::Method::POST,
             "/validate-meeting/aaaa-bbbb-cccc",
+            "",
             401,
         ),
+        // A malformed room id: refused before any room is looked up or created.
+        (reqwest::Method::POST, "/join", r#"{"roomId": "a.b"}"#, 400),
     ] {
         let response = client
             .request(method, api.url(path))
+            .body(body)
             .send()
             .await
             .unwrap_or_else(|error| panic!("{path}: {error}\n{}", api.log()));
@@ -402,29 +470,14 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .validate_any_shows_error("aaaa-bbbb-cccc", 1, &api, "401", "missing_token")
         .await;
 
-    // The whole flow: GET /get-token, with a sign-in token in its Authorization header (a
+    // The three-call flow: GET /get-token, with a sign-in token in its Authorization header (a
     // preflighted GET: the API must allow that header), then the two preflighted POSTs with the
     // Bearer token.
+    browser.click("#flow-three-calls").await;
     browser.type_into("#sign-in", "a-sign-in-token").await;
     browser.click("#run").await;
-    browser
-        .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
-        .await;
-    let flow = browser
-        .client
-        .find(Locator::Css("body"))
-        .await
-        .expect("a body")
-        .attr("data-flow")
-        .await
-        .expect("its data-flow");
-    assert_eq!(
-        flow.as_deref(),
-        Some("done"),
-        "page:\n{}\nAPI log:\n{}",
-        browser.text("main").await,
-        api.log()
-    );
+    browser.wait_for_answers(5, &api).await;
+    browser.assert_flow_done(&api).await;
     assert_eq!(browser.text("#token-status").await, "200");
     let issued = browser.json("#token-body").await;
     let token = issued["token"].as_str().expect("the page shows a token");
@@ -473,51 +526,66 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
             .all(|call| call.authorization.as_deref() != Some(token)),
         "{calls:#?}"
     );
+    browser
+        .assert_handed_off(token, meeting_id, participant_id)
+        .await;
+    // A 404 error body, for a well-formed id VideoSDK does not know, with that token.
+    browser
+        .validate_any_shows_error("aaaa-bbbb-cccc", 6, &api, "404", "meeting_not_found")
+        .await;
 
-    // The hand-off: the meeting object the JS SDK built, read from the page. `meeting.id` is the
-    // SDK's public API; the token it was configured with (`VideoSDK.apiKey`) and the one the
-    // meeting would join with (`meeting.roomClient._secret`) are internals of version 1.1.1,
-    // the version examples/web/package.json pins.
-    let sdk = browser
-        .client
-        .execute(
-            "return {
-                meetingId: meeting.id,
-                configuredToken: VideoSDK.apiKey,
-                meetingToken: meeting.roomClient._secret,
-                roomId: meeting.roomClient._roomId,
-                micEnabled: meeting.roomClient._micEnabled,
-                webcamEnabled: meeting.roomClient._webcamEnabled,
-                displayName: meeting.localParticipant.displayName,
-                participantId: meeting.localParticipant.id,
-            };",
-            vec![],
-        )
-        .await
-        .expect("the page holds a meeting object");
+    // The page's default: one POST /join for a named room, made on first use, then the same
+    // hand-off.
+    browser.click("#flow-join").await;
+    browser.type_into("#custom-room-id", "standup").await;
+    browser.click("#run").await;
+    browser.wait_for_answers(8, &api).await;
+    browser.assert_flow_done(&api).await;
+    assert_eq!(browser.text("#join-status").await, "200");
+    let joined = browser.json("#join-body").await;
+    let token = joined["token"].as_str().expect("the page shows a token");
+    let room_id = joined["roomId"].as_str().expect("a roomId");
+    let participant_id = joined["participantId"].as_str().expect("a participantId");
+    assert!(participant_id.starts_with("guest-"), "{joined}");
+    assert_eq!(joined["permissions"], json!(["allow_join"]), "{joined}");
+    // Scoped to the room and bound to the participant the answer names.
+    let claims = TokenKeys::new(&credentials)
+        .expect("the development key")
+        .verify_at(token, shared::domain::unix_now())
+        .expect("signed with the development key");
+    assert_eq!(claims.room_id.as_deref(), Some(room_id), "{claims:?}");
     assert_eq!(
-        sdk,
-        json!({
-            "meetingId": meeting_id,
-            "configuredToken": token,
-            "meetingToken": token,
-            "roomId": meeting_id,
-            "micEnabled": false,
-            "webcamEnabled": false,
-            "displayName": "Web client example",
-            "participantId": participant_id,
-        })
+        claims.participant_id.as_deref(),
+        Some(participant_id),
+        "{claims:?}"
     );
-    // And what the page shows of it.
-    assert_eq!(browser.text("#sdk-status").await, "built");
-    let shown = browser.json("#sdk-body").await;
-    assert_eq!(shown["meeting.id"], meeting_id, "{shown}");
-    assert_eq!(shown["token"], "the token from step 1", "{shown}");
-    assert_eq!(shown["joined"], false, "{shown}");
-    // The browser did preflight the GET with its Authorization header and both POSTs, and the
+    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+    // One call to VideoSDK for it: the creation of the named room.
+    let calls = videosdk.calls();
+    assert_eq!(calls.len(), 4, "{calls:#?}");
+    assert_eq!(
+        (
+            calls[3].method.as_str(),
+            calls[3].path.as_str(),
+            calls[3].authorized
+        ),
+        ("POST", "/v2/rooms", true)
+    );
+    assert_eq!(calls[3].body["customRoomId"], "standup", "{calls:#?}");
+    assert_ne!(calls[3].authorization.as_deref(), Some(token));
+    browser
+        .assert_handed_off(token, room_id, participant_id)
+        .await;
+
+    // The browser did preflight the GET with its Authorization header and the POSTs, and the
     // functions answered the preflights.
     let log = api.log();
-    for route in ["/get-token", "/create-meeting", "/validate-meeting"] {
+    for route in [
+        "/get-token",
+        "/create-meeting",
+        "/validate-meeting",
+        "/join",
+    ] {
         assert!(
             log.lines().any(|line| line.contains(route)
                 && line.contains("method=OPTIONS")
@@ -526,9 +594,10 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         );
     }
 
-    // A 404 error body, for a well-formed id VideoSDK does not know, with the token.
+    // A 403 error body: the token the page holds now is /join's, scoped to its room, so another
+    // id is refused whether VideoSDK knows it or not.
     browser
-        .validate_any_shows_error("aaaa-bbbb-cccc", 6, &api, "404", "meeting_not_found")
+        .validate_any_shows_error("aaaa-bbbb-cccc", 9, &api, "403", "token_scope_mismatch")
         .await;
 
     // The page loaded and called nothing but its own origin and the API...
@@ -560,7 +629,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         "{outside:#?}"
     );
 
-    // For the README: the whole page after the flow (and that 404), the window fitted to it.
+    // For the README: the whole page after the flows (and that 403), the window fitted to it.
     let height = browser
         .client
         .execute(
@@ -656,6 +725,18 @@ async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_toke
     browser
         .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
         .await;
+    assert_eq!(browser.text("#join-status").await, "blocked");
+    let shown = browser.text("#join-body").await;
+    assert!(shown.starts_with("TypeError"), "{shown}");
+    assert!(!shown.contains("eyJ"), "the page holds no token: {shown}");
+    assert_eq!(browser.text("#sdk-status").await, "skipped");
+    // And the three-call flow stops at its first call.
+    browser.click("#flow-three-calls").await;
+    browser.click("#run").await;
+    browser.wait_for_answers(2, &api).await;
+    browser
+        .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)
+        .await;
     assert_eq!(browser.text("#token-status").await, "blocked");
     let shown = browser.text("#token-body").await;
     assert!(shown.starts_with("TypeError"), "{shown}");
@@ -672,7 +753,7 @@ async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_toke
     // The browser's calls did reach the API, which refused them (not an unreachable API).
     let log = api.log();
     assert!(
-        refusals(log.clone()) >= refused_before + 2,
+        refusals(log.clone()) >= refused_before + 3,
         "the API logged no refusal of the browser's calls:\n{log}"
     );
 

@@ -44,7 +44,7 @@ pub struct Metric {
     pub dimensions: &'static [&'static str],
 }
 
-/// A token issued by get-token.
+/// A token issued by get-token or join.
 pub const TOKENS_ISSUED: Metric = Metric {
     name: "TokensIssued",
     unit: "Count",

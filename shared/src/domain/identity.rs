@@ -60,7 +60,18 @@ pub(crate) enum AnonymousIds {
     Generated,
 }
 
-/// The operator's rules for who a token is for and who may moderate.
+/// Who may have `POST /join` create a room (`JOIN_MAY_CREATE`); anyone may join one that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JoinMayCreate {
+    /// `everyone` (the default, as create-meeting is open to any holder of a token).
+    Everyone,
+    /// `moderators`: callers the identity rules let have `allow_mod`.
+    Moderators,
+    /// `nobody`: rooms are made elsewhere (create-meeting, VideoSDK's dashboard or API).
+    Nobody,
+}
+
+/// The operator's rules for who a token is for, who may moderate and who may create a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IdentityPolicy {
     /// `IDENTITY_CLAIM`: the claim whose value is the participant id.
@@ -74,6 +85,8 @@ pub(crate) struct IdentityPolicy {
     /// `REQUIRE_IDENTITY`: a request without claims is refused.
     pub(crate) require_identity: bool,
     pub(crate) anonymous_ids: AnonymousIds,
+    /// `JOIN_MAY_CREATE`.
+    pub(crate) join_may_create: JoinMayCreate,
 }
 
 impl Default for IdentityPolicy {
@@ -85,6 +98,7 @@ impl Default for IdentityPolicy {
             moderator_scopes: Vec::new(),
             require_identity: false,
             anonymous_ids: AnonymousIds::CallerChosen,
+            join_may_create: JoinMayCreate::Everyone,
         }
     }
 }
@@ -169,6 +183,31 @@ impl IdentityPolicy {
             id: Some(id.to_owned()),
             may_moderate: !self.restricts_moderation() || self.is_moderator(caller),
         })
+    }
+
+    /// Who joins a room through `POST /join`: as [`Self::participant`], but always with an id,
+    /// since a join's answer names its participant: an anonymous caller under `caller` who
+    /// names none gets a generated one, as under `generate`.
+    pub(crate) fn joiner(
+        &self,
+        caller: Option<&CallerClaims>,
+        requested_id: Option<&str>,
+    ) -> Result<(String, Participant), IdentityRefusal> {
+        let participant = self.participant(caller, requested_id)?;
+        let id = match &participant.id {
+            Some(id) => id.clone(),
+            None => guest_id()?,
+        };
+        Ok((id, participant))
+    }
+
+    /// Whether `participant` may have `POST /join` create a room (`JOIN_MAY_CREATE`).
+    pub(crate) fn may_create_room(&self, participant: &Participant) -> bool {
+        match self.join_may_create {
+            JoinMayCreate::Everyone => true,
+            JoinMayCreate::Moderators => participant.may_moderate,
+            JoinMayCreate::Nobody => false,
+        }
     }
 
     fn anonymous(&self, requested_id: Option<&str>) -> Result<Participant, IdentityRefusal> {
@@ -402,5 +441,48 @@ mod tests {
                 .as_deref(),
             Some("alice")
         );
+    }
+
+    #[test]
+    fn a_joiner_always_has_an_id() {
+        let open = IdentityPolicy::default();
+        let (named, _) = open.joiner(None, Some("alice")).unwrap();
+        assert_eq!(named, "alice");
+        let (first, _) = open.joiner(None, None).unwrap();
+        let (second, _) = open.joiner(None, None).unwrap();
+        assert!(
+            first.starts_with("guest-") && is_participant_id(&first),
+            "{first}"
+        );
+        assert_ne!(first, second);
+        let bob = caller(&[("sub", "bob")], &[]);
+        assert_eq!(open.joiner(Some(&bob), None).unwrap().0, "bob");
+        assert_eq!(
+            open.joiner(Some(&bob), Some("alice")),
+            Err(IdentityRefusal::Mismatch {
+                claim: "sub".into()
+            })
+        );
+    }
+
+    #[test]
+    fn who_may_create_a_room_on_join() {
+        let moderator = caller(&[("sub", "m"), ("cognito:groups", "[moderators]")], &[]);
+        let member = caller(&[("sub", "u")], &[]);
+        for (rule, moderator_may, member_may) in [
+            (JoinMayCreate::Everyone, true, true),
+            (JoinMayCreate::Moderators, true, false),
+            (JoinMayCreate::Nobody, false, false),
+        ] {
+            let policy = IdentityPolicy {
+                join_may_create: rule,
+                ..moderated()
+            };
+            let may = |who: &CallerClaims| {
+                policy.may_create_room(&policy.participant(Some(who), None).unwrap())
+            };
+            assert_eq!(may(&moderator), moderator_may, "{rule:?}");
+            assert_eq!(may(&member), member_may, "{rule:?}");
+        }
     }
 }

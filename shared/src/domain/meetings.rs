@@ -80,6 +80,8 @@ pub(crate) fn is_plain_id(text: &str, max: usize) -> bool {
 pub(crate) struct Meeting {
     pub(crate) meeting_id: String,
     pub(crate) custom_room_id: Option<String>,
+    /// A deactivated room, as VideoSDK answers a creation whose `customRoomId` names one.
+    pub(crate) disabled: bool,
 }
 
 /// Why a meeting could not be created or found.

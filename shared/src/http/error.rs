@@ -57,6 +57,7 @@ pub enum ErrorCode {
     MeetingNotFound,
     MeetingDisabled,
     MeetingRejected,
+    RoomCreationNotAllowed,
     // every route
     OriginNotAllowed,
     MethodNotAllowed,
@@ -112,6 +113,7 @@ impl ErrorCode {
             | IdentityMismatch
             | ParticipantIdNotAllowed
             | TokenScopeMismatch
+            | RoomCreationNotAllowed
             | OriginNotAllowed => StatusCode::FORBIDDEN,
             MeetingNotFound => StatusCode::NOT_FOUND,
             MeetingDisabled => StatusCode::GONE,

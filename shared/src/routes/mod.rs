@@ -30,6 +30,7 @@ use crate::state::State;
 
 pub mod create_meeting;
 pub mod get_token;
+pub mod join;
 pub mod validate_meeting;
 pub mod videosdk_webhook;
 
@@ -54,6 +55,14 @@ pub const VALIDATE_MEETING: Route = Route {
     cors: true,
     max_body_bytes: MAX_BODY_BYTES,
 };
+/// One call to join: a room (existing, custom or new) and a token for it, bound to the caller.
+pub const JOIN: Route = Route {
+    name: "join",
+    path: "/join",
+    method: Method::POST,
+    cors: true,
+    max_body_bytes: MAX_BODY_BYTES,
+};
 /// VideoSDK's webhooks: called by VideoSDK's servers, never by a browser.
 pub const VIDEOSDK_WEBHOOK: Route = Route {
     name: "videosdk-webhook",
@@ -64,10 +73,11 @@ pub const VIDEOSDK_WEBHOOK: Route = Route {
 };
 
 /// The token and meeting API, which browsers call: the routes [`answer`] runs.
-pub const API: [Route; 3] = [GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
+pub const API: [Route; 4] = [JOIN, GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
 
 /// Every route of the API.
-pub const ALL: [Route; 4] = [
+pub const ALL: [Route; 5] = [
+    JOIN,
     GET_TOKEN,
     CREATE_MEETING,
     VALIDATE_MEETING,
@@ -84,6 +94,7 @@ pub async fn answer(
     request: Request,
 ) -> lambda_http::Response<lambda_http::Body> {
     let answered = match route.name {
+        name if name == JOIN.name => join::handler(state, request).await,
         name if name == GET_TOKEN.name => get_token::handler(state, request).await,
         name if name == CREATE_MEETING.name => create_meeting::handler(state, request).await,
         name if name == VALIDATE_MEETING.name => validate_meeting::handler(state, request).await,

@@ -1,0 +1,400 @@
+//! `POST /join` with `MEETING_BACKEND=videosdk`, against the VideoSDK stand-in: one call answers
+//! a room and a token for it, scoped to that room and bound to the caller, as VideoSDK's official
+//! Rust crate verifies it; a custom id makes one room however many join it first; a deactivated
+//! room is 410; `JOIN_MAY_CREATE` decides who makes rooms, and a refusal costs no call to
+//! VideoSDK.
+
+use api_tests::authorizer::jwt_authorizer;
+use api_tests::events::join_event;
+use api_tests::{ApiState as State, VideoSdkStandIn, dev_credentials, dev_state, json};
+use serde_json::{Value, json};
+use shared::domain::unix_now;
+
+const MODERATED: [(&str, &str); 2] = [
+    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+    ("MODERATOR_GROUPS", "moderators"),
+];
+
+/// The functions' `videosdk` backend at a fresh stand-in, with `more` settings.
+async fn stand_in_state(more: &[(&str, &str)]) -> (VideoSdkStandIn, State) {
+    let videosdk = VideoSdkStandIn::development().await;
+    let endpoint = videosdk.uri();
+    let mut pairs = vec![
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
+    ];
+    pairs.extend_from_slice(more);
+    let state = dev_state(&pairs).await;
+    (videosdk, state)
+}
+
+/// A signed-in caller as API Gateway's JWT authorizer passes them on (an ID token's claims).
+fn signed_in(sub: &str, groups: &str) -> Value {
+    let claims = json!({"sub": sub, "cognito:groups": groups, "token_use": "id"});
+    jwt_authorizer(claims.as_object().expect("claims"))
+}
+
+/// The join's status and body, for `body` from `caller` (`None`: anonymous).
+async fn join(state: &State, body: Value, caller: Option<Value>) -> (u16, Value) {
+    let event = join_event(Some(&body), caller);
+    let request = shared::aws::lambda::into_request(
+        serde_json::from_value(event).expect("a payload 2.0 event"),
+    )
+    .expect("a valid event");
+    let response = api_tests::invoke("join", state, request).await;
+    (response.status().as_u16(), json(&response))
+}
+
+/// The claims of a token, as VideoSDK's official Rust crate verifies them.
+fn verified(token: &str) -> Value {
+    let secret = std::str::from_utf8(dev_credentials().secret_key())
+        .unwrap()
+        .to_owned();
+    let claims = videosdk::verify_token(token, &secret).expect("the official crate verifies it");
+    Value::Object(claims.raw.into_iter().collect())
+}
+
+/// A 200 whose token carries exactly what the answer says: its room, its participant, its
+/// permissions and its expiry.
+fn assert_bound(body: &Value) -> Value {
+    let claims = verified(body["token"].as_str().expect("a token"));
+    assert_eq!(claims["roomId"], body["roomId"], "{body}");
+    assert_eq!(claims["participantId"], body["participantId"], "{body}");
+    assert_eq!(claims["permissions"], body["permissions"], "{body}");
+    assert_eq!(claims["exp"], body["expiresAt"], "{body}");
+    assert_eq!(claims["roles"], json!(["rtc"]));
+    assert!(claims["exp"].as_u64().unwrap() > unix_now());
+    claims
+}
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// Deactivates `room` as an operator's own tooling would, with the official crate.
+async fn deactivate(videosdk: &VideoSdkStandIn, room: &str) {
+    let crawler = dev_state(&[("TOKEN_ROLES", "crawler")]).await;
+    let request = api_tests::get_token_request("");
+    let token = json(&api_tests::invoke("get-token", &crawler, request).await)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ended = videosdk::Client::builder()
+        .base_url(videosdk.uri())
+        .token(token)
+        .build()
+        .expect("a VideoSDK client")
+        .rooms()
+        .end(room)
+        .await
+        .expect("the room is deactivated");
+    assert!(ended.disabled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_joins_of_a_custom_id_make_one_room() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let state = std::sync::Arc::new(state);
+    let mut joins = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let state = std::sync::Arc::clone(&state);
+        joins.spawn(async move { join(&state, json!({"customRoomId": "standup"}), None).await });
+    }
+    let answers = joins.join_all().await;
+    let mut participants = std::collections::HashSet::new();
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(body["roomId"], answers[0].1["roomId"], "one room for all");
+        let claims = assert_bound(body);
+        // Anonymous callers under `caller` who name no id get one of their own.
+        let id = claims["participantId"].as_str().unwrap().to_owned();
+        assert!(id.starts_with("guest-"), "{id}");
+        participants.insert(id);
+    }
+    assert_eq!(
+        participants.len(),
+        8,
+        "each caller their own participant id"
+    );
+    assert_eq!(videosdk.room_count(), 1, "{:?}", videosdk.calls());
+    let room = answers[0].1["roomId"].as_str().unwrap();
+    assert_ne!(
+        room, "standup",
+        "the answer is VideoSDK's room id, not the custom id"
+    );
+    // The custom id names the same room by roomId too.
+    let (status, body) = join(&state, json!({"roomId": "standup"}), None).await;
+    assert_eq!(
+        (status, body["roomId"].as_str()),
+        (200, Some(room)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_room_each_time_without_an_id() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let (status, first) = join(&state, json!({}), None).await;
+    assert_eq!(status, 200, "{first}");
+    assert_bound(&first);
+    let (status, second) = join(&state, json!({"participantId": "alice"}), None).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(assert_bound(&second)["participantId"], "alice");
+    assert_ne!(first["roomId"], second["roomId"]);
+    assert_eq!(videosdk.room_count(), 2);
+    // Each room created once, with one call.
+    assert_eq!(videosdk.room_creations().len(), 2);
+}
+
+#[tokio::test]
+async fn a_deactivated_room_is_410_by_room_id_and_by_custom_id() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    let room = body["roomId"].as_str().unwrap().to_owned();
+    deactivate(&videosdk, &room).await;
+    for request in [
+        json!({"roomId": room}),
+        json!({"roomId": "standup"}),
+        json!({"customRoomId": "standup"}),
+    ] {
+        let (status, body) = join(&state, request.clone(), None).await;
+        assert_eq!(
+            (status, code(&body)),
+            (410, "meeting_disabled"),
+            "{request}: {body}"
+        );
+    }
+    assert_eq!(videosdk.room_count(), 1, "no new room in its place");
+}
+
+#[tokio::test]
+async fn an_unknown_room_is_404_and_creates_nothing() {
+    let (videosdk, state) = stand_in_state(&[]).await;
+    let (status, body) = join(&state, json!({"roomId": "wxyz-wxyz-wxyz"}), None).await;
+    assert_eq!((status, code(&body)), (404, "meeting_not_found"), "{body}");
+    assert!(videosdk.room_creations().is_empty());
+}
+
+#[tokio::test]
+async fn the_token_is_bound_to_the_signed_in_caller_and_their_room() {
+    let (_videosdk, state) = stand_in_state(&MODERATED).await;
+    let member = signed_in("auth0|5f7c8ec7", "[players]");
+    let (status, body) = join(
+        &state,
+        json!({"customRoomId": "standup"}),
+        Some(member.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = assert_bound(&body);
+    assert_eq!(claims["participantId"], "auth0|5f7c8ec7");
+    assert_eq!(claims["permissions"], json!(["allow_join"]));
+    let room = body["roomId"].clone();
+
+    // The same caller naming their own id is fine; anyone else's is not, nor allow_mod.
+    let own = json!({"roomId": room, "participantId": "auth0|5f7c8ec7"});
+    assert_eq!(join(&state, own, Some(member.clone())).await.0, 200);
+    let other = json!({"roomId": room, "participantId": "alice"});
+    let (status, body) = join(&state, other, Some(member.clone())).await;
+    assert_eq!((status, code(&body)), (403, "identity_mismatch"), "{body}");
+    let moderate = json!({"roomId": room, "permissions": ["allow_join", "allow_mod"]});
+    let (status, body) = join(&state, moderate.clone(), Some(member)).await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, "permission_not_allowed"),
+        "{body}"
+    );
+
+    let moderator = signed_in("mod-1", "[admins moderators]");
+    let (status, body) = join(&state, moderate, Some(moderator)).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = assert_bound(&body);
+    assert_eq!(claims["participantId"], "mod-1");
+    assert_eq!(claims["permissions"], json!(["allow_join", "allow_mod"]));
+    assert_eq!(claims["roomId"], room);
+}
+
+#[tokio::test]
+async fn refusals_cost_no_call_to_videosdk() {
+    let (videosdk, state) = stand_in_state(&[("ANONYMOUS_PARTICIPANT_IDS", "generate")]).await;
+    for (request, status, expected) in [
+        (
+            json!({"participantId": "alice"}),
+            403,
+            "participant_id_not_allowed",
+        ),
+        (
+            json!({"permissions": ["allow_join", "allow_mod"]}),
+            403,
+            "permission_not_allowed",
+        ),
+        (
+            json!({"permissions": ["superuser"]}),
+            400,
+            "unknown_permission",
+        ),
+        (
+            json!({"roomId": "a", "customRoomId": "b"}),
+            400,
+            "invalid_body",
+        ),
+        (json!({"roomId": "room.one"}), 400, "invalid_room_id"),
+        (json!({"roomId": 7}), 400, "invalid_body"),
+        (
+            json!({"customRoomId": "has space"}),
+            400,
+            "invalid_meeting_option",
+        ),
+        (json!({"participantId": ["a"]}), 400, "invalid_body"),
+        // As get-token's query has no null; and both room fields, even one null, are ambiguous.
+        (json!({"participantId": null}), 400, "invalid_body"),
+        (
+            json!({"roomId": null, "customRoomId": "b"}),
+            400,
+            "invalid_body",
+        ),
+    ] {
+        let (answered, body) = join(&state, request.clone(), None).await;
+        assert_eq!(
+            (answered, code(&body)),
+            (status, expected),
+            "{request}: {body}"
+        );
+    }
+    assert!(videosdk.calls().is_empty(), "{:?}", videosdk.calls());
+}
+
+#[tokio::test]
+async fn nobody_may_create_but_anyone_may_join_a_room_that_exists() {
+    let (videosdk, state) = stand_in_state(&[("JOIN_MAY_CREATE", "nobody")]).await;
+    for request in [json!({}), json!({"customRoomId": "standup"})] {
+        let (status, body) = join(&state, request.clone(), None).await;
+        assert_eq!(
+            (status, code(&body)),
+            (403, "room_creation_not_allowed"),
+            "{request}: {body}"
+        );
+    }
+    assert!(videosdk.room_creations().is_empty(), "nothing was created");
+
+    // The operator makes the room (here with create-meeting, open to holders of a token).
+    let token_request = api_tests::get_token_request("");
+    let token = json(&api_tests::invoke("get-token", &state, token_request).await)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let create = lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("https://api.example/create-meeting")
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::from(
+            json!({"customRoomId": "standup"}).to_string(),
+        ))
+        .unwrap();
+    let created = api_tests::invoke("create-meeting", &state, create).await;
+    assert_eq!(created.status(), 200);
+    let room = json(&created)["roomId"].clone();
+
+    for request in [json!({"customRoomId": "standup"}), json!({"roomId": room})] {
+        let (status, body) = join(&state, request.clone(), None).await;
+        assert_eq!(status, 200, "{request}: {body}");
+        assert_eq!(assert_bound(&body)["roomId"], room);
+    }
+    assert_eq!(videosdk.room_creations().len(), 1, "create-meeting's only");
+}
+
+#[tokio::test]
+async fn with_moderators_only_moderators_create_and_everyone_joins() {
+    let mut settings = MODERATED.to_vec();
+    settings.push(("JOIN_MAY_CREATE", "moderators"));
+    let (videosdk, state) = stand_in_state(&settings).await;
+    let member = signed_in("u-1", "[players]");
+    let moderator = signed_in("mod-1", "moderators");
+    let custom = json!({"customRoomId": "standup"});
+
+    let (status, body) = join(&state, custom.clone(), Some(member.clone())).await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, "room_creation_not_allowed"),
+        "{body}"
+    );
+    let (status, body) = join(&state, json!({}), None).await;
+    assert_eq!(
+        (status, code(&body)),
+        (403, "room_creation_not_allowed"),
+        "{body}"
+    );
+    assert!(videosdk.room_creations().is_empty());
+
+    let (status, made) = join(&state, custom.clone(), Some(moderator)).await;
+    assert_eq!(status, 200, "{made}");
+    let (status, joined) = join(&state, custom, Some(member)).await;
+    assert_eq!(status, 200, "{joined}");
+    assert_eq!(joined["roomId"], made["roomId"]);
+    assert_eq!(assert_bound(&joined)["participantId"], "u-1");
+    assert_eq!(videosdk.room_count(), 1);
+}
+
+/// A TCP relay in front of the stand-in that counts the connections made through it.
+struct CountingRelay {
+    address: std::net::SocketAddr,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingRelay {
+    async fn start(target: &str) -> Self {
+        let target = target.trim_start_matches("http://").to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Self { address, accepted }
+    }
+
+    fn uri(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn the_connection_to_videosdk_is_opened_at_start_and_kept() {
+    let videosdk = VideoSdkStandIn::development().await;
+    let relay = CountingRelay::start(&videosdk.uri()).await;
+    let endpoint = relay.uri();
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
+    ])
+    .await;
+    assert_eq!(relay.connections(), 1, "opened while the function started");
+    assert!(videosdk.calls().is_empty(), "with no call to the rooms API");
+
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = join(&state, json!({"roomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = join(&state, json!({}), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(videosdk.calls().len(), 3);
+    assert_eq!(
+        relay.connections(),
+        1,
+        "every call went over the connection opened at start"
+    );
+}
