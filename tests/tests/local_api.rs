@@ -116,6 +116,21 @@ async fn the_flow_over_http_signs_with_the_key_stored_in_secrets_manager() {
     .await;
     assert_eq!((status, code(&body)), (404, "meeting_not_found"));
 
+    // The one-call flow: a new room and a token bound to it, signed with the stored key.
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        api.url("/join"),
+        None,
+        Some("{}".to_owned()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let joined = stored_keys
+        .verify_at(body["token"].as_str().expect("a token"), unix_now())
+        .expect("signed with the key stored in moto");
+    assert_eq!(joined.room_id.as_deref(), body["roomId"].as_str(), "{body}");
+
     // One request of each failure class, through the real routes.
     struct Case<'a> {
         method: Method,
