@@ -8,9 +8,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{CREATE_MEETING, VIDEOSDK_WEBHOOK, authenticate, with_fresh_keys_on_miss};
+use super::{CREATE_MEETING, authenticate, create_room};
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::request::{api_base_url, json_body};
+use crate::http::request::json_body;
 use crate::http::response::json_response;
 use crate::meetings::MeetingBackend;
 use crate::state::State;
@@ -38,17 +38,8 @@ async fn create_meeting(
             "This token is scoped to one room; creating a meeting needs a token without roomId.",
         ));
     }
-    let mut options = state.backend.room_options(&body)?;
-    if options.webhook.is_none() {
-        options.webhook = state.backend.operator_webhook(|| {
-            api_base_url(request).map(|base| format!("{base}{}", VIDEOSDK_WEBHOOK.path))
-        })?;
-    }
-    let meeting = with_fresh_keys_on_miss(state, keys, |keys| {
-        let options = options.clone();
-        async move { state.backend.create(&keys, options).await }
-    })
-    .await?;
+    let options = state.backend.room_options(&body)?;
+    let meeting = create_room(state, request, keys, options).await?;
     let mut answer = json!({ "meetingId": meeting.meeting_id, "roomId": meeting.meeting_id });
     if let Some(custom_room_id) = meeting.custom_room_id {
         answer["customRoomId"] = json!(custom_room_id);

@@ -17,7 +17,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::{JOIN, VIDEOSDK_WEBHOOK, with_fresh_keys_on_miss};
+use super::{JOIN, create_room, with_fresh_keys_on_miss};
 use crate::aws::metrics;
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{MeetingError, RoomOptions};
@@ -25,7 +25,7 @@ use crate::domain::permissions::Permission;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
-use crate::http::request::{api_base_url, caller_claims, json_body, room_scope};
+use crate::http::request::{caller_claims, json_body, room_scope};
 use crate::http::response::json_response;
 use crate::meetings::MeetingBackend;
 use crate::state::State;
@@ -142,22 +142,15 @@ async fn validate(
     Ok(room_id)
 }
 
-/// A new room, or with a custom id the room it names (made now if it is new), with the
-/// operator's webhook, as create-meeting makes it.
+/// A new room, or with a custom id the room it names (made now if it is new), as
+/// create-meeting makes it; a deactivated one is refused.
 async fn create(
     state: &State<MeetingBackend>,
     request: &Request,
     keys: Arc<Keyring>,
-    mut options: RoomOptions,
+    options: RoomOptions,
 ) -> Result<String, ApiError> {
-    options.webhook = state.backend.operator_webhook(|| {
-        api_base_url(request).map(|base| format!("{base}{}", VIDEOSDK_WEBHOOK.path))
-    })?;
-    let meeting = with_fresh_keys_on_miss(state, keys, |keys| {
-        let options = options.clone();
-        async move { state.backend.create(&keys, options).await }
-    })
-    .await?;
+    let meeting = create_room(state, request, keys, options).await?;
     if meeting.disabled {
         return Err(MeetingError::Disabled(meeting.meeting_id).into());
     }

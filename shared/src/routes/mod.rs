@@ -18,12 +18,12 @@ use lambda_http::http::Method;
 use serde_json::{Map, Value};
 
 use crate::domain::keyring::Keyring;
-use crate::domain::meetings::MeetingError;
+use crate::domain::meetings::{Meeting, MeetingError, RoomOptions};
 use crate::domain::token::{Claims, TokenError};
 use crate::domain::unix_now;
 use crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use crate::http::error::ApiError;
-use crate::http::request::{self, MAX_BODY_BYTES};
+use crate::http::request::{self, MAX_BODY_BYTES, api_base_url};
 use crate::http::route::Route;
 use crate::meetings::MeetingBackend;
 use crate::state::State;
@@ -154,4 +154,26 @@ where
         }
         outcome => outcome,
     }
+}
+
+/// A room made at VideoSDK with `options` (create-meeting's, or join's), given the operator's
+/// webhook when the caller named none (on this request's API domain unless `WEBHOOK_URL` says
+/// otherwise), and made again with the keys read afresh when VideoSDK refused stale ones.
+async fn create_room(
+    state: &State<MeetingBackend>,
+    request: &Request,
+    keys: Arc<Keyring>,
+    mut options: RoomOptions,
+) -> Result<Meeting, ApiError> {
+    if options.webhook.is_none() {
+        options.webhook = state.backend.operator_webhook(|| {
+            api_base_url(request).map(|base| format!("{base}{}", VIDEOSDK_WEBHOOK.path))
+        })?;
+    }
+    let meeting = with_fresh_keys_on_miss(state, keys, |keys| {
+        let options = options.clone();
+        async move { state.backend.create(&keys, options).await }
+    })
+    .await?;
+    Ok(meeting)
 }
