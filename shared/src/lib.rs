@@ -23,7 +23,7 @@ pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
-#[cfg(feature = "test-support")]
+#[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 mod tls;
 mod videosdk;

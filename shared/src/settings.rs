@@ -491,18 +491,11 @@ fn operator_webhook(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
     use super::*;
     use crate::domain::permissions::Permission;
 
-    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
-        Settings::from_lookup(|name| map.get(name).cloned())
-    }
+    use crate::test_support::settings_from_pairs as settings;
 
     fn error_variable(pairs: &[(&str, &str)]) -> &'static str {
         settings(pairs).unwrap_err().variable

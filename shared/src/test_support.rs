@@ -2,6 +2,7 @@
 //! `test-support`: the functions' build has none of them.
 
 use crate::domain::token::{Claims, TokenError, TokenKeys};
+use crate::settings::{Settings, SettingsError};
 
 pub use crate::aws::metrics::Capture;
 pub use crate::routes::answer;
@@ -14,4 +15,15 @@ pub fn verify_by_jsonwebtoken(
     now: u64,
 ) -> Result<Claims, TokenError> {
     keys.verify_by_jsonwebtoken(token, now)
+}
+
+/// Settings as the functions read them, from name/value pairs instead of the environment: a
+/// name absent from `pairs` is unset.
+pub fn settings_from_pairs(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    Settings::from_lookup(|name| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    })
 }

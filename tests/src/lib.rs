@@ -54,13 +54,7 @@ pub fn dev_credentials() -> ApiCredentials {
 
 /// Settings as the functions read them, from name/value pairs instead of the environment.
 pub fn settings(pairs: &[(&str, &str)]) -> Settings {
-    Settings::from_lookup(|name| {
-        pairs
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-    })
-    .expect("test settings are valid")
+    shared::test_support::settings_from_pairs(pairs).expect("test settings are valid")
 }
 
 /// Owned name/value pairs as the `&[(&str, &str)]` the settings helpers take.
