@@ -491,10 +491,8 @@ fn operator_webhook(
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::domain::permissions::Permission;
-
     use crate::test_support::settings_from_pairs as settings;
 
     fn error_variable(pairs: &[(&str, &str)]) -> &'static str {
