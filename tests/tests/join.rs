@@ -6,7 +6,14 @@
 
 use api_tests::authorizer::jwt_authorizer;
 use api_tests::events::join_event;
-use api_tests::{ApiState as State, VideoSdkStandIn, dev_credentials, dev_state, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use api_tests::{
+    ApiState as State, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials,
+    dev_state, json,
+};
 use serde_json::{Value, json};
 use shared::domain::unix_now;
 
@@ -94,10 +101,10 @@ async fn deactivate(videosdk: &VideoSdkStandIn, room: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_joins_of_a_custom_id_make_one_room() {
     let (videosdk, state) = stand_in_state(&[]).await;
-    let state = std::sync::Arc::new(state);
+    let state = Arc::new(state);
     let mut joins = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let state = std::sync::Arc::clone(&state);
+        let state = Arc::clone(&state);
         joins.spawn(async move { join(&state, json!({"customRoomId": "standup"}), None).await });
     }
     let answers = joins.join_all().await;
@@ -336,31 +343,70 @@ async fn with_moderators_only_moderators_create_and_everyone_joins() {
     assert_eq!(videosdk.room_count(), 1);
 }
 
-/// A TCP relay in front of the stand-in that counts the connections made through it.
+/// A TCP relay in front of a server that counts the connections made through it.
 struct CountingRelay {
     address: std::net::SocketAddr,
-    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    accepted: Arc<AtomicUsize>,
+    first_met_other: Arc<AtomicBool>,
+}
+
+/// Where the first connections of two relays meet: each holds its first connection until the
+/// other relay has one too, so both go through only if the two calls are in flight together.
+#[derive(Clone)]
+struct Rendezvous(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Rendezvous {
+    fn new() -> Self {
+        Self(Arc::new(tokio::sync::watch::Sender::new(0)))
+    }
+
+    /// Arrives and waits for the other side; false if it never came within `limit`.
+    async fn meet(&self, limit: Duration) -> bool {
+        let mut arrivals = self.0.subscribe();
+        self.0.send_modify(|count| *count += 1);
+        tokio::time::timeout(limit, arrivals.wait_for(|count| *count >= 2))
+            .await
+            .is_ok_and(|waited| waited.is_ok())
+    }
 }
 
 impl CountingRelay {
     async fn start(target: &str) -> Self {
+        Self::start_meeting(target, None).await
+    }
+
+    /// A relay whose first connection waits at `rendezvous` before it is forwarded.
+    async fn start_meeting(target: &str, rendezvous: Option<Rendezvous>) -> Self {
         let target = target.trim_start_matches("http://").to_owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counter = std::sync::Arc::clone(&accepted);
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let first_met_other = Arc::new(AtomicBool::new(false));
+        let (counter, met) = (Arc::clone(&accepted), Arc::clone(&first_met_other));
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
                 let target = target.clone();
+                let rendezvous = rendezvous.clone().filter(|_| first);
+                let met = Arc::clone(&met);
                 tokio::spawn(async move {
+                    if let Some(rendezvous) = rendezvous {
+                        // Longer than the SDK's whole operation timeout: a call made only after
+                        // the other has finished fails the init, or waits here in vain.
+                        let limit = shared::aws::environment::OPERATION_TIMEOUT * 2;
+                        met.store(rendezvous.meet(limit).await, Ordering::SeqCst);
+                    }
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
                 });
             }
         });
-        Self { address, accepted }
+        Self {
+            address,
+            accepted,
+            first_met_other,
+        }
     }
 
     fn uri(&self) -> String {
@@ -368,8 +414,56 @@ impl CountingRelay {
     }
 
     fn connections(&self) -> usize {
-        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+        self.accepted.load(Ordering::SeqCst)
     }
+
+    fn first_met_other(&self) -> bool {
+        self.first_met_other.load(Ordering::SeqCst)
+    }
+}
+
+/// The pre-warm and the secret fetch from a real Secrets Manager API (moto) are side by side:
+/// each relay holds its first connection until the other has one, which two calls made one
+/// after the other never do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn the_connection_to_videosdk_opens_while_the_secret_is_fetched() {
+    let moto = MotoServer::start();
+    let credentials = dev_credentials();
+    let stored = json!({
+        "VIDEOSDK_API_KEY": credentials.api_key(),
+        "VIDEOSDK_SECRET_KEY": std::str::from_utf8(credentials.secret_key()).unwrap(),
+    });
+    let arn = moto
+        .create_secret("videosdk/join", &stored.to_string())
+        .await;
+    let videosdk = VideoSdkStandIn::development().await;
+    let rendezvous = Rendezvous::new();
+    let secrets = CountingRelay::start_meeting(&moto.endpoint, Some(rendezvous.clone())).await;
+    let rooms = CountingRelay::start_meeting(&videosdk.uri(), Some(rendezvous)).await;
+    let mut environment = aws_test_environment(&secrets.uri());
+    environment.extend([
+        ("VIDEOSDK_SECRET_ID", arn),
+        ("MEETING_BACKEND", "videosdk".to_owned()),
+        ("VIDEOSDK_API_ENDPOINT", rooms.uri()),
+    ]);
+    let pairs: Vec<(&str, &str)> = environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let state = api_tests::state(&pairs).await;
+    assert!(secrets.first_met_other(), "the secret fetch waited alone");
+    assert!(rooms.first_met_other(), "the pre-warm waited alone");
+    assert_eq!(rooms.connections(), 1);
+
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_bound(&body);
+    assert_eq!(
+        rooms.connections(),
+        1,
+        "the join used the pre-warmed connection"
+    );
 }
 
 #[tokio::test]
