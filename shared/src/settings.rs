@@ -10,7 +10,6 @@ use crate::domain::permissions::{
 };
 use crate::domain::webhooks::WebhookPublicKey;
 use crate::http::cors::CorsPolicy;
-use crate::meetings::{MeetingBackendKind, OperatorWebhook};
 pub use crate::tls::TEST_CA_VARIABLE;
 use crate::videosdk::DEFAULT_VIDEOSDK_API_ENDPOINT;
 
@@ -69,6 +68,30 @@ pub(crate) struct EventBusSettings {
     pub(crate) name: String,
     pub(crate) fallback_queue: Option<String>,
     pub(crate) aws: AwsEnvironment,
+}
+
+/// Which backend `MEETING_BACKEND` selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MeetingBackendKind {
+    Local,
+    VideoSdk {
+        endpoint: String,
+        /// `ALLOW_CLIENT_WEBHOOKS`: whether a caller may name a webhook URL for its room.
+        allow_client_webhooks: bool,
+        /// `ALLOWED_ROOM_OPTIONS`: the options that start paid work a caller may send.
+        allowed_room_options: Vec<GatedOption>,
+        /// `WEBHOOK_EVENTS` and `WEBHOOK_URL`: the webhook every room gets (unless its caller
+        /// names one, where `ALLOW_CLIENT_WEBHOOKS` lets it).
+        room_webhook: Option<OperatorWebhook>,
+    },
+}
+
+/// The webhook the operator gives every new room: these events, sent to `url`, or, without one,
+/// to this API's own webhook route on the domain the create request came in on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OperatorWebhook {
+    pub(crate) events: Vec<String>,
+    pub(crate) url: Option<String>,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.
