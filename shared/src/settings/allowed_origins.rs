@@ -9,8 +9,9 @@ pub const DEFAULT_ALLOWED_ORIGINS: &str = "*";
 pub(super) fn cors_policy(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
 ) -> Result<CorsPolicy, SettingsError> {
-    let origins_text = vars
-        .get("ALLOWED_ORIGINS")
-        .unwrap_or_else(|| DEFAULT_ALLOWED_ORIGINS.to_owned());
-    CorsPolicy::parse(&origins_text).map_err(|reason| SettingsError::new("ALLOWED_ORIGINS", reason))
+    vars.parse_or(
+        "ALLOWED_ORIGINS",
+        DEFAULT_ALLOWED_ORIGINS,
+        CorsPolicy::parse,
+    )
 }

@@ -121,7 +121,7 @@ pub(super) fn check_moderators_can_moderate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::tests::DEV;
+    use crate::settings::tests::{DEV, dev_and};
     use crate::test_support::settings_from_pairs as settings;
 
     #[test]
@@ -136,12 +136,7 @@ mod tests {
 
     #[test]
     fn identity_settings_are_read_and_checked() {
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut pairs = DEV.to_vec();
-            pairs.extend_from_slice(extra);
-            settings(&pairs)
-        };
-        let identity = with(&[
+        let identity = dev_and(&[
             ("IDENTITY_CLAIM", "email"),
             ("GROUPS_CLAIM", "groups"),
             ("MODERATOR_GROUPS", "moderators, hosts"),
@@ -190,7 +185,7 @@ mod tests {
                 "DEFAULT_PERMISSIONS",
             ),
         ] {
-            assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
+            assert_eq!(dev_and(pairs).unwrap_err().variable, variable, "{pairs:?}");
         }
     }
 }

@@ -68,9 +68,7 @@ pub(super) fn allowed_room_options(
 pub(super) fn videosdk_endpoint(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
 ) -> Result<String, SettingsError> {
-    let endpoint = vars
-        .get("VIDEOSDK_API_ENDPOINT")
-        .unwrap_or_else(|| DEFAULT_VIDEOSDK_API_ENDPOINT.to_owned());
+    let endpoint = vars.get_or("VIDEOSDK_API_ENDPOINT", DEFAULT_VIDEOSDK_API_ENDPOINT);
     let valid = (endpoint.starts_with("https://") || endpoint.starts_with("http://"))
         && url::Url::parse(&endpoint).is_ok();
     if !valid {
@@ -152,21 +150,20 @@ fn operator_webhook(
 mod tests {
     use super::*;
     use crate::settings::Settings;
-    use crate::settings::tests::DEV;
+    use crate::settings::tests::{DEV, dev_and};
     use crate::test_support::settings_from_pairs as settings;
 
     #[test]
     fn allowed_room_options_are_none_by_default_and_named_as_in_the_body() {
-        let consent = |pairs: &[(&'static str, &'static str)]| {
-            let mut all = DEV.to_vec();
-            all.extend_from_slice(pairs);
-            match settings(&all).unwrap().meeting_backend {
-                MeetingBackendKind::VideoSdk {
-                    allowed_room_options,
-                    ..
-                } => allowed_room_options,
-                other => panic!("{other:?}"),
-            }
+        let consent = |pairs: &[(&'static str, &'static str)]| match dev_and(pairs)
+            .unwrap()
+            .meeting_backend
+        {
+            MeetingBackendKind::VideoSdk {
+                allowed_room_options,
+                ..
+            } => allowed_room_options,
+            other => panic!("{other:?}"),
         };
         assert_eq!(consent(&[]), []);
         assert_eq!(
@@ -217,22 +214,17 @@ mod tests {
 
     #[test]
     fn operator_webhooks_take_valid_events_and_an_https_url() {
-        let with = |extra: &[(&'static str, &'static str)]| {
-            let mut pairs = DEV.to_vec();
-            pairs.extend_from_slice(extra);
-            settings(&pairs)
-        };
         let room_webhook = |settings: Settings| match settings.meeting_backend {
             MeetingBackendKind::VideoSdk { room_webhook, .. } => room_webhook,
             MeetingBackendKind::Local => panic!("the videosdk backend"),
         };
         assert_eq!(
-            room_webhook(with(&[("WEBHOOK_EVENTS", " ")]).unwrap()),
+            room_webhook(dev_and(&[("WEBHOOK_EVENTS", " ")]).unwrap()),
             None
         );
         assert_eq!(
             room_webhook(
-                with(&[(
+                dev_and(&[(
                     "WEBHOOK_EVENTS",
                     "session-started, session-ended,,recording-*"
                 )])
@@ -249,7 +241,7 @@ mod tests {
         );
         assert_eq!(
             room_webhook(
-                with(&[
+                dev_and(&[
                     ("WEBHOOK_EVENTS", "session-ended"),
                     ("WEBHOOK_URL", "https://hooks.example.com/videosdk-webhook")
                 ])
@@ -286,7 +278,7 @@ mod tests {
                 "WEBHOOK_EVENTS",
             ),
         ] {
-            assert_eq!(with(pairs).unwrap_err().variable, variable, "{pairs:?}");
+            assert_eq!(dev_and(pairs).unwrap_err().variable, variable, "{pairs:?}");
         }
         // Every event VideoSDK documents, more than the 32 once taken as its limit, and patterns.
         let every = crate::domain::meetings::VIDEOSDK_WEBHOOK_EVENTS.join(",") + ",*,hls-*";
@@ -294,7 +286,7 @@ mod tests {
         pairs.push(("WEBHOOK_EVENTS", &every));
         let webhook = room_webhook(settings(&pairs).unwrap()).unwrap();
         assert_eq!(webhook.events.len(), 38);
-        let error = with(&[("WEBHOOK_EVENTS", "session-begun")]).unwrap_err();
+        let error = dev_and(&[("WEBHOOK_EVENTS", "session-begun")]).unwrap_err();
         assert!(
             error.reason.contains("session-begun") && error.reason.contains("create-room"),
             "names the entry and the page: {error}"

@@ -91,9 +91,9 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let vars = Variables::new(lookup);
         let secret_source = secret_source::secret_source(&vars)?;
-        let ttl_seconds = token_policy::ttl_seconds(&vars)?;
-        let secret_refresh_seconds = secret_source::refresh_seconds(&vars)?;
-        let webhook_key_refetch_seconds = webhook_function::key_refetch_seconds(&vars)?;
+        let ttl_seconds = vars.seconds(&token_policy::TTL_SECONDS)?;
+        let secret_refresh_seconds = vars.seconds(&secret_source::REFRESH_SECONDS)?;
+        let webhook_key_refetch_seconds = vars.seconds(&webhook_function::KEY_REFETCH_SECONDS)?;
         let permissions = token_policy::permissions(&vars)?;
         let cors = allowed_origins::cors_policy(&vars)?;
         let roles = token_policy::roles(&vars)?;
@@ -144,6 +144,13 @@ mod tests {
         ("VIDEOSDK_SECRET_KEY", "secret"),
     ];
 
+    /// The settings of [`DEV`] and `extra`.
+    pub(super) fn dev_and(extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let mut pairs: Vec<(&str, &str)> = DEV.to_vec();
+        pairs.extend_from_slice(extra);
+        settings(&pairs)
+    }
+
     #[test]
     fn defaults_follow_the_contract() {
         let settings = settings(&DEV).unwrap();
@@ -185,11 +192,7 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        let with = |name, value| {
-            let mut pairs = DEV.to_vec();
-            pairs.push((name, value));
-            error_variable(&pairs)
-        };
+        let with = |name, value| dev_and(&[(name, value)]).unwrap_err().variable;
         for ttl in ["0", "86401", "-5", "10m", "1.5"] {
             assert_eq!(with("TOKEN_TTL_SECONDS", ttl), "TOKEN_TTL_SECONDS", "{ttl}");
         }

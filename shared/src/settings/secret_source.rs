@@ -3,12 +3,16 @@
 //! (`SECRET_REFRESH_SECONDS`).
 
 use super::SettingsError;
-use super::variables::Variables;
+use super::variables::{Seconds, Variables};
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::credentials::ApiCredentials;
 
-const DEFAULT_SECRET_REFRESH_SECONDS: u64 = 300;
-const MAX_SECRET_REFRESH_SECONDS: u64 = 86_400;
+/// `SECRET_REFRESH_SECONDS`: 0 re-reads the secret on every request.
+pub(super) const REFRESH_SECONDS: Seconds = Seconds {
+    name: "SECRET_REFRESH_SECONDS",
+    default: 300,
+    range: 0..=86_400,
+};
 
 /// Where the VideoSDK key comes from.
 #[derive(Debug, Clone)]
@@ -51,17 +55,6 @@ pub(super) fn secret_source(
             "not set, but VIDEOSDK_SECRET_KEY is; set both, or VIDEOSDK_SECRET_ID",
         )),
     }
-}
-
-/// `SECRET_REFRESH_SECONDS`: 0 re-reads the secret on every request.
-pub(super) fn refresh_seconds(
-    vars: &Variables<impl Fn(&str) -> Option<String>>,
-) -> Result<u64, SettingsError> {
-    vars.seconds(
-        "SECRET_REFRESH_SECONDS",
-        DEFAULT_SECRET_REFRESH_SECONDS,
-        0..=MAX_SECRET_REFRESH_SECONDS,
-    )
 }
 
 #[cfg(test)]

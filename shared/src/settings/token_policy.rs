@@ -3,11 +3,14 @@
 //! roles (`TOKEN_ROLES`).
 
 use super::SettingsError;
-use super::variables::Variables;
+use super::variables::{Seconds, Variables};
 use crate::domain::permissions::{AllowedPermissions, PermissionSet, TokenPolicy, TokenRoles};
 
-const DEFAULT_TTL_SECONDS: u64 = 600;
-const MAX_TTL_SECONDS: u64 = 86_400;
+pub(super) const TTL_SECONDS: Seconds = Seconds {
+    name: "TOKEN_TTL_SECONDS",
+    default: 600,
+    range: 1..=86_400,
+};
 const DEFAULT_PERMISSIONS: &str = "allow_join";
 const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 const DEFAULT_TOKEN_ROLES: &str = "rtc";
@@ -31,31 +34,19 @@ impl Permissions {
     }
 }
 
-pub(super) fn ttl_seconds(
-    vars: &Variables<impl Fn(&str) -> Option<String>>,
-) -> Result<u64, SettingsError> {
-    vars.seconds(
-        "TOKEN_TTL_SECONDS",
-        DEFAULT_TTL_SECONDS,
-        1..=MAX_TTL_SECONDS,
-    )
-}
-
 /// The permissions, every default one among the allowed.
 pub(super) fn permissions(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
 ) -> Result<Permissions, SettingsError> {
-    let allowed_text = vars
-        .get("ALLOWED_PERMISSIONS")
-        .unwrap_or_else(|| DEFAULT_ALLOWED_PERMISSIONS.to_owned());
-    let allowed = AllowedPermissions::parse_list(&allowed_text)
-        .map_err(|error| SettingsError::new("ALLOWED_PERMISSIONS", error.to_string()))?;
-
-    let default_text = vars
-        .get("DEFAULT_PERMISSIONS")
-        .unwrap_or_else(|| DEFAULT_PERMISSIONS.to_owned());
-    let default = PermissionSet::parse_list(&default_text)
-        .map_err(|error| SettingsError::new("DEFAULT_PERMISSIONS", error.to_string()))?;
+    let (allowed, allowed_text) =
+        vars.parse_or("ALLOWED_PERMISSIONS", DEFAULT_ALLOWED_PERMISSIONS, |text| {
+            AllowedPermissions::parse_list(text).map(|allowed| (allowed, text.to_owned()))
+        })?;
+    let default = vars.parse_or(
+        "DEFAULT_PERMISSIONS",
+        DEFAULT_PERMISSIONS,
+        PermissionSet::parse_list,
+    )?;
     if let Some(refused) = default
         .iter()
         .find(|permission| !allowed.contains(*permission))
@@ -75,11 +66,7 @@ pub(super) fn permissions(
 pub(super) fn roles(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
 ) -> Result<TokenRoles, SettingsError> {
-    let roles_text = vars
-        .get("TOKEN_ROLES")
-        .unwrap_or_else(|| DEFAULT_TOKEN_ROLES.to_owned());
-    TokenRoles::parse_list(&roles_text)
-        .map_err(|error| SettingsError::new("TOKEN_ROLES", error.to_string()))
+    vars.parse_or("TOKEN_ROLES", DEFAULT_TOKEN_ROLES, TokenRoles::parse_list)
 }
 
 #[cfg(test)]

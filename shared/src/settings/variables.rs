@@ -2,10 +2,18 @@
 //! means "the default"); as a whole number of seconds, or as a flag; and the AWS environment
 //! that the groups reaching AWS need.
 
+use std::fmt::Display;
 use std::ops::RangeInclusive;
 
 use super::SettingsError;
 use crate::aws::environment::AwsEnvironment;
+
+/// A variable that holds a whole number of seconds: its default, and the values it may take.
+pub(super) struct Seconds {
+    pub(super) name: &'static str,
+    pub(super) default: u64,
+    pub(super) range: RangeInclusive<u64>,
+}
 
 /// The variables, through the lookup the settings are read with.
 pub(super) struct Variables<L> {
@@ -24,15 +32,31 @@ impl<L: Fn(&str) -> Option<String>> Variables<L> {
             .filter(|value| !value.is_empty())
     }
 
-    /// `name` as a whole number of seconds within `range`; `default` when unset.
-    pub(super) fn seconds(
+    /// The value of `name`, or `default` when unset.
+    pub(super) fn get_or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// The value of `name` (or `default`) as `parse` reads it; its error, when it refuses the
+    /// value, is the reason given.
+    pub(super) fn parse_or<T, E: Display>(
         &self,
         name: &'static str,
-        default: u64,
-        range: RangeInclusive<u64>,
-    ) -> Result<u64, SettingsError> {
+        default: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, SettingsError> {
+        parse(&self.get_or(name, default))
+            .map_err(|error| SettingsError::new(name, error.to_string()))
+    }
+
+    pub(super) fn seconds(&self, seconds: &Seconds) -> Result<u64, SettingsError> {
+        let Seconds {
+            name,
+            default,
+            range,
+        } = seconds;
         let Some(text) = self.get(name) else {
-            return Ok(default);
+            return Ok(*default);
         };
         match text.parse::<u64>() {
             Ok(value) if range.contains(&value) => Ok(value),

@@ -4,7 +4,7 @@
 //! (`EVENT_BUS_NAME`, `WEBHOOK_FALLBACK_QUEUE_URL`).
 
 use super::SettingsError;
-use super::variables::Variables;
+use super::variables::{Seconds, Variables};
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::webhooks::WebhookPublicKey;
 
@@ -12,7 +12,11 @@ use crate::domain::webhooks::WebhookPublicKey;
 /// (`WEBHOOK_KEY_REFETCH_SECONDS`): a forgery costs VideoSDK one GET per interval, and a genuine
 /// webhook signed with a key rotated within the interval is told to come back after it (429).
 pub(crate) const DEFAULT_KEY_REFETCH_SECONDS: u64 = 30;
-const MAX_KEY_REFETCH_SECONDS: u64 = 3600;
+pub(super) const KEY_REFETCH_SECONDS: Seconds = Seconds {
+    name: "WEBHOOK_KEY_REFETCH_SECONDS",
+    default: DEFAULT_KEY_REFETCH_SECONDS,
+    range: 0..=3600,
+};
 
 /// The EventBridge bus (name or ARN), the fallback queue (`WEBHOOK_FALLBACK_QUEUE_URL`, SQS)
 /// and the AWS environment that reaches them.
@@ -21,16 +25,6 @@ pub(crate) struct EventBusSettings {
     pub(crate) name: String,
     pub(crate) fallback_queue: Option<String>,
     pub(crate) aws: AwsEnvironment,
-}
-
-pub(super) fn key_refetch_seconds(
-    vars: &Variables<impl Fn(&str) -> Option<String>>,
-) -> Result<u64, SettingsError> {
-    vars.seconds(
-        "WEBHOOK_KEY_REFETCH_SECONDS",
-        DEFAULT_KEY_REFETCH_SECONDS,
-        0..=MAX_KEY_REFETCH_SECONDS,
-    )
 }
 
 /// `VIDEOSDK_WEBHOOK_PUBLIC_KEY`, when set: an RSA public key in PEM.
