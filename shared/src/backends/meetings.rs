@@ -1,6 +1,7 @@
-//! Where meetings live. `videosdk` (the default): rooms in VideoSDK's cloud, created and
-//! validated through its v2 REST API, the only rooms its client SDKs can join. `local`: stateless
-//! ids this service makes and checks itself (no database, no network), for offline development.
+//! The meeting functions' backend: where meetings live. `videosdk` (the default): rooms in
+//! VideoSDK's cloud, created and validated through its v2 REST API, the only rooms its client
+//! SDKs can join. `local`: stateless ids this service makes and checks itself (no database, no
+//! network), for offline development.
 
 use serde_json::{Map, Value};
 
@@ -41,7 +42,7 @@ impl Backend for MeetingBackend {
 }
 
 impl MeetingBackend {
-    pub(crate) fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
+    fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
         Ok(Self(match kind {
             MeetingBackendKind::Local => Service::Local,
             MeetingBackendKind::VideoSdk {
@@ -61,7 +62,7 @@ impl MeetingBackend {
     }
 
     /// Opens the connection to VideoSDK ahead of the first call (the `videosdk` backend).
-    pub(crate) async fn warm_up(&self) {
+    async fn warm_up(&self) {
         if let Service::VideoSdk { rooms, .. } = &self.0 {
             rooms.warm_up().await;
         }

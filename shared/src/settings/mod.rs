@@ -1,8 +1,8 @@
 //! The environment variables the functions read once at start, checked before any request.
 //! [`Settings::from_lookup`] reads them group by group, each group in the file named for it:
 //!
-//! - `variables`: how a variable is read (trimmed, blank as unset), as seconds or a flag, and
-//!   the AWS environment;
+//! - `variables`: how a variable is read (trimmed, blank as unset; parsed, as seconds or as a
+//!   flag), and the AWS environment;
 //! - `secret_source`: where the VideoSDK credentials come from, and how often they are re-read;
 //! - `token_policy`: token lifetime, permissions and roles;
 //! - `allowed_origins`: the CORS policy;
