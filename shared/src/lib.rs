@@ -8,18 +8,21 @@
 //!   logging; VideoSDK's rooms API and its webhook public key.
 //! - `tls`: the TLS configuration of every call out (compiled-in roots), which the AWS and
 //!   VideoSDK clients share.
-//! - [`settings`], [`state`], [`meetings`], [`webhooks`]: configuration and what a cold start
-//!   builds (the meeting backend; the webhook function's key and EventBridge bus).
+//! - [`settings`], [`state`]: configuration, and what a cold start builds and every request
+//!   reads.
+//! - [`backends`]: the part of the state that differs between functions: which room service
+//!   (local or VideoSDK); the webhook function's key and EventBridge bus. Their models are in
+//!   [`domain`] under the same names.
 //! - [`routes`]: the route registry and the handlers; each function's `main` runs one.
 
 #![warn(unreachable_pub)]
 
 pub mod aws;
+pub mod backends;
 pub mod domain;
 mod error_chain;
 pub mod function;
 pub mod http;
-pub mod meetings;
 pub mod routes;
 pub mod settings;
 pub mod state;
@@ -29,4 +32,3 @@ mod tls;
 mod videosdk;
 /// How long one call to VideoSDK may take; the tests hold a slow VideoSDK's 504 to it.
 pub use videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT};
-pub mod webhooks;

@@ -13,12 +13,10 @@ use crate::domain::keyring::Keyring;
 use crate::domain::permissions::TokenPolicy;
 use crate::domain::token::TokenError;
 use crate::http::cors::CorsPolicy;
-use crate::meetings::MeetingBackend;
 use crate::settings::{SecretSource, Settings, SettingsError};
 
 /// The part of a function's state that only some functions have, built from the settings at
-/// cold start: [`MeetingBackend`] for the meeting routes, [`NoMeetingBackend`] for get-token,
-/// `crate::webhooks::WebhookBackend` for VideoSDK's webhooks.
+/// cold start; each is in `crate::backends`, with its implementation of this trait.
 pub trait Backend: Sized {
     fn from_settings(settings: &Settings) -> Result<Self, InitError>;
 
@@ -36,26 +34,6 @@ pub trait Backend: Sized {
     /// meeting backend, which opens its connection to VideoSDK.
     fn warm_up(&self) -> impl std::future::Future<Output = ()> {
         std::future::ready(())
-    }
-}
-
-/// get-token's backend: none. A binary whose state has this never links the VideoSDK client.
-#[derive(Debug, Clone, Copy)]
-pub struct NoMeetingBackend;
-
-impl Backend for NoMeetingBackend {
-    fn from_settings(_: &Settings) -> Result<Self, InitError> {
-        Ok(Self)
-    }
-}
-
-impl Backend for MeetingBackend {
-    fn from_settings(settings: &Settings) -> Result<Self, InitError> {
-        MeetingBackend::new(&settings.meeting_backend).map_err(InitError::MeetingBackend)
-    }
-
-    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
-        MeetingBackend::warm_up(self)
     }
 }
 

@@ -23,7 +23,7 @@ struct Layer {
 }
 
 const OUTER_OF_DOMAIN: &[&str] = &[
-    "http", "aws", "videosdk", "meetings", "settings", "state", "routes", "tls",
+    "http", "aws", "videosdk", "backends", "settings", "state", "routes", "tls",
 ];
 const NETWORK_CRATES: &[&str] = &["lambda_http", "aws", "reqwest", "videosdk", "hyper"];
 
@@ -38,20 +38,20 @@ const LAYERS: &[Layer] = &[
         name: "http",
         files: &["http/"],
         forbidden_modules: &[
-            "aws", "videosdk", "meetings", "settings", "state", "routes", "tls",
+            "aws", "videosdk", "backends", "settings", "state", "routes", "tls",
         ],
         forbidden_crates: &["aws", "reqwest", "videosdk"],
     },
     Layer {
         name: "aws",
         files: &["aws/"],
-        forbidden_modules: &["videosdk", "meetings", "settings", "state", "routes"],
+        forbidden_modules: &["videosdk", "backends", "settings", "state", "routes"],
         forbidden_crates: &["reqwest", "videosdk"],
     },
     Layer {
         name: "videosdk",
         files: &["videosdk.rs"],
-        forbidden_modules: &["http", "aws", "meetings", "settings", "state", "routes"],
+        forbidden_modules: &["http", "aws", "backends", "settings", "state", "routes"],
         forbidden_crates: &["lambda_http", "aws"],
     },
     // The TLS configuration that the AWS and VideoSDK clients share: it names no other module.
@@ -59,19 +59,22 @@ const LAYERS: &[Layer] = &[
         name: "tls",
         files: &["tls.rs"],
         forbidden_modules: &[
-            "domain", "http", "aws", "videosdk", "meetings", "settings", "state", "routes",
+            "domain", "http", "aws", "videosdk", "backends", "settings", "state", "routes",
         ],
         forbidden_crates: &["lambda_http", "aws", "reqwest", "videosdk"],
     },
+    // What every function reads and builds; a backend builds itself from it, not the reverse.
     Layer {
         name: "configuration and state",
-        files: &[
-            "function.rs",
-            "meetings.rs",
-            "settings.rs",
-            "state.rs",
-            "webhooks.rs",
-        ],
+        files: &["function.rs", "settings/", "state.rs"],
+        forbidden_modules: &["backends", "routes"],
+        forbidden_crates: &[],
+    },
+    // The part of a function's state that differs between functions: which room service, which
+    // webhook key and bus.
+    Layer {
+        name: "backends",
+        files: &["backends/"],
         forbidden_modules: &["routes"],
         forbidden_crates: &[],
     },
@@ -818,6 +821,27 @@ fn each_layer_is_judged_by_its_own_rules() {
         tls.contains("crate::domain") && tls.contains("crate::aws"),
         "{tls}"
     );
+}
+
+#[test]
+fn a_backend_builds_on_the_state_and_never_the_reverse() {
+    let state = violations(
+        layer("configuration and state"),
+        &["state"],
+        "use crate::domain::keyring::Keyring;\nuse crate::backends::meetings::MeetingBackend;",
+    )
+    .expect("parses");
+    assert_eq!(
+        state,
+        ["line 2: names crate::backends::meetings::MeetingBackend: the module crate::backends"]
+    );
+    let backend =
+        |source| violations(layer("backends"), &["backends", "webhooks"], source).expect("parses");
+    assert_eq!(
+        backend("use crate::settings::Settings;\nuse crate::state::{Backend, InitError};"),
+        Vec::<String>::new()
+    );
+    assert_eq!(backend("use crate::routes::API;").len(), 1);
 }
 
 #[test]

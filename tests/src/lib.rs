@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use lambda_http::{Body, Request, Response};
 use shared::aws::environment::AwsEnvironment;
+use shared::backends::meetings::MeetingBackend;
 use shared::domain::credentials::ApiCredentials;
 use shared::http::route::Route;
-use shared::meetings::MeetingBackend;
 use shared::routes;
 use shared::settings::Settings;
 use shared::state::State;

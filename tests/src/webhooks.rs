@@ -11,9 +11,9 @@ use lambda_http::{Body, Request, Response};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde_json::{Value, json};
+use shared::backends::webhooks::WebhookBackend;
 use shared::routes::{self, VIDEOSDK_WEBHOOK};
 use shared::state::State;
-use shared::webhooks::WebhookBackend;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 

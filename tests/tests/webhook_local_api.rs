@@ -9,9 +9,9 @@ use api_tests::webhooks::{TestKey, generate_key, webhook_settings};
 use api_tests::{LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
+use shared::backends::webhooks::WebhookBackend;
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 use shared::state::{InitError, State};
-use shared::webhooks::WebhookBackend;
 
 /// Posts `body` with `signature` (or none) to the local API's webhook route.
 async fn post(api: &LocalApi, body: &str, signature: Option<&str>) -> (u16, Value) {

@@ -12,12 +12,12 @@ use api_tests::{Functions, VideoSdkStandIn, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use shared::backends::webhooks::WebhookBackend;
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::VIDEOSDK_WEBHOOK;
 use shared::routes::videosdk_webhook::{SIGNATURE_HEADER, handler};
 use shared::state::{InitError, State};
 use shared::test_support::Capture;
-use shared::webhooks::WebhookBackend;
 
 async fn answer(state: &State<WebhookBackend>, request: Request) -> Response<Body> {
     let Ok(response) = handler(state, request).await;

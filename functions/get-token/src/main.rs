@@ -2,7 +2,7 @@
 //! answered with `shared::routes::get_token::handler`.
 
 use lambda_http::Error;
-use shared::state::NoMeetingBackend;
+use shared::backends::NoMeetingBackend;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -4,7 +4,7 @@
 //! queue put back on the bus.
 
 use lambda_http::Error;
-use shared::webhooks::WebhookBackend;
+use shared::backends::webhooks::WebhookBackend;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     // bus, once, then exit; the same binary, so the same event format.
     if std::env::args().nth(1).as_deref() == Some("redrive") {
         shared::aws::logging::init();
-        return match shared::webhooks::redrive(|name| std::env::var(name).ok()).await {
+        return match shared::backends::webhooks::redrive(|name| std::env::var(name).ok()).await {
             Ok(report) => {
                 println!(
                     "redrive: {} published, {} unreadable left in the queue",

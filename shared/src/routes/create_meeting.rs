@@ -9,10 +9,10 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{CREATE_MEETING, authenticate, create_room};
+use crate::backends::meetings::MeetingBackend;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::json_body;
 use crate::http::response::json_response;
-use crate::meetings::MeetingBackend;
 use crate::state::State;
 
 pub async fn handler(

@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 
 use super::{JOIN, create_room, with_fresh_keys_on_miss};
 use crate::aws::metrics;
+use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{MeetingError, RoomOptions};
 use crate::domain::permissions::Permission;
@@ -27,7 +28,6 @@ use crate::domain::unix_now;
 use crate::http::error::{ApiError, ErrorCode, excerpt};
 use crate::http::request::{caller_claims, json_body, room_scope};
 use crate::http::response::json_response;
-use crate::meetings::MeetingBackend;
 use crate::state::State;
 
 pub async fn handler(

@@ -17,6 +17,7 @@ use lambda_http::Request;
 use lambda_http::http::Method;
 use serde_json::{Map, Value};
 
+use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{Meeting, MeetingError, RoomOptions};
 use crate::domain::token::{Claims, TokenError};
@@ -25,7 +26,6 @@ use crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use crate::http::error::ApiError;
 use crate::http::request::{self, MAX_BODY_BYTES, api_base_url};
 use crate::http::route::Route;
-use crate::meetings::MeetingBackend;
 use crate::state::State;
 
 pub mod create_meeting;

@@ -9,11 +9,11 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{VALIDATE_MEETING, authenticate, with_fresh_keys_on_miss};
+use crate::backends::meetings::MeetingBackend;
 use crate::domain::meetings::MeetingError;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{json_body, path_parameter};
 use crate::http::response::json_response;
-use crate::meetings::MeetingBackend;
 use crate::state::State;
 
 pub async fn handler(

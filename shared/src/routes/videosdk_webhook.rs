@@ -12,11 +12,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::VIDEOSDK_WEBHOOK;
+use crate::backends::webhooks::{Delivered, VerifyError, WebhookBackend};
 use crate::domain::webhooks::{SignatureError, WebhookEvent};
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{raw_body, single_header};
 use crate::state::State;
-use crate::webhooks::{Delivered, VerifyError, WebhookBackend};
 
 /// The header VideoSDK puts its signature in.
 pub const SIGNATURE_HEADER: &str = "videosdk-signature";

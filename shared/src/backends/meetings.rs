@@ -1,49 +1,28 @@
-//! Where meetings live. `videosdk` (the default): rooms in VideoSDK's cloud, created and
-//! validated through its v2 REST API, the only rooms its client SDKs can join. `local`: stateless
-//! ids this service makes and checks itself (no database, no network), for offline development.
+//! The meeting functions' backend: where meetings live. `videosdk` (the default): rooms in
+//! VideoSDK's cloud, created and validated through its v2 REST API, the only rooms its client
+//! SDKs can join. `local`: stateless ids this service makes and checks itself (no database, no
+//! network), for offline development.
 
 use serde_json::{Map, Value};
 
 use crate::aws::metrics;
-use crate::domain::auto_start::GatedOption;
 use crate::domain::keyring::Keyring;
 use crate::domain::meeting_id::MeetingIdError;
 use crate::domain::meetings::{
     MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionConsent, OptionError, RoomOptions,
     RoomWebhook, UpstreamFailure, is_plain_id, is_webhook_url,
 };
+use crate::settings::{MeetingBackendKind, OperatorWebhook, Settings};
+use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkRooms;
-
-/// Which backend `MEETING_BACKEND` selects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum MeetingBackendKind {
-    Local,
-    VideoSdk {
-        endpoint: String,
-        /// `ALLOW_CLIENT_WEBHOOKS`: whether a caller may name a webhook URL for its room.
-        allow_client_webhooks: bool,
-        /// `ALLOWED_ROOM_OPTIONS`: the options that start paid work a caller may send.
-        allowed_room_options: Vec<GatedOption>,
-        /// `WEBHOOK_EVENTS` and `WEBHOOK_URL`: the webhook every room gets (unless its caller
-        /// names one, where `ALLOW_CLIENT_WEBHOOKS` lets it).
-        room_webhook: Option<OperatorWebhook>,
-    },
-}
-
-/// The webhook the operator gives every new room: these events, sent to `url`, or, without one,
-/// to this API's own webhook route on the domain the create request came in on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OperatorWebhook {
-    pub(crate) events: Vec<String>,
-    pub(crate) url: Option<String>,
-}
 
 /// The meeting backend of a running function, built once at cold start.
 #[derive(Debug)]
-pub struct MeetingBackend(Backend);
+pub struct MeetingBackend(Service);
 
+/// Which service holds the rooms, with what it needs to reach it.
 #[derive(Debug)]
-enum Backend {
+enum Service {
     Local,
     VideoSdk {
         rooms: VideoSdkRooms,
@@ -52,16 +31,26 @@ enum Backend {
     },
 }
 
+impl Backend for MeetingBackend {
+    fn from_settings(settings: &Settings) -> Result<Self, InitError> {
+        MeetingBackend::new(&settings.meeting_backend).map_err(InitError::MeetingBackend)
+    }
+
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
+        MeetingBackend::warm_up(self)
+    }
+}
+
 impl MeetingBackend {
-    pub(crate) fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
+    fn new(kind: &MeetingBackendKind) -> Result<Self, String> {
         Ok(Self(match kind {
-            MeetingBackendKind::Local => Backend::Local,
+            MeetingBackendKind::Local => Service::Local,
             MeetingBackendKind::VideoSdk {
                 endpoint,
                 allow_client_webhooks,
                 allowed_room_options,
                 room_webhook,
-            } => Backend::VideoSdk {
+            } => Service::VideoSdk {
                 rooms: VideoSdkRooms::new(endpoint)?,
                 consent: OptionConsent {
                     webhook: *allow_client_webhooks,
@@ -73,8 +62,8 @@ impl MeetingBackend {
     }
 
     /// Opens the connection to VideoSDK ahead of the first call (the `videosdk` backend).
-    pub(crate) async fn warm_up(&self) {
-        if let Backend::VideoSdk { rooms, .. } = &self.0 {
+    async fn warm_up(&self) {
+        if let Service::VideoSdk { rooms, .. } = &self.0 {
             rooms.warm_up().await;
         }
     }
@@ -87,14 +76,14 @@ impl MeetingBackend {
         body: &Map<String, Value>,
     ) -> Result<RoomOptions, OptionError> {
         match &self.0 {
-            Backend::Local => {
+            Service::Local => {
                 if RoomOptions::from_body(body, &OptionConsent::all())?.is_empty() {
                     Ok(RoomOptions::default())
                 } else {
                     Err(OptionError::Unsupported)
                 }
             }
-            Backend::VideoSdk { consent, .. } => RoomOptions::from_body(body, consent),
+            Service::VideoSdk { consent, .. } => RoomOptions::from_body(body, consent),
         }
     }
 
@@ -108,7 +97,7 @@ impl MeetingBackend {
         &self,
         own_webhook_url: impl FnOnce() -> Option<String>,
     ) -> Result<Option<RoomWebhook>, MeetingError> {
-        let Backend::VideoSdk {
+        let Service::VideoSdk {
             room_webhook: Some(webhook),
             ..
         } = &self.0
@@ -133,7 +122,7 @@ impl MeetingBackend {
         options: RoomOptions,
     ) -> Result<Meeting, MeetingError> {
         match &self.0 {
-            Backend::Local => {
+            Service::Local => {
                 let id = keys
                     .issue_meeting_id()
                     .map_err(|_| MeetingError::RandomnessUnavailable)?;
@@ -143,7 +132,7 @@ impl MeetingBackend {
                     disabled: false,
                 })
             }
-            Backend::VideoSdk { rooms, .. } => rooms
+            Service::VideoSdk { rooms, .. } => rooms
                 .create(keys, options)
                 .await
                 .inspect_err(metrics::meeting_failed),
@@ -154,8 +143,8 @@ impl MeetingBackend {
     /// (local), or VideoSDK refusing a token signed with a key it no longer takes (videosdk).
     pub(crate) fn may_be_stale_keys(&self, error: &MeetingError) -> bool {
         match &self.0 {
-            Backend::Local => *error == MeetingError::NotFound,
-            Backend::VideoSdk { .. } => {
+            Service::Local => *error == MeetingError::NotFound,
+            Service::VideoSdk { .. } => {
                 *error == MeetingError::Upstream(UpstreamFailure::AuthRefused)
             }
         }
@@ -165,7 +154,7 @@ impl MeetingBackend {
     /// for one that does not exist.
     pub(crate) async fn validate(&self, keys: &Keyring, id: &str) -> Result<String, MeetingError> {
         match &self.0 {
-            Backend::Local => keys
+            Service::Local => keys
                 .check_meeting_id(id)
                 .map(|id| id.to_string())
                 .map_err(|error| match error {
@@ -175,7 +164,7 @@ impl MeetingBackend {
                          four, like abcd-efgh-ijkl.",
                     ),
                 }),
-            Backend::VideoSdk { rooms, .. } => {
+            Service::VideoSdk { rooms, .. } => {
                 // A room id or a custom room id: never sent on unless it is plain text.
                 if !is_plain_id(id, MAX_ROOM_ID_LENGTH) {
                     return Err(MeetingError::MalformedId(

@@ -301,22 +301,17 @@ async fn fetch_counted(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::settings_from_pairs;
 
     fn backend() -> WebhookBackend {
-        let settings = Settings::from_lookup(|name| {
-            Some(
-                match name {
-                    "VIDEOSDK_API_KEY" => "k",
-                    "VIDEOSDK_SECRET_KEY" => "s",
-                    "EVENT_BUS_NAME" => "bus",
-                    "AWS_ACCESS_KEY_ID" => "AKID",
-                    "AWS_SECRET_ACCESS_KEY" => "secret",
-                    "AWS_REGION" => "eu-west-1",
-                    _ => return None,
-                }
-                .to_owned(),
-            )
-        })
+        let settings = settings_from_pairs(&[
+            ("VIDEOSDK_API_KEY", "k"),
+            ("VIDEOSDK_SECRET_KEY", "s"),
+            ("EVENT_BUS_NAME", "bus"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "eu-west-1"),
+        ])
         .expect("valid settings");
         WebhookBackend::from_settings(&settings).expect("a backend")
     }
@@ -342,11 +337,9 @@ mod tests {
 
     #[test]
     fn the_function_needs_its_bus() {
-        let settings = Settings::from_lookup(|name| match name {
-            "VIDEOSDK_API_KEY" | "VIDEOSDK_SECRET_KEY" => Some("x".to_owned()),
-            _ => None,
-        })
-        .expect("valid settings");
+        let settings =
+            settings_from_pairs(&[("VIDEOSDK_API_KEY", "x"), ("VIDEOSDK_SECRET_KEY", "x")])
+                .expect("valid settings");
         match WebhookBackend::from_settings(&settings) {
             Err(InitError::Settings(error)) => assert_eq!(error.variable, "EVENT_BUS_NAME"),
             other => panic!("expected EVENT_BUS_NAME to be missing, got {other:?}"),
