@@ -8,7 +8,7 @@
 //! [`ErrorCode`]: never a value a caller sent, a token or a secret.
 //!
 //! Lines go to stdout once [`init`] has run (the functions call it through
-//! `logging::init`); otherwise nowhere, unless a test [`Capture`]s them.
+//! `logging::init`); otherwise nowhere, unless a test captures them (`test_support::Capture`).
 
 use std::cell::RefCell;
 use std::io::Write;

@@ -19,7 +19,7 @@ pub(crate) fn is_participant_id(text: &str) -> bool {
 
 /// What API Gateway's JWT authorizer passed on about the caller (HTTP API, payload 2.0): the
 /// verified token's claims and its scopes. Every claim value is a string; an array claim such as
-/// `cognito:groups` arrives flattened to `"[admin moderators]"` ([`claim_values`]).
+/// `cognito:groups` arrives flattened to `"[admin moderators]"` (read by `claim_values`).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct CallerClaims {
     pub claims: HashMap<String, String>,

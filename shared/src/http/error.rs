@@ -85,7 +85,7 @@ impl ErrorCode {
     }
 
     /// The status this code is answered with (`upstream_unavailable` is a 504 when VideoSDK
-    /// timed out, see [`ApiError::with_status`]).
+    /// timed out, see `ApiError::with_status`).
     pub fn status(self) -> StatusCode {
         use ErrorCode::*;
         match self {

@@ -8,7 +8,7 @@
 //! Two kinds of function state serve them: the routes of [`API`] run on
 //! `State<MeetingBackend>` (get-token needs less and runs on `State<NoMeetingBackend>`), and
 //! [`VIDEOSDK_WEBHOOK`] on `State<WebhookBackend>`, which holds an EventBridge bus and
-//! VideoSDK's public key instead of a meeting backend. [`answer`] runs any route of [`API`] on
+//! VideoSDK's public key instead of a meeting backend. `answer` runs any route of [`API`] on
 //! one state; the webhook route is run by its own handler, on its own state.
 
 use std::sync::Arc;
@@ -72,7 +72,7 @@ pub const VIDEOSDK_WEBHOOK: Route = Route {
     max_body_bytes: MAX_WEBHOOK_BODY_BYTES,
 };
 
-/// The token and meeting API, which browsers call: the routes [`answer`] runs.
+/// The token and meeting API, which browsers call: the routes `answer` runs.
 pub const API: [Route; 4] = [JOIN, GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
 
 /// Every route of the API.
