@@ -21,7 +21,6 @@ import http.server
 import ipaddress
 import itertools
 import json
-import socket
 import ssl
 import threading
 import time
@@ -121,9 +120,6 @@ def videosdk_stand_in(work: Path, webhook_public_key: str, delay_seconds: float 
             # In the connection's own thread, so a slow handshake holds up no other connection.
             with stand_in.lock:
                 stand_in.connections.append(time.monotonic_ns())
-            # Each write out at once: Nagle's algorithm would hold a body written after its
-            # headers until the client's delayed ACK.
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             time.sleep(stand_in.delay_seconds)
             try:
                 tls = context.wrap_socket(request, server_side=True)
@@ -136,6 +132,9 @@ def videosdk_stand_in(work: Path, webhook_public_key: str, delay_seconds: float 
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the functions pool their connection
+        # Each write out at once: Nagle's algorithm would hold a body written after its headers
+        # until the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, *_):
             pass
