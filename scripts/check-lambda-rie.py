@@ -45,6 +45,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videosdk_stand_in import videosdk_stand_in
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 BUILT_TEMPLATE = ROOT / ".aws-sam/build/template.yaml"
@@ -151,15 +153,15 @@ def main() -> int:
             # The webhook function as deployed by default: VideoSDK's key not pinned but fetched at
             # cold start, over HTTPS, from a stand-in whose certificate comes from a test CA that
             # only the test-only TEST_ONLY_EXTRA_CA_FILE adds to the compiled-in roots.
-            with https_key_server(work) as (key_endpoint, ca_file, key_requests):
+            with videosdk_stand_in(work, DEV_WEBHOOK_KEY_FILE.read_text()) as videosdk:
                 for function in functions:
                     if function.environment.get("EVENT_BUS_NAME") is None:
                         continue
                     environment = dict(function.environment)
                     environment.update(
                         VIDEOSDK_WEBHOOK_PUBLIC_KEY="",
-                        VIDEOSDK_API_ENDPOINT=key_endpoint,
-                        TEST_ONLY_EXTRA_CA_FILE=str(ca_file),
+                        VIDEOSDK_API_ENDPOINT=videosdk.endpoint,
+                        TEST_ONLY_EXTRA_CA_FILE=str(videosdk.ca_file),
                         # A refetch after every failed signature, so a forgery is 401 as its event
                         # says (not 429 while a refetch waits for its interval).
                         WEBHOOK_KEY_REFETCH_SECONDS="0",
@@ -167,9 +169,9 @@ def main() -> int:
                     )
                     run = run_function(rie, function, "key fetched over HTTPS", "https", environment, work)
                     # Once at cold start, and again after each signature the key did not verify.
-                    if len(key_requests) < 2:
+                    if videosdk.key_fetches() < 2:
                         run.failures.append(
-                            f"VideoSDK's key was fetched over HTTPS {len(key_requests)} times: expected one "
+                            f"VideoSDK's key was fetched over HTTPS {videosdk.key_fetches()} times: expected one "
                             "fetch at cold start and a refetch after a failed signature")
                     runs.append(run)
             # Reported after the runs' own failures, which usually explain it.
@@ -542,88 +544,6 @@ def moto_server(work: Path):
     ) as proc:
         wait_for_port(port, MOTO_SECONDS, "moto_server", proc, log_path)
         yield f"http://127.0.0.1:{port}"
-
-
-@contextmanager
-def https_key_server(work: Path):
-    """VideoSDK's `GET /v2/public/rsa-public-key`, serving the development webhook key over HTTPS
-    on a free port with a certificate for 127.0.0.1 from a CA made here; yields its endpoint, the
-    CA's PEM file and the list of requests it answered (one entry each)."""
-    import datetime
-    import http.server
-    import ipaddress
-    import ssl
-    import threading
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.timezone.utc)
-    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(hours=1))
-
-    def certificate(subject, issuer, public_key, signing_key, extensions):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-                   .public_key(public_key).serial_number(x509.random_serial_number())
-                   .not_valid_before(validity[0]).not_valid_after(validity[1]))
-        for extension, critical in extensions:
-            builder = builder.add_extension(extension, critical=critical)
-        return builder.sign(signing_key, hashes.SHA256())
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "check-lambda-rie test CA")])
-    ca = certificate(ca_name, ca_name, ca_key.public_key(), ca_key, [
-        (x509.BasicConstraints(ca=True, path_length=0), True),
-        (x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                       key_encipherment=False, data_encipherment=False, key_agreement=False,
-                       encipher_only=False, decipher_only=False), True),
-        (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
-    ])
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = certificate(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name,
-        server_key.public_key(), ca_key, [
-            (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
-            (x509.BasicConstraints(ca=False, path_length=None), True),
-            (x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), False),
-            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
-        ])
-    ca_file, chain_file, key_file = work / "test-ca.pem", work / "server.pem", work / "server-key.pem"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    chain_file.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))
-    body = json.dumps({"publicKey": DEV_WEBHOOK_KEY_FILE.read_text()}).encode()
-    requests = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            found = self.path == "/v2/public/rsa-public-key"
-            if found:
-                requests.append(self.path)
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body) if found else 0))
-            self.end_headers()
-            if found:
-                self.wfile.write(body)
-
-        def log_message(self, *_):
-            pass
-
-    [port] = free_ports(1)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(chain_file, key_file)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{port}", ca_file, requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def aws_client(service: str, endpoint: str):
