@@ -8,9 +8,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use videosdk_api_fuzz::{
-    Deployment, Route, api_gateway_event, assert_response_invariants, event_into_request,
-};
+use videosdk_api_fuzz::deployments::Deployment;
+use videosdk_api_fuzz::events::{api_gateway_event, event_into_request};
+use videosdk_api_fuzz::invariants::assert_response_invariants;
+use videosdk_api_fuzz::routes::Route;
 
 fuzz_target!(|data: &[u8]| {
     let Some(event) = api_gateway_event(data) else {

@@ -1,0 +1,171 @@
+//! The deployments a request meets, built once per process as a warm Lambda builds its state
+//! once per cold start: the development account, the function states of each configuration
+//! (offline, with the local meeting backend) and the one tokio runtime the handlers run on.
+
+use std::sync::OnceLock;
+
+use arbitrary::Arbitrary;
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::meeting_id::MeetingIdCodec;
+use shared::domain::token::TokenKeys;
+use shared::meetings::MeetingBackend;
+use shared::settings::Settings;
+use shared::state::State;
+
+/// The account the `token_*` and `meeting_id_*` targets work for.
+pub const API_KEY: &str = "k";
+pub const SECRET: &str = "s";
+/// The same account's secret before a rotation (the keyring's "previous" keys).
+pub const PREVIOUS_SECRET: &str = "s-before-rotation";
+/// A secret nobody here trusts.
+pub const OTHER_SECRET: &str = "someone-elses-secret";
+/// Origins the restricted deployment allows.
+pub const ALLOWED_ORIGIN: &str = "https://app.example.com";
+pub const LOCAL_ORIGIN: &str = "http://localhost:3000";
+
+/// An API key and secret in plain text, to sign test tokens with.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub api_key: String,
+    pub secret: String,
+}
+
+impl Account {
+    pub fn new(api_key: &str, secret: &str) -> Self {
+        Self {
+            api_key: api_key.to_owned(),
+            secret: secret.to_owned(),
+        }
+    }
+
+    pub fn credentials(&self) -> ApiCredentials {
+        ApiCredentials::new(self.api_key.clone(), self.secret.clone())
+    }
+
+    /// The made-up development account of `dev/local.env`, which signed the tokens in `events/`
+    /// (the seeds of `api_gateway_event`).
+    pub fn development() -> Self {
+        let text = include_str!("../../dev/local.env");
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+                .map(|value| value.trim().to_owned())
+                .unwrap_or_else(|| panic!("{name} missing from dev/local.env"))
+        };
+        Self {
+            api_key: value("VIDEOSDK_API_KEY"),
+            secret: value("VIDEOSDK_SECRET_KEY"),
+        }
+    }
+}
+
+/// Which configuration a request meets.
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// The defaults: every origin, `allow_join,ask_join`, tokens for 600 s.
+    Open,
+    /// Two allowed origins, `allow_mod` allowed and in the defaults, tokens for a day, a fresh
+    /// participant id for every token.
+    Restricted,
+    /// Behind the JWT authorizer: an identity required, `allow_mod` for moderators only.
+    SignedIn,
+}
+
+/// Built once per process, as a warm Lambda builds its state once per cold start.
+pub struct Fixtures {
+    pub account: Account,
+    open: State<MeetingBackend>,
+    restricted: State<MeetingBackend>,
+    signed_in: State<MeetingBackend>,
+    /// The development account's keys, to sign tokens the states accept and check their tokens.
+    pub keys: TokenKeys,
+    /// The same API key with another secret.
+    pub other_keys: TokenKeys,
+    pub meeting_ids: MeetingIdCodec,
+    pub other_meeting_ids: MeetingIdCodec,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Fixtures {
+    pub fn state(&self, deployment: Deployment) -> &State<MeetingBackend> {
+        match deployment {
+            Deployment::Open => &self.open,
+            Deployment::Restricted => &self.restricted,
+            Deployment::SignedIn => &self.signed_in,
+        }
+    }
+
+    /// Runs a handler to completion on the one current-thread runtime.
+    pub fn run<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+}
+
+pub fn fixtures() -> &'static Fixtures {
+    static FIXTURES: OnceLock<Fixtures> = OnceLock::new();
+    FIXTURES.get_or_init(|| {
+        let account = Account::development();
+        let credentials = account.credentials();
+        let other = Account::new(&account.api_key, OTHER_SECRET).credentials();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        Fixtures {
+            open: runtime.block_on(build_state(&account, &[])),
+            restricted: runtime.block_on(build_state(
+                &account,
+                &[
+                    (
+                        "ALLOWED_ORIGINS",
+                        &format!("{ALLOWED_ORIGIN},{LOCAL_ORIGIN}"),
+                    ),
+                    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+                    ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
+                    ("TOKEN_TTL_SECONDS", "86400"),
+                    ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
+                ],
+            )),
+            signed_in: runtime.block_on(build_state(
+                &account,
+                &[
+                    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+                    ("MODERATOR_GROUPS", MODERATOR_GROUP),
+                    ("MODERATOR_SCOPES", MODERATOR_SCOPE),
+                    ("REQUIRE_IDENTITY", "true"),
+                ],
+            )),
+            keys: TokenKeys::new(&credentials).expect("development keys"),
+            other_keys: TokenKeys::new(&other).expect("other keys"),
+            meeting_ids: MeetingIdCodec::new(&credentials),
+            other_meeting_ids: MeetingIdCodec::new(&other),
+            runtime,
+            account,
+        }
+    })
+}
+
+async fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State<MeetingBackend> {
+    let settings = Settings::from_lookup(|name| match name {
+        "VIDEOSDK_API_KEY" => Some(account.api_key.clone()),
+        "VIDEOSDK_SECRET_KEY" => Some(account.secret.clone()),
+        _ => pairs
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+            // Offline: ids made and checked here, no call to VideoSDK.
+            .or_else(|| (name == "MEETING_BACKEND").then(|| "local".to_owned())),
+    })
+    .expect("fuzz settings are valid");
+    State::from_settings(settings)
+        .await
+        .expect("fuzz state builds")
+}
+
+/// Seconds since the epoch, as the token code reads the clock.
+pub fn now() -> u64 {
+    shared::domain::unix_now()
+}
+
+pub const MODERATOR_GROUP: &str = "moderators";
+pub const MODERATOR_SCOPE: &str = "videosdk/moderate";

@@ -1,0 +1,141 @@
+//! What every answer must be, whatever the request: never a 5xx, JSON errors in one shape, and a
+//! 200 worth what it says (a token that verifies and is the caller's, a meeting id that checks).
+
+use lambda_http::http::StatusCode;
+use lambda_http::http::header::CONTENT_TYPE;
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+use shared::domain::permissions::Permission;
+
+use crate::deployments::{Deployment, MODERATOR_GROUP, MODERATOR_SCOPE, fixtures, now};
+use crate::requests::AuthorizerInput;
+use crate::routes::Route;
+
+impl Route {
+    /// A 200 is worth what it says: a token that verifies, a meeting id that checks.
+    pub fn assert_success_invariants(self, response: &Response<Body>) {
+        if response.status() != StatusCode::OK {
+            return;
+        }
+        let fixtures = fixtures();
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+        match self {
+            Self::GetToken => {
+                let token = body["token"]
+                    .as_str()
+                    .expect("a 200 from get-token has a token");
+                let claims = fixtures
+                    .keys
+                    .verify_at(token, now())
+                    .unwrap_or_else(|error| {
+                        panic!("get-token answered a token that does not verify: {error:?}")
+                    });
+                assert_eq!(
+                    Some(claims.exp),
+                    body["expiresAt"].as_u64(),
+                    "expiresAt is the token's exp"
+                );
+            }
+            Self::CreateMeeting | Self::ValidateMeeting => {
+                let id = body["meetingId"]
+                    .as_str()
+                    .expect("a 200 from a meeting route has a meetingId");
+                assert!(
+                    fixtures.meeting_ids.check(id).is_ok(),
+                    "{self:?} answered 200 with a meeting id this deployment did not issue: {id:?}"
+                );
+                if self == Self::ValidateMeeting {
+                    assert_eq!(body["valid"], json!(true));
+                    assert_eq!(body["roomId"], body["meetingId"]);
+                }
+            }
+        }
+    }
+}
+
+/// What every answer of every route must be: never a 5xx (nor a 1xx or 3xx); JSON with the
+/// JSON content type unless it is a 204 with no body; an error body for every 4xx.
+pub fn assert_response_invariants(response: &Response<Body>) {
+    let status = response.status();
+    let body: &[u8] = response.body().as_ref();
+    let text = String::from_utf8_lossy(body);
+    assert!(
+        !status.is_server_error(),
+        "answered {status} to client input: {text}"
+    );
+    assert!(
+        status.is_success() || status.is_client_error(),
+        "answered {status}: {text}"
+    );
+    if status == StatusCode::NO_CONTENT {
+        assert!(body.is_empty(), "a 204 with a body: {text}");
+        return;
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|value| value.to_str().unwrap_or("(not text)"));
+    assert_eq!(
+        content_type,
+        Some("application/json"),
+        "{status} answered without the JSON content type: {text}"
+    );
+    let json: Value = serde_json::from_slice(body).unwrap_or_else(|error| {
+        panic!("{status} answered a body that is not JSON ({error}): {text}")
+    });
+    if status.is_client_error() {
+        assert!(
+            json["error"]["code"].is_string() && json["error"]["message"].is_string(),
+            "{status} answered without error.code and error.message strings: {text}"
+        );
+    }
+}
+
+impl AuthorizerInput {
+    /// What a token issued to this caller must say: the `sub` claim as its participant id, and
+    /// `allow_mod` only for a moderator.
+    pub fn assert_token_is_the_callers(&self, deployment: Deployment, response: &Response<Body>) {
+        if response.status() != StatusCode::OK {
+            return;
+        }
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+        let token = body["token"]
+            .as_str()
+            .expect("a 200 from get-token has a token");
+        let claims = fixtures()
+            .keys
+            .verify_at(token, now())
+            .expect("it verifies");
+        let sub = self.claims()["sub"]
+            .as_str()
+            .map(str::trim)
+            .map(str::to_owned);
+        assert!(sub.is_some(), "a token for a caller with no sub claim");
+        assert_eq!(
+            claims.participant_id, sub,
+            "the token is not for the caller"
+        );
+        assert_eq!(
+            body["participantId"].as_str(),
+            claims.participant_id.as_deref()
+        );
+        if deployment == Deployment::SignedIn && claims.permissions.contains(&Permission::AllowMod)
+        {
+            let groups = self.claims()["cognito:groups"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            let in_group = groups
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .split_whitespace()
+                .any(|group| group == MODERATOR_GROUP);
+            let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE);
+            assert!(
+                in_group || has_scope,
+                "allow_mod for a caller who is no moderator"
+            );
+        }
+    }
+}
