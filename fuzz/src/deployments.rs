@@ -9,7 +9,7 @@ use shared::domain::credentials::ApiCredentials;
 use shared::domain::meeting_id::MeetingIdCodec;
 use shared::domain::token::TokenKeys;
 use shared::meetings::MeetingBackend;
-use shared::settings::Settings;
+use shared::test_support::settings_from_pairs;
 use shared::state::State;
 
 /// The account the `token_*` and `meeting_id_*` targets work for.
@@ -146,17 +146,14 @@ pub fn fixtures() -> &'static Fixtures {
 }
 
 async fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State<MeetingBackend> {
-    let settings = Settings::from_lookup(|name| match name {
-        "VIDEOSDK_API_KEY" => Some(account.api_key.clone()),
-        "VIDEOSDK_SECRET_KEY" => Some(account.secret.clone()),
-        _ => pairs
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| (*value).to_owned())
-            // Offline: ids made and checked here, no call to VideoSDK.
-            .or_else(|| (name == "MEETING_BACKEND").then(|| "local".to_owned())),
-    })
-    .expect("fuzz settings are valid");
+    let account_pairs = [
+        ("VIDEOSDK_API_KEY", account.api_key.as_str()),
+        ("VIDEOSDK_SECRET_KEY", account.secret.as_str()),
+        // Offline: ids made and checked here, no call to VideoSDK.
+        ("MEETING_BACKEND", "local"),
+    ];
+    let settings = settings_from_pairs(&[&account_pairs[..], pairs].concat())
+        .expect("fuzz settings are valid");
     State::from_settings(settings)
         .await
         .expect("fuzz state builds")
