@@ -594,7 +594,6 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     };
     let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
     let validate_path = |id: &str| VALIDATE_MEETING.path.replace("{meetingId}", id);
-    let create_path = || CREATE_MEETING.path.to_owned();
     let origin = ("origin", "https://app.example.com".to_owned());
 
     let get = |query: &'static [(&'static str, &'static str)]| Event {
@@ -605,9 +604,6 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         headers: vec![],
         body: None,
         authorizer: None,
-    };
-    let post = |path: String, route: &'static Route, headers: Vec<(&'static str, String)>, body| {
-        (path, route, headers, body)
     };
 
     // Signed-in callers, as API Gateway's JWT authorizer passes on a Cognito user pool's ID
@@ -725,254 +721,132 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             .map(|(case, event)| (GET_TOKEN.name, case, event.to_json())),
     );
 
-    let create_cases = [
-        (
-            "bearer-token.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
-        ),
-        (
-            "token-in-body.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                json_body(&valid),
-            ),
-        ),
-        (
-            "bare-authorization.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", valid.clone())],
-                None,
-            ),
-        ),
-        (
-            "no-token.401",
-            post(create_path(), &CREATE_MEETING, vec![], None),
-        ),
-        (
-            "expired-token.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", expired.clone())],
-                None,
-            ),
-        ),
+    // One row per create-meeting and validate-meeting event: `POST {path}` with these headers
+    // and body, unless the row changes the method or takes the route away (a function URL).
+    let auth = |value: &str| ("authorization", value.to_owned());
+    let json = || ("content-type", "application/json".to_owned());
+    let create = |headers: Vec<(&'static str, String)>, body: Option<String>| Event {
+        method: "POST",
+        path: CREATE_MEETING.path,
+        route: Some(&CREATE_MEETING),
+        query: &[],
+        headers,
+        body,
+        authorizer: None,
+    };
+    let validate = |path, headers, body| Event {
+        path,
+        route: Some(&VALIDATE_MEETING),
+        ..create(headers, body)
+    };
+    let (meeting_path, unknown_path) = (validate_path(&meeting), validate_path(&unknown));
+    let malformed_path = validate_path("not-a-meeting");
+    let function_url_path = format!("/{meeting}");
+    let oversized = format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024));
+    let auto_start = json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}});
+    let create_cases = vec![
+        ("bearer-token.200", create(vec![auth(&bearer)], None)),
+        ("token-in-body.200", create(vec![json()], json_body(&valid))),
+        ("bare-authorization.200", create(vec![auth(&valid)], None)),
+        ("no-token.401", create(vec![], None)),
+        ("expired-token.401", create(vec![auth(&expired)], None)),
         (
             "signed-with-another-key.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", forged)],
-                None,
-            ),
+            create(vec![auth(&forged)], None),
         ),
-        (
-            "alg-none.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", alg_none)],
-                None,
-            ),
-        ),
+        ("alg-none.401", create(vec![auth(&alg_none)], None)),
         (
             "malformed-json.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                Some("{\"token\": ".into()),
-            ),
+            create(vec![json()], Some("{\"token\": ".into())),
         ),
         (
             "oversized-body.413",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                Some(format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024))),
-            ),
+            create(vec![auth(&bearer)], Some(oversized)),
         ),
+        // Refused although the header carries a valid token: the spec's `type: string`.
         (
-            // Refused although the header carries a valid token: the spec's `type: string`.
             "token-not-a-string.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
+            create(
+                vec![auth(&bearer), json()],
                 Some(json!({"token": 42}).to_string()),
             ),
         ),
+        // Paid work a caller may not start by default (option_not_allowed with VideoSDK's
+        // rooms, unsupported_option with local ids).
         (
-            // Paid work a caller may not start by default (option_not_allowed with VideoSDK's
-            // rooms, unsupported_option with local ids).
             "auto-start-config.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
-                Some(
-                    json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}})
-                        .to_string(),
-                ),
-            ),
+            create(vec![auth(&bearer), json()], Some(auto_start.to_string())),
+        ),
+        (
+            "room-scoped-token.403",
+            create(vec![auth(&room_scoped(&meeting))], None),
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "GET",
+                ..create(vec![auth(&bearer)], None)
+            },
         ),
     ];
-    let create_cases = [
-        create_cases.to_vec(),
-        vec![(
-            "room-scoped-token.403",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", room_scoped(&meeting))],
-                None,
-            ),
-        )],
-    ]
-    .concat();
-    let validate_cases = [
+    let validate_cases = vec![
         (
             "token-for-this-room.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", room_scoped(&meeting))],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&room_scoped(&meeting))], None),
         ),
         (
             "token-for-another-room.403",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", room_scoped("abcd-efgh-ijkl"))],
+            validate(
+                &meeting_path,
+                vec![auth(&room_scoped("abcd-efgh-ijkl"))],
                 None,
             ),
         ),
         (
             "issued-id.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&bearer)], None),
         ),
         (
             "token-in-body.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                json_body(&valid),
-            ),
+            validate(&meeting_path, vec![json()], json_body(&valid)),
         ),
         (
             "unknown-id.404",
-            post(
-                validate_path(&unknown),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&unknown_path, vec![auth(&bearer)], None),
         ),
         (
             "malformed-id.400",
-            post(
-                validate_path("not-a-meeting"),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&malformed_path, vec![auth(&bearer)], None),
         ),
-        (
-            "no-token.401",
-            post(validate_path(&meeting), &VALIDATE_MEETING, vec![], None),
-        ),
+        ("no-token.401", validate(&meeting_path, vec![], None)),
         (
             "token-not-a-string.400",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
+            validate(
+                &meeting_path,
+                vec![auth(&bearer), json()],
                 Some(json!({"token": ["not", "a", "string"]}).to_string()),
             ),
         ),
         (
             "expired-token.401",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", expired)],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&expired)], None),
+        ),
+        (
+            "function-url-without-route.200",
+            Event {
+                route: None,
+                ..validate(&function_url_path, vec![auth(&bearer)], None)
+            },
         ),
     ];
     for (function, cases) in [
         (CREATE_MEETING.name, create_cases),
-        (VALIDATE_MEETING.name, validate_cases.to_vec()),
+        (VALIDATE_MEETING.name, validate_cases),
     ] {
-        for (case, (path, route, headers, body)) in cases {
-            let event = Event {
-                method: "POST",
-                path: &path,
-                route: Some(route),
-                query: &[],
-                headers,
-                body,
-                authorizer: None,
-            };
+        for (case, event) in cases {
             events.push((function, case, event.to_json()));
         }
     }
-    events.push((
-        CREATE_MEETING.name,
-        "wrong-method.405",
-        Event {
-            method: "GET",
-            path: CREATE_MEETING.path,
-            route: Some(&CREATE_MEETING),
-            query: &[],
-            headers: vec![("authorization", bearer.clone())],
-            body: None,
-            authorizer: None,
-        }
-        .to_json(),
-    ));
-    let function_url_path = format!("/{meeting}");
-    events.push((
-        VALIDATE_MEETING.name,
-        "function-url-without-route.200",
-        Event {
-            method: "POST",
-            path: &function_url_path,
-            route: None,
-            query: &[],
-            headers: vec![("authorization", bearer)],
-            body: None,
-            authorizer: None,
-        }
-        .to_json(),
-    ));
 
     events.extend(join_events(&meeting, &unknown));
     events.extend(webhook_events());

@@ -637,19 +637,10 @@ async fn an_unreachable_videosdk_is_a_502() {
 
 /// A create-meeting request as API Gateway delivers it: through the functions' event conversion,
 /// with `requestContext.domainName` and `stage`.
-fn create_from_api_gateway(
-    domain: Option<&str>,
-    stage: &str,
-    token: &str,
-    body: Value,
-) -> Request<Body> {
-    let mut context =
-        json!({"stage": stage, "http": {"method": "POST", "path": "/create-meeting"}});
-    let mut headers = json!({"authorization": format!("Bearer {token}")});
-    if let Some(domain) = domain {
-        context["domainName"] = json!(domain);
-        headers["host"] = json!(domain);
-    }
+fn create_from_api_gateway(domain: &str, stage: &str, token: &str, body: Value) -> Request<Body> {
+    let context = json!({"stage": stage, "domainName": domain,
+                         "http": {"method": "POST", "path": "/create-meeting"}});
+    let headers = json!({"authorization": format!("Bearer {token}"), "host": domain});
     let event = json!({
         "version": "2.0",
         "routeKey": "POST /create-meeting",
@@ -682,51 +673,71 @@ async fn room_server() -> MockServer {
 }
 
 #[tokio::test]
-async fn webhook_events_give_every_room_this_apis_webhook_on_the_requests_domain() {
-    let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
-    for (stage, url) in [
-        ("$default", format!("https://{domain}/videosdk-webhook")),
-        ("prod", format!("https://{domain}/prod/videosdk-webhook")),
-    ] {
-        let server = room_server().await;
-        let state = videosdk_state_at(
-            &server.uri(),
+async fn every_room_gets_the_webhook_its_settings_and_request_name() {
+    let gateway = "abc123.execute-api.eu-west-1.amazonaws.com";
+    let own =
+        json!({"endPoint": "https://hooks.example.com/mine", "events": ["participant-joined"]});
+    // (what it shows, settings, domain and stage the request came in on, body, webhook sent)
+    let cases = [
+        (
+            "the operator's events, to this API's webhook route on the request's domain",
+            &[("WEBHOOK_EVENTS", "session-started,session-ended")][..],
+            gateway,
+            "$default",
+            json!({}),
+            json!({"endPoint": format!("https://{gateway}/videosdk-webhook"),
+                   "events": ["session-started", "session-ended"]}),
+        ),
+        (
+            "a named stage is part of the route's URL",
             &[("WEBHOOK_EVENTS", "session-started,session-ended")],
-        )
-        .await;
+            gateway,
+            "prod",
+            json!({}),
+            json!({"endPoint": format!("https://{gateway}/prod/videosdk-webhook"),
+                   "events": ["session-started", "session-ended"]}),
+        ),
+        (
+            "WEBHOOK_URL names the endpoint, for custom domains",
+            &[
+                ("WEBHOOK_EVENTS", "recording-stopped"),
+                ("WEBHOOK_URL", "https://api.example.com/v1/videosdk-webhook"),
+            ],
+            "api.example.com",
+            "$default",
+            json!({}),
+            json!({"endPoint": "https://api.example.com/v1/videosdk-webhook",
+                   "events": ["recording-stopped"]}),
+        ),
+        (
+            "a caller's webhook, where allowed, takes the place of the operator's",
+            &[
+                ("ALLOW_CLIENT_WEBHOOKS", "true"),
+                ("WEBHOOK_EVENTS", "session-started"),
+            ],
+            gateway,
+            "$default",
+            json!({ "webhook": own }),
+            own.clone(),
+        ),
+        (
+            "without WEBHOOK_EVENTS rooms get no webhook",
+            &[],
+            gateway,
+            "$default",
+            json!({}),
+            Value::Null,
+        ),
+    ];
+    for (case, settings, domain, stage, body, expected) in cases {
+        let server = room_server().await;
+        let state = videosdk_state_at(&server.uri(), settings).await;
         let token = caller_token(&state).await;
-        let request = create_from_api_gateway(Some(domain), stage, &token, json!({}));
+        let request = create_from_api_gateway(domain, stage, &token, body);
         let response = invoke("create-meeting", &state, request).await;
-        assert_eq!(response.status(), 200, "{:?}", response.body());
-        assert_eq!(
-            sent_webhook(&server).await,
-            json!({"endPoint": url, "events": ["session-started", "session-ended"]}),
-            "stage {stage}"
-        );
+        assert_eq!(response.status(), 200, "{case}: {:?}", response.body());
+        assert_eq!(sent_webhook(&server).await, expected, "{case}");
     }
-}
-
-#[tokio::test]
-async fn webhook_url_names_the_endpoint_for_custom_domains() {
-    let server = room_server().await;
-    let state = videosdk_state_at(
-        &server.uri(),
-        &[
-            ("WEBHOOK_EVENTS", "recording-stopped"),
-            ("WEBHOOK_URL", "https://api.example.com/v1/videosdk-webhook"),
-        ],
-    )
-    .await;
-    let token = caller_token(&state).await;
-    let request = create_from_api_gateway(Some("api.example.com"), "$default", &token, json!({}));
-    assert_eq!(
-        invoke("create-meeting", &state, request).await.status(),
-        200
-    );
-    assert_eq!(
-        sent_webhook(&server).await,
-        json!({"endPoint": "https://api.example.com/v1/videosdk-webhook", "events": ["recording-stopped"]})
-    );
 }
 
 #[tokio::test]
@@ -752,51 +763,6 @@ async fn without_a_webhook_url_or_a_domain_no_room_is_created() {
         rooms_api_requests(&server).await.is_empty(),
         "no room created"
     );
-}
-
-#[tokio::test]
-async fn a_callers_webhook_where_allowed_takes_the_place_of_the_operators() {
-    let server = room_server().await;
-    let state = videosdk_state_at(
-        &server.uri(),
-        &[
-            ("ALLOW_CLIENT_WEBHOOKS", "true"),
-            ("WEBHOOK_EVENTS", "session-started"),
-        ],
-    )
-    .await;
-    let token = caller_token(&state).await;
-    let own =
-        json!({"endPoint": "https://hooks.example.com/mine", "events": ["participant-joined"]});
-    let request = create_from_api_gateway(
-        Some("abc123.execute-api.eu-west-1.amazonaws.com"),
-        "$default",
-        &token,
-        json!({ "webhook": own }),
-    );
-    assert_eq!(
-        invoke("create-meeting", &state, request).await.status(),
-        200
-    );
-    assert_eq!(sent_webhook(&server).await, own);
-}
-
-#[tokio::test]
-async fn without_webhook_events_rooms_get_no_webhook() {
-    let server = room_server().await;
-    let state = videosdk_state(&server).await;
-    let token = caller_token(&state).await;
-    let request = create_from_api_gateway(
-        Some("abc123.execute-api.eu-west-1.amazonaws.com"),
-        "$default",
-        &token,
-        json!({}),
-    );
-    assert_eq!(
-        invoke("create-meeting", &state, request).await.status(),
-        200
-    );
-    assert_eq!(sent_webhook(&server).await, Value::Null);
 }
 
 #[tokio::test]
@@ -851,14 +817,13 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
     .await;
     let token = caller_token(&state).await;
     let domain = "abc123.execute-api.eu-west-1.amazonaws.com";
-    let request = create_from_api_gateway(Some(domain), "$default", &token, json!({}));
+    let request = create_from_api_gateway(domain, "$default", &token, json!({}));
     let response = invoke("create-meeting", &state, request).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     // A caller's, where allowed: patterns too.
     let own =
         json!({"endPoint": "https://hooks.example.com/mine", "events": ["hls-*", "session-ended"]});
-    let request =
-        create_from_api_gateway(Some(domain), "$default", &token, json!({ "webhook": own }));
+    let request = create_from_api_gateway(domain, "$default", &token, json!({ "webhook": own }));
     assert_eq!(
         invoke("create-meeting", &state, request).await.status(),
         200
@@ -885,7 +850,7 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
     ] {
         let body =
             json!({"webhook": {"endPoint": "https://hooks.example.com/mine", "events": events}});
-        let request = create_from_api_gateway(Some(domain), "$default", &token, body);
+        let request = create_from_api_gateway(domain, "$default", &token, body);
         let response = invoke("create-meeting", &state, request).await;
         assert_eq!(
             (response.status().as_u16(), error_code(&response)),
