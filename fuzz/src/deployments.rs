@@ -2,6 +2,7 @@
 //! once per cold start: the development account, the function states of each configuration
 //! (offline, with the local meeting backend) and the one tokio runtime the handlers run on.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
@@ -9,8 +10,8 @@ use shared::domain::credentials::ApiCredentials;
 use shared::domain::meeting_id::MeetingIdCodec;
 use shared::domain::token::TokenKeys;
 use shared::meetings::MeetingBackend;
-use shared::test_support::settings_from_pairs;
 use shared::state::State;
+use shared::test_support::settings_from_pairs;
 
 /// The account the `token_*` and `meeting_id_*` targets work for.
 pub const API_KEY: &str = "k";
@@ -60,7 +61,7 @@ impl Account {
 }
 
 /// Which configuration a request meets.
-#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Deployment {
     /// The defaults: every origin, `allow_join,ask_join`, tokens for 600 s.
     Open,
@@ -71,12 +72,78 @@ pub enum Deployment {
     SignedIn,
 }
 
+impl Deployment {
+    pub const ALL: [Deployment; 3] = [
+        Deployment::Open,
+        Deployment::Restricted,
+        Deployment::SignedIn,
+    ];
+
+    fn settings(self) -> Vec<(&'static str, String)> {
+        let allow_mod_allowed = (
+            "ALLOWED_PERMISSIONS",
+            "allow_join,ask_join,allow_mod".to_owned(),
+        );
+        match self {
+            Self::Open => vec![],
+            Self::Restricted => vec![
+                (
+                    "ALLOWED_ORIGINS",
+                    format!("{ALLOWED_ORIGIN},{LOCAL_ORIGIN}"),
+                ),
+                allow_mod_allowed,
+                ("DEFAULT_PERMISSIONS", "allow_join,allow_mod".to_owned()),
+                ("TOKEN_TTL_SECONDS", "86400".to_owned()),
+                ("ANONYMOUS_PARTICIPANT_IDS", "generate".to_owned()),
+            ],
+            Self::SignedIn => vec![
+                allow_mod_allowed,
+                ("MODERATOR_GROUPS", MODERATOR_GROUP.to_owned()),
+                ("MODERATOR_SCOPES", MODERATOR_SCOPE.to_owned()),
+                ("REQUIRE_IDENTITY", "true".to_owned()),
+            ],
+        }
+    }
+
+    /// Whether it names its moderators (`MODERATOR_GROUPS`, `MODERATOR_SCOPES`): without, every
+    /// caller may moderate, and `JOIN_MAY_CREATE=moderators` is refused as meaningless.
+    pub fn names_moderators(self) -> bool {
+        self == Self::SignedIn
+    }
+}
+
+/// `JOIN_MAY_CREATE`, or left unset.
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JoinMayCreate {
+    Unset,
+    Everyone,
+    Moderators,
+    Nobody,
+}
+
+impl JoinMayCreate {
+    pub const ALL: [JoinMayCreate; 4] = [
+        JoinMayCreate::Unset,
+        JoinMayCreate::Everyone,
+        JoinMayCreate::Moderators,
+        JoinMayCreate::Nobody,
+    ];
+
+    fn setting(self) -> Option<&'static str> {
+        match self {
+            Self::Unset => None,
+            Self::Everyone => Some("everyone"),
+            Self::Moderators => Some("moderators"),
+            Self::Nobody => Some("nobody"),
+        }
+    }
+}
+
 /// Built once per process, as a warm Lambda builds its state once per cold start.
 pub struct Fixtures {
     pub account: Account,
-    open: State<MeetingBackend>,
-    restricted: State<MeetingBackend>,
-    signed_in: State<MeetingBackend>,
+    /// A state for every deployment and `JOIN_MAY_CREATE` it takes.
+    states: HashMap<(Deployment, JoinMayCreate), State<MeetingBackend>>,
     /// The development account's keys, to sign tokens the states accept and check their tokens.
     pub keys: TokenKeys,
     /// The same API key with another secret.
@@ -87,12 +154,18 @@ pub struct Fixtures {
 }
 
 impl Fixtures {
+    /// The deployment as the routes other than join see it (`JOIN_MAY_CREATE` unset).
     pub fn state(&self, deployment: Deployment) -> &State<MeetingBackend> {
-        match deployment {
-            Deployment::Open => &self.open,
-            Deployment::Restricted => &self.restricted,
-            Deployment::SignedIn => &self.signed_in,
-        }
+        &self.states[&(deployment, JoinMayCreate::Unset)]
+    }
+
+    /// The deployment with `may_create`, or `None` where it refuses that setting.
+    pub fn join_state(
+        &self,
+        deployment: Deployment,
+        may_create: JoinMayCreate,
+    ) -> Option<&State<MeetingBackend>> {
+        self.states.get(&(deployment, may_create))
     }
 
     /// Runs a handler to completion on the one current-thread runtime.
@@ -111,30 +184,28 @@ pub fn fixtures() -> &'static Fixtures {
             .enable_all()
             .build()
             .expect("tokio runtime");
+        let mut states = HashMap::new();
+        for deployment in Deployment::ALL {
+            for may_create in JoinMayCreate::ALL {
+                if may_create == JoinMayCreate::Moderators && !deployment.names_moderators() {
+                    continue;
+                }
+                let mut settings = deployment.settings();
+                settings.extend(
+                    may_create
+                        .setting()
+                        .map(|value| ("JOIN_MAY_CREATE", value.to_owned())),
+                );
+                let pairs: Vec<(&str, &str)> = settings
+                    .iter()
+                    .map(|(name, value)| (*name, value.as_str()))
+                    .collect();
+                let state = runtime.block_on(build_state(&account, &pairs));
+                states.insert((deployment, may_create), state);
+            }
+        }
         Fixtures {
-            open: runtime.block_on(build_state(&account, &[])),
-            restricted: runtime.block_on(build_state(
-                &account,
-                &[
-                    (
-                        "ALLOWED_ORIGINS",
-                        &format!("{ALLOWED_ORIGIN},{LOCAL_ORIGIN}"),
-                    ),
-                    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
-                    ("DEFAULT_PERMISSIONS", "allow_join,allow_mod"),
-                    ("TOKEN_TTL_SECONDS", "86400"),
-                    ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
-                ],
-            )),
-            signed_in: runtime.block_on(build_state(
-                &account,
-                &[
-                    ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
-                    ("MODERATOR_GROUPS", MODERATOR_GROUP),
-                    ("MODERATOR_SCOPES", MODERATOR_SCOPE),
-                    ("REQUIRE_IDENTITY", "true"),
-                ],
-            )),
+            states,
             keys: TokenKeys::new(&credentials).expect("development keys"),
             other_keys: TokenKeys::new(&other).expect("other keys"),
             meeting_ids: MeetingIdCodec::new(&credentials),

@@ -6,13 +6,15 @@ use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::domain::permissions::Permission;
+use shared::domain::token::Claims;
 
-use crate::deployments::{Deployment, MODERATOR_GROUP, MODERATOR_SCOPE, fixtures, now};
+use crate::deployments::{Deployment, fixtures, now};
 use crate::requests::AuthorizerInput;
 use crate::routes::Route;
 
 impl Route {
-    /// A 200 is worth what it says: a token that verifies, a meeting id that checks.
+    /// A 200 is worth what it says: a token that verifies, a meeting id that checks, and from
+    /// join a token scoped to the room and bound to the participant it answers.
     pub fn assert_success_invariants(self, response: &Response<Body>) {
         if response.status() != StatusCode::OK {
             return;
@@ -21,19 +23,40 @@ impl Route {
         let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
         match self {
             Self::GetToken => {
-                let token = body["token"]
+                verified_token(self, &body);
+            }
+            Self::Join => {
+                let claims = verified_token(self, &body);
+                let room_id = body["roomId"]
                     .as_str()
-                    .expect("a 200 from get-token has a token");
-                let claims = fixtures
-                    .keys
-                    .verify_at(token, now())
-                    .unwrap_or_else(|error| {
-                        panic!("get-token answered a token that does not verify: {error:?}")
-                    });
+                    .expect("a 200 from join has a roomId");
+                assert!(
+                    fixtures.meeting_ids.check(room_id).is_ok(),
+                    "join answered 200 with a room this deployment did not issue: {room_id:?}"
+                );
                 assert_eq!(
-                    Some(claims.exp),
-                    body["expiresAt"].as_u64(),
-                    "expiresAt is the token's exp"
+                    claims.room_id.as_deref(),
+                    Some(room_id),
+                    "the token is not scoped to the room join answered"
+                );
+                assert!(
+                    body["participantId"].is_string(),
+                    "a 200 from join names its participant"
+                );
+                assert_eq!(
+                    claims.participant_id.as_deref(),
+                    body["participantId"].as_str(),
+                    "the token is not bound to the participant join answered"
+                );
+                let permissions: Vec<&str> = claims
+                    .permissions
+                    .iter()
+                    .map(|permission| permission.as_str())
+                    .collect();
+                assert_eq!(
+                    body["permissions"],
+                    json!(permissions),
+                    "join answered other permissions than its token's"
                 );
             }
             Self::CreateMeeting | Self::ValidateMeeting => {
@@ -51,6 +74,25 @@ impl Route {
             }
         }
     }
+}
+
+/// The token of a 200 that answers one: it verifies, and `expiresAt` is its `exp`.
+fn verified_token(route: Route, body: &Value) -> Claims {
+    let token = body["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a 200 from {route:?} has a token"));
+    let claims = fixtures()
+        .keys
+        .verify_at(token, now())
+        .unwrap_or_else(|error| {
+            panic!("{route:?} answered a token that does not verify: {error:?}")
+        });
+    assert_eq!(
+        Some(claims.exp),
+        body["expiresAt"].as_u64(),
+        "expiresAt is the token's exp"
+    );
+    claims
 }
 
 /// What every answer of every route must be: never a 5xx (nor a 1xx or 3xx); JSON with the
@@ -106,10 +148,7 @@ impl AuthorizerInput {
             .keys
             .verify_at(token, now())
             .expect("it verifies");
-        let sub = self.claims()["sub"]
-            .as_str()
-            .map(str::trim)
-            .map(str::to_owned);
+        let sub = self.sub();
         assert!(sub.is_some(), "a token for a caller with no sub claim");
         assert_eq!(
             claims.participant_id, sub,
@@ -121,19 +160,8 @@ impl AuthorizerInput {
         );
         if deployment == Deployment::SignedIn && claims.permissions.contains(&Permission::AllowMod)
         {
-            let groups = self.claims()["cognito:groups"]
-                .as_str()
-                .unwrap_or("")
-                .to_owned();
-            let in_group = groups
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .split_whitespace()
-                .any(|group| group == MODERATOR_GROUP);
-            let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE);
             assert!(
-                in_group || has_scope,
+                self.is_moderator(),
                 "allow_mod for a caller who is no moderator"
             );
         }

@@ -1,6 +1,6 @@
 //! What the fuzz targets share, one concern a module: the deployments they run against
 //! (state and runtime built once, as a warm Lambda has them), JSON of any shape, JWTs built from
-//! parts, requests and API Gateway events that get past base64, JSON and signatures, the routes
+//! parts, requests (join's with the rules its answer must follow) and API Gateway events that get past base64, JSON and signatures, the routes
 //! and how a target calls them, and the invariants every answer must keep.
 
 // The input enums are built once per run by `arbitrary`, never stored in bulk: their size does
@@ -10,6 +10,7 @@
 pub mod deployments;
 pub mod events;
 pub mod invariants;
+pub mod join;
 pub mod json;
 pub mod requests;
 pub mod routes;

@@ -31,6 +31,23 @@ pub enum MethodChoice {
     Other(String),
 }
 
+impl MethodChoice {
+    /// The method, or `None` for text that is none.
+    pub fn method(&self, route: Route) -> Option<Method> {
+        Some(match self {
+            Self::Route => route.method(),
+            Self::Get => Method::GET,
+            Self::Post => Method::POST,
+            Self::Options => Method::OPTIONS,
+            Self::Put => Method::PUT,
+            Self::Delete => Method::DELETE,
+            Self::Head => Method::HEAD,
+            Self::Patch => Method::PATCH,
+            Self::Other(text) => Method::from_bytes(text.as_bytes()).ok()?,
+        })
+    }
+}
+
 /// A meeting id as a client may send one.
 #[derive(Arbitrary, Debug, Clone)]
 pub enum MeetingIdChoice {
@@ -138,6 +155,17 @@ pub enum OriginChoice {
     Local,
     Null,
     Other(String),
+}
+
+impl OriginChoice {
+    pub fn text(&self) -> &str {
+        match self {
+            Self::Allowed => ALLOWED_ORIGIN,
+            Self::Local => LOCAL_ORIGIN,
+            Self::Null => "null",
+            Self::Other(text) => text,
+        }
+    }
 }
 
 #[derive(Arbitrary, Debug, Clone)]
@@ -357,7 +385,7 @@ pub enum ScopeChoice {
 }
 
 impl AuthorizerInput {
-    pub(crate) fn claims(&self) -> Map<String, Value> {
+    fn claims(&self) -> Map<String, Value> {
         let mut claims = Map::new();
         for (name, value) in &self.claims {
             let name = match name {
@@ -387,7 +415,7 @@ impl AuthorizerInput {
         claims
     }
 
-    pub(crate) fn scopes(&self) -> Option<Vec<&str>> {
+    fn scopes(&self) -> Option<Vec<&str>> {
         self.scopes.as_ref().map(|scopes| {
             scopes
                 .iter()
@@ -399,8 +427,34 @@ impl AuthorizerInput {
         })
     }
 
+    /// The `sub` claim, trimmed as a participant id is read, if the caller has one.
+    pub fn sub(&self) -> Option<String> {
+        let sub = self.claims().get("sub")?.as_str()?.trim().to_owned();
+        Some(sub)
+    }
+
+    /// Whether the signed-in deployment's rules make the caller a moderator: a member of
+    /// `MODERATOR_GROUP` (in the groups claim as HTTP API flattens it, or as its one value), or
+    /// holding `MODERATOR_SCOPE`.
+    pub fn is_moderator(&self) -> bool {
+        let groups = self
+            .claims()
+            .get("cognito:groups")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        let in_group = groups
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split_whitespace()
+            .any(|group| group == MODERATOR_GROUP);
+        let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE);
+        in_group || has_scope
+    }
+
     /// The API Gateway request context carrying these claims.
-    fn context(&self) -> lambda_http::request::RequestContext {
+    pub(crate) fn context(&self) -> lambda_http::request::RequestContext {
         let context = json!({
             "http": {"method": "GET", "path": "/get-token", "protocol": "HTTP/1.1",
                      "sourceIp": "192.0.2.10", "userAgent": "fuzz"},
@@ -416,17 +470,7 @@ impl HttpInput {
     /// The request, or `None` for one `http::Request::builder` refuses (a method, URI or header
     /// that HTTP cannot carry, which API Gateway would not deliver either).
     pub fn request(&self, route: Route) -> Option<Request> {
-        let method = match &self.method {
-            MethodChoice::Route => route.method(),
-            MethodChoice::Get => Method::GET,
-            MethodChoice::Post => Method::POST,
-            MethodChoice::Options => Method::OPTIONS,
-            MethodChoice::Put => Method::PUT,
-            MethodChoice::Delete => Method::DELETE,
-            MethodChoice::Head => Method::HEAD,
-            MethodChoice::Patch => Method::PATCH,
-            MethodChoice::Other(text) => Method::from_bytes(text.as_bytes()).ok()?,
-        };
+        let method = self.method.method(route)?;
         let mut uri = match &self.path {
             PathChoice::Route => route.path().to_owned(),
             PathChoice::TrailingSlash => format!("{}/", route.path()),
@@ -447,15 +491,7 @@ impl HttpInput {
 
         let mut builder = http::Request::builder().method(method).uri(uri);
         if let Some(origin) = &self.origin {
-            builder = builder.header(
-                ORIGIN,
-                match origin {
-                    OriginChoice::Allowed => ALLOWED_ORIGIN,
-                    OriginChoice::Local => LOCAL_ORIGIN,
-                    OriginChoice::Null => "null",
-                    OriginChoice::Other(text) => text,
-                },
-            );
+            builder = builder.header(ORIGIN, origin.text());
         }
         if let Some(authorization) = &self.authorization {
             builder = builder.header(AUTHORIZATION, authorization.bytes());

@@ -8,16 +8,18 @@ use shared::routes;
 use crate::deployments::{Deployment, fixtures};
 use crate::invariants::assert_response_invariants;
 
-/// The three routes and their handlers.
+/// The routes of `shared::routes::API` and their handlers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
+    Join,
     GetToken,
     CreateMeeting,
     ValidateMeeting,
 }
 
 impl Route {
-    pub const ALL: [Route; 3] = [
+    pub const ALL: [Route; 4] = [
+        Route::Join,
         Route::GetToken,
         Route::CreateMeeting,
         Route::ValidateMeeting,
@@ -26,6 +28,7 @@ impl Route {
     /// The route as the registry writes it.
     pub fn registered(self) -> &'static shared::http::route::Route {
         match self {
+            Self::Join => &routes::JOIN,
             Self::GetToken => &routes::GET_TOKEN,
             Self::CreateMeeting => &routes::CREATE_MEETING,
             Self::ValidateMeeting => &routes::VALIDATE_MEETING,
