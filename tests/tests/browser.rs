@@ -32,7 +32,8 @@ use api_tests::{
 };
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use shared::domain::token::TokenKeys;
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::token::{Claims, TokenKeys};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -300,6 +301,16 @@ impl Browser {
         );
     }
 
+    /// Picks the page's flow (the button `flow`), types `value` into the input `field`, runs
+    /// it, and waits for its `answers`-th logged call and the hand-off built.
+    async fn run_flow(&self, flow: &str, field: &str, value: &str, answers: usize, api: &LocalApi) {
+        self.click(flow).await;
+        self.type_into(field, value).await;
+        self.click("#run").await;
+        self.wait_for_answers(answers, api).await;
+        self.assert_flow_done(api).await;
+    }
+
     /// The flow the page ran ended with the hand-off built.
     async fn assert_flow_done(&self, api: &LocalApi) {
         let flow = self
@@ -385,6 +396,17 @@ impl Browser {
 
 /// The first request to each route starts that function (and, should it be stale, builds it):
 /// do it over plain HTTP (no `Origin`, so never refused) before the browser's calls.
+/// The claims of a token the page was issued: signed with the development key, for the role
+/// VideoSDK's client SDKs need to join (`rtc`).
+fn participant_claims(credentials: &ApiCredentials, token: &str) -> Claims {
+    let claims = TokenKeys::new(credentials)
+        .expect("the development key")
+        .verify_at(token, shared::domain::unix_now())
+        .expect("signed with the development key");
+    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+    claims
+}
+
 async fn warm_up(api: &LocalApi) {
     let client = http_client();
     for (method, path, body, expected) in [
@@ -473,11 +495,9 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     // The three-call flow: GET /get-token, with a sign-in token in its Authorization header (a
     // preflighted GET: the API must allow that header), then the two preflighted POSTs with the
     // Bearer token.
-    browser.click("#flow-three-calls").await;
-    browser.type_into("#sign-in", "a-sign-in-token").await;
-    browser.click("#run").await;
-    browser.wait_for_answers(5, &api).await;
-    browser.assert_flow_done(&api).await;
+    browser
+        .run_flow("#flow-three-calls", "#sign-in", "a-sign-in-token", 5, &api)
+        .await;
     assert_eq!(browser.text("#token-status").await, "200");
     let issued = browser.json("#token-body").await;
     let token = issued["token"].as_str().expect("the page shows a token");
@@ -488,12 +508,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .expect("a generated participantId");
     assert!(participant_id.starts_with("guest-"), "{issued}");
 
-    // A participant token: the role VideoSDK's client SDKs need to join.
-    let claims = TokenKeys::new(&credentials)
-        .expect("the development key")
-        .verify_at(token, shared::domain::unix_now())
-        .expect("signed with the development key");
-    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+    participant_claims(&credentials, token);
 
     assert_eq!(browser.text("#create-status").await, "200");
     let created = browser.json("#create-body").await;
@@ -536,11 +551,9 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
 
     // The page's default: one POST /join for a named room, made on first use, then the same
     // hand-off.
-    browser.click("#flow-join").await;
-    browser.type_into("#custom-room-id", "standup").await;
-    browser.click("#run").await;
-    browser.wait_for_answers(8, &api).await;
-    browser.assert_flow_done(&api).await;
+    browser
+        .run_flow("#flow-join", "#custom-room-id", "standup", 8, &api)
+        .await;
     assert_eq!(browser.text("#join-status").await, "200");
     let joined = browser.json("#join-body").await;
     let token = joined["token"].as_str().expect("the page shows a token");
@@ -549,17 +562,13 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     assert!(participant_id.starts_with("guest-"), "{joined}");
     assert_eq!(joined["permissions"], json!(["allow_join"]), "{joined}");
     // Scoped to the room and bound to the participant the answer names.
-    let claims = TokenKeys::new(&credentials)
-        .expect("the development key")
-        .verify_at(token, shared::domain::unix_now())
-        .expect("signed with the development key");
+    let claims = participant_claims(&credentials, token);
     assert_eq!(claims.room_id.as_deref(), Some(room_id), "{claims:?}");
     assert_eq!(
         claims.participant_id.as_deref(),
         Some(participant_id),
         "{claims:?}"
     );
-    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
     // One call to VideoSDK for it: the creation of the named room.
     let calls = videosdk.calls();
     assert_eq!(calls.len(), 4, "{calls:#?}");

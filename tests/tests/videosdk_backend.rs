@@ -5,7 +5,9 @@ use shared::domain::unix_now;
 use std::time::Duration;
 
 use api_tests::ApiState as State;
-use api_tests::{VideoSdkStandIn, dev_credentials, dev_state, error_code, invoke, json};
+use api_tests::{
+    VideoSdkStandIn, dev_credentials, dev_state, error_code, invoke, json, status_and_code,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::Request;
@@ -50,6 +52,11 @@ async fn scoped_caller_token(state: &State, query: &str) -> String {
 async fn post(state: &State, function: &str, path: String, body: Value) -> Response<Body> {
     let token = caller_token(state).await;
     post_with(state, function, path, body, &token).await
+}
+
+/// `POST /create-meeting` with `body`, with a token of the state's account.
+async fn create_meeting(state: &State, body: Value) -> Response<Body> {
+    post(state, "create-meeting", "/create-meeting".into(), body).await
 }
 
 async fn post_with(
@@ -109,7 +116,7 @@ async fn create_sends_a_management_token_of_ours_and_the_checked_options() {
         "allowedParticipantIds": ["alice", "auth0|bob-2"],
         "region": "sg001"
     });
-    let response = post(&state, "create-meeting", "/create-meeting".into(), options).await;
+    let response = create_meeting(&state, options).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     assert_eq!(
         json(&response),
@@ -153,25 +160,13 @@ async fn a_caller_webhook_is_refused_unless_the_operator_allows_it() {
     let server = MockServer::start().await;
     let state = videosdk_state(&server).await;
     let webhook = json!({"webhook": {"endPoint": "https://attacker.example/collect"}});
-    let response = post(
-        &state,
-        "create-meeting",
-        "/create-meeting".into(),
-        webhook.clone(),
-    )
-    .await;
+    let response = create_meeting(&state, webhook.clone()).await;
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (400, "option_not_allowed".into())
     );
     // A malformed webhook is refused the same way: its shape is not looked at.
-    let response = post(
-        &state,
-        "create-meeting",
-        "/create-meeting".into(),
-        json!({"webhook": 1}),
-    )
-    .await;
+    let response = create_meeting(&state, json!({"webhook": 1})).await;
     assert_eq!(error_code(&response), "option_not_allowed");
     assert!(rooms_api_requests(&server).await.is_empty());
 }
@@ -205,7 +200,7 @@ async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
     )
     .await;
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (403, "token_scope_mismatch".into())
     );
     let response = post_with(
@@ -217,7 +212,7 @@ async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
     )
     .await;
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (403, "token_scope_mismatch".into())
     );
     // A participant scope alone restricts neither route.
@@ -258,7 +253,7 @@ async fn operator_client(videosdk: &VideoSdkStandIn) -> videosdk::Client {
 }
 
 async fn create(state: &State, body: Value) -> Value {
-    let response = post(state, "create-meeting", "/create-meeting".into(), body).await;
+    let response = create_meeting(state, body).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     json(&response)
 }
@@ -417,7 +412,7 @@ async fn validate_asks_videosdk_and_maps_unknown_rooms_to_404() {
     for unknown in ["gone-gone-gone", "paid-paid-paid"] {
         let response = validate(unknown).await;
         assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
+            status_and_code(&response),
             (404, "meeting_not_found".into())
         );
     }
@@ -488,17 +483,8 @@ async fn videosdk_failures_map_to_clear_errors_without_its_body() {
             .mount(&server)
             .await;
         let state = videosdk_state(&server).await;
-        let response = post(
-            &state,
-            "create-meeting",
-            "/create-meeting".into(),
-            json!({}),
-        )
-        .await;
-        assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
-            (status, code.to_owned())
-        );
+        let response = create_meeting(&state, json!({})).await;
+        assert_eq!(status_and_code(&response), (status, code.to_owned()));
         let text = String::from_utf8_lossy(response.body().as_ref()).into_owned();
         assert!(
             !text.contains("secret-detail"),
@@ -533,7 +519,7 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
     .await;
     let elapsed = started.elapsed();
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (504, "upstream_unavailable".into())
     );
     // Within the configured timeout, with slack for a loaded machine, and not before it: the
@@ -550,53 +536,43 @@ async fn a_slow_videosdk_is_a_504_within_the_request_timeout() {
 async fn options_are_checked_before_anything_is_sent() {
     let server = MockServer::start().await;
     let state = videosdk_state(&server).await;
-    for options in [
-        json!({"customRoomId": "has space"}),
-        json!({"customRoomId": 42}),
-        json!({"autoCloseConfig": {"type": "forever"}}),
-        json!({"autoCloseConfig": {"duration": -1}}),
-        json!({"geoFence": "mars001"}),
-        json!({"geoFence": "EU001"}),
-        json!({"geoFence": ["eu001"]}),
-        json!({"allowedParticipantIds": []}),
-        json!({"allowedParticipantIds": "alice"}),
-        json!({"allowedParticipantIds": ["alice", "alice"]}),
-        json!({"allowedParticipantIds": ["a b"]}),
-        json!({"allowedParticipantIds": [42]}),
-        json!({"allowedParticipantIds": ["a".repeat(129)]}),
-        json!({"allowedParticipantIds": ["new\nline"]}),
-        json!({"allowedParticipantIds": (0..101).map(|n| format!("p{n}")).collect::<Vec<_>>()}),
-    ] {
-        let response = post(
+    let with_client_webhooks = videosdk_state_with_client_webhooks(&server).await;
+    let refused = [
+        (&state, json!({"customRoomId": "has space"})),
+        (&state, json!({"customRoomId": 42})),
+        (&state, json!({"autoCloseConfig": {"type": "forever"}})),
+        (&state, json!({"autoCloseConfig": {"duration": -1}})),
+        (&state, json!({"geoFence": "mars001"})),
+        (&state, json!({"geoFence": "EU001"})),
+        (&state, json!({"geoFence": ["eu001"]})),
+        (&state, json!({"allowedParticipantIds": []})),
+        (&state, json!({"allowedParticipantIds": "alice"})),
+        (&state, json!({"allowedParticipantIds": ["alice", "alice"]})),
+        (&state, json!({"allowedParticipantIds": ["a b"]})),
+        (&state, json!({"allowedParticipantIds": [42]})),
+        (&state, json!({"allowedParticipantIds": ["a".repeat(129)]})),
+        (&state, json!({"allowedParticipantIds": ["new\nline"]})),
+        (
             &state,
-            "create-meeting",
-            "/create-meeting".into(),
-            options.clone(),
-        )
-        .await;
+            json!({"allowedParticipantIds": (0..101).map(|n| format!("p{n}")).collect::<Vec<_>>()}),
+        ),
+        (
+            &with_client_webhooks,
+            json!({"webhook": {"endPoint": "http://plain-http.example.com"}}),
+        ),
+        (
+            &with_client_webhooks,
+            json!({"webhook": {"endPoint": "https://ok.example.com", "events": ["a b"]}}),
+        ),
+        (
+            &with_client_webhooks,
+            json!({"webhook": "https://ok.example.com"}),
+        ),
+    ];
+    for (state, options) in refused {
+        let response = create_meeting(state, options.clone()).await;
         assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
-            (400, "invalid_meeting_option".into()),
-            "{options}"
-        );
-    }
-    assert!(rooms_api_requests(&server).await.is_empty());
-
-    let state = videosdk_state_with_client_webhooks(&server).await;
-    for options in [
-        json!({"webhook": {"endPoint": "http://plain-http.example.com"}}),
-        json!({"webhook": {"endPoint": "https://ok.example.com", "events": ["a b"]}}),
-        json!({"webhook": "https://ok.example.com"}),
-    ] {
-        let response = post(
-            &state,
-            "create-meeting",
-            "/create-meeting".into(),
-            options.clone(),
-        )
-        .await;
-        assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
+            status_and_code(&response),
             (400, "invalid_meeting_option".into()),
             "{options}"
         );
@@ -605,15 +581,9 @@ async fn options_are_checked_before_anything_is_sent() {
 
     // The local backend has no custom ids and says so.
     let local = dev_state(&[]).await;
-    let response = post(
-        &local,
-        "create-meeting",
-        "/create-meeting".into(),
-        json!({"customRoomId": "standup"}),
-    )
-    .await;
+    let response = create_meeting(&local, json!({"customRoomId": "standup"})).await;
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (400, "unsupported_option".into())
     );
 }
@@ -622,15 +592,9 @@ async fn options_are_checked_before_anything_is_sent() {
 async fn an_unreachable_videosdk_is_a_502() {
     let endpoint = format!("http://127.0.0.1:{}", api_tests::free_port());
     let state = videosdk_state_at(&endpoint, &[]).await;
-    let response = post(
-        &state,
-        "create-meeting",
-        "/create-meeting".into(),
-        json!({}),
-    )
-    .await;
+    let response = create_meeting(&state, json!({})).await;
     assert_eq!(
-        (response.status().as_u16(), error_code(&response)),
+        status_and_code(&response),
         (502, "upstream_unavailable".into())
     );
 }
@@ -745,13 +709,7 @@ async fn without_a_webhook_url_or_a_domain_no_room_is_created() {
     let server = room_server().await;
     let state = videosdk_state_at(&server.uri(), &[("WEBHOOK_EVENTS", "session-started")]).await;
     // A request that did not come through API Gateway names no domain.
-    let response = post(
-        &state,
-        "create-meeting",
-        "/create-meeting".into(),
-        json!({}),
-    )
-    .await;
+    let response = create_meeting(&state, json!({})).await;
     assert_eq!(response.status(), 500, "{:?}", response.body());
     assert_eq!(error_code(&response), "webhook_url_unknown");
     let message = json(&response)["error"]["message"]
@@ -853,7 +811,7 @@ async fn webhook_events_take_every_documented_event_and_its_patterns() {
         let request = create_from_api_gateway(domain, "$default", &token, body);
         let response = invoke("create-meeting", &state, request).await;
         assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
+            status_and_code(&response),
             (400, "invalid_meeting_option".into()),
             "{events}"
         );
@@ -883,9 +841,9 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
         json!({"autoStartConfig": "on"}),
         json!({"multiComposition": {"hls": true}}),
     ] {
-        let response = post(&state, "create-meeting", "/create-meeting".into(), body).await;
+        let response = create_meeting(&state, body).await;
         assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
+            status_and_code(&response),
             (400, "option_not_allowed".into())
         );
     }
@@ -926,15 +884,9 @@ async fn auto_start_and_multi_composition_reach_videosdk_as_the_crate_sends_them
         json!({"autoStartConfig": {}}),
         json!({"multiComposition": {"webrtc": true}}),
     ] {
-        let response = post(
-            &state,
-            "create-meeting",
-            "/create-meeting".into(),
-            body.clone(),
-        )
-        .await;
+        let response = create_meeting(&state, body.clone()).await;
         assert_eq!(
-            (response.status().as_u16(), error_code(&response)),
+            status_and_code(&response),
             (400, "invalid_meeting_option".into()),
             "{body}"
         );
