@@ -229,6 +229,10 @@ impl Event<'_> {
 /// A `GET /get-token?{query}` event from API Gateway's route, with `authorizer` as its
 /// `requestContext.authorizer` (see `crate::authorizer`).
 pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Value {
+    get_token(query, authorizer).to_json()
+}
+
+fn get_token<'a>(query: &'a [(&'a str, &'a str)], authorizer: Option<Value>) -> Event<'a> {
     Event {
         method: "GET",
         path: GET_TOKEN.path,
@@ -238,12 +242,15 @@ pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Val
         body: None,
         authorizer,
     }
-    .to_json()
 }
 
 /// A `POST /join` event from API Gateway's route with `body` (JSON), with `authorizer` as its
 /// `requestContext.authorizer` (see `crate::authorizer`).
 pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
+    join(body, authorizer).to_json()
+}
+
+fn join(body: Option<&Value>, authorizer: Option<Value>) -> Event<'static> {
     Event {
         method: "POST",
         path: JOIN.path,
@@ -253,7 +260,6 @@ pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
         body: body.map(Value::to_string),
         authorizer,
     }
-    .to_json()
 }
 
 /// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
@@ -405,90 +411,86 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
 fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str, Value)> {
     let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
     let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
-    let join = |body: Option<Value>, claims: Option<&Value>| Event {
-        method: "POST",
-        path: JOIN.path,
-        route: Some(&JOIN),
-        query: &[],
-        headers: vec![("content-type", "application/json".into())],
-        body: body.map(|body| body.to_string()),
-        authorizer: claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims"))),
+    let (player, moderator) = (Some(&player), Some(&moderator));
+    let authorizer = |claims: Option<&Value>| {
+        claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims")))
     };
+    let join_with = |body: Value, claims| join(Some(&body), authorizer(claims));
     let cases = [
-        ("new-room-as-moderator.200", join(None, Some(&moderator))),
+        (
+            "new-room-as-moderator.200",
+            join(None, authorizer(moderator)),
+        ),
         (
             "moderator-with-allow-mod.200",
-            join(
-                Some(json!({"permissions": ["allow_join", "allow_mod"]})),
-                Some(&moderator),
+            join_with(
+                json!({"permissions": ["allow_join", "allow_mod"]}),
+                moderator,
             ),
         ),
         (
             "signed-in-existing-room.200",
-            join(Some(json!({ "roomId": meeting })), Some(&player)),
+            join_with(json!({ "roomId": meeting }), player),
         ),
         (
             "anonymous-existing-room.200",
-            join(
-                Some(json!({ "roomId": meeting, "participantId": "alice" })),
-                None,
-            ),
+            join_with(json!({ "roomId": meeting, "participantId": "alice" }), None),
         ),
-        ("new-room-not-allowed.403", join(None, Some(&player))),
+        ("new-room-not-allowed.403", join(None, authorizer(player))),
         (
             "anonymous-new-room-not-allowed.403",
-            join(Some(json!({})), None),
+            join_with(json!({}), None),
         ),
         (
             "not-a-moderator.403",
-            join(
-                Some(json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] })),
-                Some(&player),
+            join_with(
+                json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] }),
+                player,
             ),
         ),
         (
             "someone-elses-participant-id.403",
-            join(
-                Some(json!({ "roomId": meeting, "participantId": "alice" })),
-                Some(&player),
+            join_with(
+                json!({ "roomId": meeting, "participantId": "alice" }),
+                player,
             ),
         ),
         (
             "unknown-room.404",
-            join(Some(json!({ "roomId": unknown })), Some(&player)),
+            join_with(json!({ "roomId": unknown }), player),
         ),
         (
             "both-room-ids.400",
-            join(
-                Some(json!({ "roomId": meeting, "customRoomId": "standup" })),
-                Some(&moderator),
+            join_with(
+                json!({ "roomId": meeting, "customRoomId": "standup" }),
+                moderator,
             ),
         ),
         (
             // The local backend has no custom ids.
             "custom-room-id-without-videosdk.400",
-            join(Some(json!({ "customRoomId": "standup" })), Some(&moderator)),
+            join_with(json!({ "customRoomId": "standup" }), moderator),
         ),
         (
             "invalid-room-id.400",
-            join(Some(json!({ "roomId": "room.one" })), Some(&player)),
+            join_with(json!({ "roomId": "room.one" }), player),
         ),
         (
             "malformed-json.400",
             Event {
                 body: Some("{\"roomId\": ".into()),
-                ..join(None, Some(&player))
+                ..join(None, authorizer(player))
             },
         ),
         (
             "room-id-not-a-string.400",
-            join(Some(json!({ "roomId": 42 })), Some(&player)),
+            join_with(json!({ "roomId": 42 }), player),
         ),
         (
             "wrong-method.405",
             Event {
                 method: "GET",
-                ..join(None, Some(&player))
+                ..join(None, authorizer(player))
             },
         ),
         (
@@ -596,15 +598,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let validate_path = |id: &str| VALIDATE_MEETING.path.replace("{meetingId}", id);
     let origin = ("origin", "https://app.example.com".to_owned());
 
-    let get = |query: &'static [(&'static str, &'static str)]| Event {
-        method: "GET",
-        path: GET_TOKEN.path,
-        route: Some(&GET_TOKEN),
-        query,
-        headers: vec![],
-        body: None,
-        authorizer: None,
-    };
+    let get = |query: &'static [(&'static str, &'static str)]| get_token(query, None);
 
     // Signed-in callers, as API Gateway's JWT authorizer passes on a Cognito user pool's ID
     // token (groups flattened, scopes null) or access token (scopes listed).
@@ -618,7 +612,49 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let moderate = &[("permissions", "allow_join,allow_mod")][..];
     let mut no_sub = player.clone();
     no_sub.as_object_mut().expect("claims").remove("sub");
-    let identity_events = vec![
+    let get_token_cases = vec![
+        ("default-permissions.200", get(&[])),
+        (
+            "scoped-to-room-and-peer.200",
+            get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]),
+        ),
+        ("ask-join.200", get(&[("permissions", "ask_join")])),
+        (
+            "forbidden-permission.403",
+            get(&[("permissions", "allow_join,allow_mod")]),
+        ),
+        (
+            "unknown-permission.400",
+            get(&[("permissions", "superuser")]),
+        ),
+        (
+            "conflicting-permissions.400",
+            get(&[("permissions", "ask_join,allow_join")]),
+        ),
+        ("invalid-room-id.400", get(&[("roomId", "room.one")])),
+        (
+            // A `"` in the raw query makes a URI lambda_http cannot build (shared::aws::lambda).
+            "unparsable-query.400",
+            get(&[("roomId", "a\"b")]),
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "POST",
+                ..get(&[])
+            },
+        ),
+        (
+            "preflight.204",
+            Event {
+                method: "OPTIONS",
+                headers: vec![
+                    origin.clone(),
+                    ("access-control-request-method", "GET".into()),
+                ],
+                ..get(&[])
+            },
+        ),
         ("signed-in.200", signed_in(&[], player.clone())),
         (
             "own-participant-id.200",
@@ -648,78 +684,10 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             get(&[("participantId", "google-oauth2:1034")]),
         ),
     ];
-
-    let mut events: Vec<(&str, &str, Value)> = vec![
-        (
-            GET_TOKEN.name,
-            "default-permissions.200",
-            get(&[]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "scoped-to-room-and-peer.200",
-            get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "ask-join.200",
-            get(&[("permissions", "ask_join")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "forbidden-permission.403",
-            get(&[("permissions", "allow_join,allow_mod")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "unknown-permission.400",
-            get(&[("permissions", "superuser")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "conflicting-permissions.400",
-            get(&[("permissions", "ask_join,allow_join")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "invalid-room-id.400",
-            get(&[("roomId", "room.one")]).to_json(),
-        ),
-        (
-            // A `"` in the raw query makes a URI lambda_http cannot build (shared::aws::lambda).
-            GET_TOKEN.name,
-            "unparsable-query.400",
-            get(&[("roomId", "a\"b")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "wrong-method.405",
-            Event {
-                method: "POST",
-                ..get(&[])
-            }
-            .to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "preflight.204",
-            Event {
-                method: "OPTIONS",
-                headers: vec![
-                    origin.clone(),
-                    ("access-control-request-method", "GET".into()),
-                ],
-                ..get(&[])
-            }
-            .to_json(),
-        ),
-    ];
-
-    events.extend(
-        identity_events
-            .into_iter()
-            .map(|(case, event)| (GET_TOKEN.name, case, event.to_json())),
-    );
+    let mut events: Vec<(&str, &str, Value)> = get_token_cases
+        .into_iter()
+        .map(|(case, event)| (GET_TOKEN.name, case, event.to_json()))
+        .collect();
 
     // One row per create-meeting and validate-meeting event: `POST {path}` with these headers
     // and body, unless the row changes the method or takes the route away (a function URL).

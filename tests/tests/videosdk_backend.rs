@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use api_tests::ApiState as State;
 use api_tests::{
-    VideoSdkStandIn, dev_credentials, dev_state, error_code, invoke, json, status_and_code,
+    VideoSdkStandIn, dev_credentials, dev_state, error_code, error_code_of, invoke, json,
+    status_and_code,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -182,26 +183,12 @@ async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
         .await;
     let state = videosdk_state(&server).await;
     let room_token = scoped_caller_token(&state, "roomId=abcd-efgh-ijkl&peerId=alice").await;
-    let response = post_with(
-        &state,
-        "validate-meeting",
-        "/validate-meeting/abcd-efgh-ijkl".into(),
-        json!({}),
-        &room_token,
-    )
-    .await;
-    assert_eq!(response.status(), 200, "{:?}", response.body());
-    let response = post_with(
-        &state,
-        "validate-meeting",
-        "/validate-meeting/wxyz-wxyz-wxyz".into(),
-        json!({}),
-        &room_token,
-    )
-    .await;
+    let (status, body) = validate_with(&state, "abcd-efgh-ijkl", &room_token).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = validate_with(&state, "wxyz-wxyz-wxyz", &room_token).await;
     assert_eq!(
-        status_and_code(&response),
-        (403, "token_scope_mismatch".into())
+        (status, error_code_of(&body)),
+        (403, "token_scope_mismatch")
     );
     let response = post_with(
         &state,
@@ -217,15 +204,8 @@ async fn room_scoped_tokens_validate_their_room_only_and_create_nothing() {
     );
     // A participant scope alone restricts neither route.
     let participant_token = scoped_caller_token(&state, "participantId=alice").await;
-    let response = post_with(
-        &state,
-        "validate-meeting",
-        "/validate-meeting/abcd-efgh-ijkl".into(),
-        json!({}),
-        &participant_token,
-    )
-    .await;
-    assert_eq!(response.status(), 200, "{:?}", response.body());
+    let (status, body) = validate_with(&state, "abcd-efgh-ijkl", &participant_token).await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(
         rooms_api_requests(&server).await.len(),
         3,
@@ -428,21 +408,20 @@ async fn validate_asks_videosdk_and_maps_unknown_rooms_to_404() {
 
 #[tokio::test]
 async fn videosdk_failures_map_to_clear_errors_without_its_body() {
+    // Each answer carries "secret-detail", which must never reach the caller.
+    let with_message = |status: u16, message: &str| {
+        ResponseTemplate::new(status)
+            .set_body_json(json!({ "message": format!("{message} secret-detail") }))
+    };
     let cases = [
         (
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"message": "token-invalid secret-detail"})),
+            with_message(401, "token-invalid"),
             502,
             "upstream_auth_failed",
         ),
+        (with_message(403, "forbidden"), 502, "upstream_auth_failed"),
         (
-            ResponseTemplate::new(403).set_body_json(json!({"message": "forbidden secret-detail"})),
-            502,
-            "upstream_auth_failed",
-        ),
-        (
-            ResponseTemplate::new(402)
-                .set_body_json(json!({"message": "plan limit secret-detail"})),
+            with_message(402, "plan limit"),
             502,
             "upstream_payment_required",
         ),
@@ -452,8 +431,7 @@ async fn videosdk_failures_map_to_clear_errors_without_its_body() {
             "upstream_rate_limited",
         ),
         (
-            ResponseTemplate::new(500)
-                .set_body_json(json!({"message": "stack trace secret-detail"})),
+            with_message(500, "stack trace"),
             502,
             "upstream_unavailable",
         ),
@@ -469,8 +447,7 @@ async fn videosdk_failures_map_to_clear_errors_without_its_body() {
             "upstream_invalid_response",
         ),
         (
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"message": "customRoomId taken secret-detail"})),
+            with_message(400, "customRoomId taken"),
             400,
             "meeting_rejected",
         ),
