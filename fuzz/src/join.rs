@@ -6,7 +6,7 @@ use arbitrary::Arbitrary;
 use lambda_http::http::header::{CONTENT_TYPE, ORIGIN};
 use lambda_http::http::{self, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::deployments::{Deployment, JoinMayCreate, fixtures};
 use crate::json::Scalar;
@@ -106,7 +106,7 @@ const DOCUMENTED_ERRORS: [(StatusCode, &[&str]); 6] = [
     (StatusCode::PAYLOAD_TOO_LARGE, &["payload_too_large"]),
 ];
 
-/// A join request as sent: its body's members when the body is a JSON object.
+/// A join request as sent: its body's members when it is a JSON object (or none).
 pub struct JoinRequest {
     pub request: Request,
     pub fields: Option<Map<String, Value>>,
@@ -149,12 +149,12 @@ impl JoinInput {
             binary,
         } = &self.body
         else {
-            let body = match &self.body {
-                JoinBody::NotAnObject(value) => Body::Text(value.value().to_string()),
-                JoinBody::Text(text) => Body::Text(text.clone()),
-                _ => Body::Empty,
+            return match &self.body {
+                JoinBody::NotAnObject(value) => (Body::Text(value.value().to_string()), None),
+                JoinBody::Text(text) => (Body::Text(text.clone()), None),
+                // No body asks what `{}` asks: every field is optional.
+                _ => (Body::Empty, Some(Map::new())),
             };
-            return (body, None);
         };
         let mut fields: Map<String, Value> = extra
             .iter()
@@ -246,16 +246,15 @@ impl JoinInput {
         }
     }
 
-    /// The participant id the rules give a caller who names none: the signed-in caller's
-    /// `sub` when usable, `Some(None)` for a generated one, `None` when no token is issued.
-    fn own_id(&self) -> Option<Option<String>> {
+    /// Who the rules say the caller is.
+    fn caller(&self) -> Caller {
         match &self.authorizer {
-            Some(authorizer) => authorizer
-                .sub()
-                .filter(|id| is_participant_id(id))
-                .map(Some),
-            None if self.deployment == Deployment::SignedIn => None,
-            None => Some(None),
+            Some(authorizer) => match authorizer.sub().filter(|id| is_participant_id(id)) {
+                Some(id) => Caller::SignedIn(id),
+                None => Caller::Refused,
+            },
+            None if self.deployment == Deployment::SignedIn => Caller::Refused,
+            None => Caller::Anonymous,
         }
     }
 
@@ -283,108 +282,142 @@ impl JoinInput {
                 "room_creation_not_allowed for a caller who may create"
             );
         }
+        if let Some(fields) = fields {
+            self.assert_the_room_decides(fields, status, code);
+        }
+        if status == StatusCode::OK {
+            self.assert_success_follows_the_rules(fields.cloned().unwrap_or_default(), &body);
+        }
+    }
 
-        let posted = self.http_method() == Some(Method::POST);
+    /// What a POST that only its room fields could have refused gets: 400 `invalid_body` for
+    /// both; for an existing room, 200; for none, 200 or, when the caller may not create, 403
+    /// `room_creation_not_allowed`.
+    fn assert_the_room_decides(
+        &self,
+        fields: &Map<String, Value>,
+        status: StatusCode,
+        code: Option<&str>,
+    ) {
         let origin_allowed = self.deployment != Deployment::Restricted
             || matches!(
                 self.origin,
                 None | Some(OriginChoice::Allowed | OriginChoice::Local)
             );
-        let field = |name: &str| fields.and_then(|fields| fields.get(name));
-        let room_named = field("roomId").and_then(Value::as_str);
-        let room_fields: Vec<&Value> = ["roomId", "customRoomId"]
-            .into_iter()
-            .filter_map(field)
-            .collect();
-        if posted && origin_allowed && room_fields.len() == 2 {
-            assert_eq!(
-                (status, code),
-                (StatusCode::BAD_REQUEST, Some("invalid_body")),
-                "roomId and customRoomId both sent: {body}"
-            );
-        }
-        let names_no_room = room_fields.iter().all(|value| value.is_null());
-        let own_id = self.own_id();
-        // A request every rule but the room's lets through: nothing else can refuse it.
-        let only_the_room_decides = posted
-            && origin_allowed
-            && own_id.is_some()
-            && room_fields.len() < 2
-            && fields.is_some_and(|fields| {
-                !fields.contains_key("permissions") && !fields.contains_key("participantId")
-            });
-        if only_the_room_decides && names_no_room {
-            if self.may_create() {
-                assert_eq!(status, StatusCode::OK, "a new room refused: {body}");
-            } else {
-                assert_eq!(
-                    (status, code),
-                    (StatusCode::FORBIDDEN, Some("room_creation_not_allowed")),
-                    "a caller who may not create named no room: {body}"
-                );
-            }
-        }
-        if only_the_room_decides
-            && room_named.is_some_and(|id| fixtures().meeting_ids.check(id).is_ok())
-        {
-            assert_eq!(status, StatusCode::OK, "a room that exists refused: {body}");
-        }
-
-        if status != StatusCode::OK {
+        if self.http_method() != Some(Method::POST) || !origin_allowed {
             return;
         }
-        assert!(posted, "200 to a {:?}", self.method);
+        let room_fields: Vec<&Value> = ["roomId", "customRoomId"]
+            .into_iter()
+            .filter_map(|name| fields.get(name))
+            .collect();
+        let expected = if room_fields.len() == 2 {
+            Some((StatusCode::BAD_REQUEST, Some("invalid_body")))
+        } else if self.caller() == Caller::Refused
+            || fields.contains_key("permissions")
+            || fields.contains_key("participantId")
+        {
+            None
+        } else if room_fields.iter().all(|value| value.is_null()) {
+            if self.may_create() {
+                Some((StatusCode::OK, None))
+            } else {
+                Some((StatusCode::FORBIDDEN, Some("room_creation_not_allowed")))
+            }
+        } else {
+            let exists = fields
+                .get("roomId")
+                .and_then(Value::as_str)
+                .is_some_and(|id| fixtures().meeting_ids.check(id).is_ok());
+            exists.then_some((StatusCode::OK, None))
+        };
+        if let Some(expected) = expected {
+            assert_eq!((status, code), expected, "the room fields {room_fields:?}");
+        }
+    }
+
+    /// A 200 joined the room named, or a new one for a caller who may create; for the
+    /// participant the rules give; with the permissions asked for (else the defaults), and
+    /// `allow_mod` only for a caller the rules let moderate.
+    fn assert_success_follows_the_rules(&self, fields: Map<String, Value>, body: &Value) {
+        assert_eq!(
+            self.http_method(),
+            Some(Method::POST),
+            "200 to {:?}",
+            self.method
+        );
         assert!(
-            field("customRoomId").is_none_or(Value::is_null),
+            fields.get("customRoomId").is_none_or(Value::is_null),
             "the local backend has no custom room ids, yet join answered 200 to one"
         );
-        match room_named {
+        match fields.get("roomId").and_then(Value::as_str) {
             Some(named) => assert_eq!(body["roomId"], named, "joined another room than named"),
             None => assert!(self.may_create(), "a room created for a caller who may not"),
         }
 
         let participant_id = body["participantId"].as_str().unwrap_or_default();
-        let requested_id = field("participantId").and_then(Value::as_str);
-        match own_id {
-            None => panic!("a token for a caller the rules refuse: {body}"),
-            Some(Some(own)) => assert_eq!(participant_id, own, "the token is not the caller's"),
-            Some(None) => {
-                let chooses = self.deployment == Deployment::Open;
-                match requested_id {
-                    Some(requested) if chooses => assert_eq!(participant_id, requested),
-                    Some(_) => panic!("a chosen participant id where ids are generated"),
-                    None => assert!(
-                        is_guest_id(participant_id),
-                        "an anonymous caller got {participant_id:?}, not a generated id"
-                    ),
-                }
+        let requested_id = fields.get("participantId").and_then(Value::as_str);
+        match self.caller() {
+            Caller::Refused => panic!("a token for a caller the rules refuse: {body}"),
+            Caller::SignedIn(own) => {
+                assert_eq!(participant_id, own, "the token is not the caller's")
             }
+            // Only the open deployment lets anonymous callers choose their id.
+            Caller::Anonymous => match requested_id {
+                Some(requested) if self.deployment == Deployment::Open => {
+                    assert_eq!(participant_id, requested)
+                }
+                Some(_) => panic!("a chosen participant id where ids are generated"),
+                None => assert!(
+                    is_guest_id(participant_id),
+                    "an anonymous caller got {participant_id:?}, not a generated id"
+                ),
+            },
         }
 
-        let mut granted: Vec<&str> = body["permissions"]
-            .as_array()
-            .map(|names| names.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        granted.sort_unstable();
+        let names = |value: Option<&Value>| {
+            let mut names: Vec<String> = value
+                .and_then(Value::as_array)
+                .map(|names| {
+                    names
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort_unstable();
+            names
+        };
+        let granted = names(body.get("permissions"));
         assert!(
-            !granted.contains(&"allow_mod") || self.may_have_allow_mod(),
+            !granted.iter().any(|name| name == "allow_mod") || self.may_have_allow_mod(),
             "allow_mod for a caller the rules do not let moderate"
         );
-        let mut expected: Vec<&str> = match field("permissions") {
-            Some(requested) => requested
-                .as_array()
-                .map(|names| names.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default(),
+        let expected = match fields.get("permissions") {
+            Some(requested) => names(Some(requested)),
             // DEFAULT_PERMISSIONS: allow_mod too where the restricted deployment sets it.
-            None if self.deployment == Deployment::Restricted => vec!["allow_join", "allow_mod"],
-            None => vec!["allow_join"],
+            None if self.deployment == Deployment::Restricted => {
+                names(Some(&json!(["allow_join", "allow_mod"])))
+            }
+            None => names(Some(&json!(["allow_join"]))),
         };
-        expected.sort_unstable();
         assert_eq!(
             granted, expected,
             "other permissions than asked for (or the defaults)"
         );
     }
+}
+
+/// Who the rules say a caller is.
+#[derive(Debug, PartialEq, Eq)]
+enum Caller {
+    /// Signed in, with an identity claim that can be a participant id: the token's.
+    SignedIn(String),
+    /// No claims, where the deployment takes anonymous callers.
+    Anonymous,
+    /// No claims where an identity is required, or an identity claim that cannot be an id.
+    Refused,
 }
 
 /// What VideoSDK takes as a participant id (README): 1 to 128 characters, none whitespace or
