@@ -1,6 +1,7 @@
-//! Arbitrary bytes as an API Gateway HTTP API event through all three handlers, in both
-//! deployments, the way each function binary runs them (`shared::aws::lambda::run`): serde_json,
-//! `shared::aws::lambda::into_request`, the handler, `shared::aws::lambda::into_response`.
+//! Arbitrary bytes as an API Gateway HTTP API event through the four handlers of
+//! `shared::routes::API`, in every deployment, the way each function binary runs them
+//! (`shared::aws::lambda::run`): serde_json, `shared::aws::lambda::into_request`, the handler,
+//! `shared::aws::lambda::into_response`.
 //! Seeded with the events in `events/`.
 //!
 //! The same invariants as the `*_request` targets; an event `into_request` refuses must be
@@ -8,19 +9,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use videosdk_api_fuzz::{
-    Deployment, Route, api_gateway_event, assert_response_invariants, event_into_request,
-};
+use videosdk_api_fuzz::deployments::Deployment;
+use videosdk_api_fuzz::events::{api_gateway_event, event_into_request};
+use videosdk_api_fuzz::invariants::assert_response_invariants;
+use videosdk_api_fuzz::routes::Route;
 
 fuzz_target!(|data: &[u8]| {
     let Some(event) = api_gateway_event(data) else {
         return;
     };
-    for deployment in [
-        Deployment::Open,
-        Deployment::Restricted,
-        Deployment::SignedIn,
-    ] {
+    for deployment in Deployment::ALL {
         for route in Route::ALL {
             // A Request is not Clone: convert the event once per handler.
             let Some(request) = event_into_request(event.clone()) else {

@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use videosdk_api_fuzz::{api_gateway_event, event_into_request};
+use videosdk_api_fuzz::events::{api_gateway_event, event_into_request};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(event) = api_gateway_event(data) {

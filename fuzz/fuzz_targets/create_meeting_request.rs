@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use videosdk_api_fuzz::{HttpInput, Route};
+use videosdk_api_fuzz::requests::HttpInput;
+use videosdk_api_fuzz::routes::Route;
 
 fuzz_target!(|input: HttpInput| {
     if let Some(request) = input.request(Route::CreateMeeting) {

@@ -6,12 +6,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use videosdk_api_fuzz::{Deployment, HttpInput, Route};
+use videosdk_api_fuzz::deployments::Deployment;
+use videosdk_api_fuzz::invariants::assert_response_invariants;
+use videosdk_api_fuzz::requests::HttpInput;
+use videosdk_api_fuzz::routes::Route;
 
 fuzz_target!(|input: HttpInput| {
     if let Some(request) = input.request(Route::GetToken) {
         let response = Route::GetToken.call(input.deployment, request);
-        videosdk_api_fuzz::assert_response_invariants(&response);
+        assert_response_invariants(&response);
         Route::GetToken.assert_success_invariants(&response);
         match &input.authorizer {
             Some(authorizer) => authorizer.assert_token_is_the_callers(input.deployment, &response),

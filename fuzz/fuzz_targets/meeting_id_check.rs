@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::meeting_id::{MeetingId, MeetingIdCodec, MeetingIdError};
 use std::sync::OnceLock;
-use videosdk_api_fuzz::{API_KEY, SECRET};
+use videosdk_api_fuzz::deployments::{API_KEY, SECRET};
 
 fn codec() -> &'static MeetingIdCodec {
     static CODEC: OnceLock<MeetingIdCodec> = OnceLock::new();

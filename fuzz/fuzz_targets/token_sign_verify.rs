@@ -7,7 +7,8 @@ use libfuzzer_sys::fuzz_target;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::token::{MAX_TOKEN_LENGTH, TokenError, TokenKeys};
 use std::sync::OnceLock;
-use videosdk_api_fuzz::{API_KEY, SECRET, TokenClaims, now};
+use videosdk_api_fuzz::deployments::{API_KEY, SECRET, now};
+use videosdk_api_fuzz::tokens::TokenClaims;
 
 fn keys() -> &'static TokenKeys {
     static KEYS: OnceLock<TokenKeys> = OnceLock::new();
@@ -17,7 +18,7 @@ fn keys() -> &'static TokenKeys {
 fuzz_target!(|input: TokenClaims| {
     let claims = input.claims(API_KEY, now());
     let token = keys().sign(&claims).expect("signing never fails");
-    let verified = keys().verify_at(&token, videosdk_api_fuzz::now());
+    let verified = keys().verify_at(&token, now());
     if token.len() > MAX_TOKEN_LENGTH {
         assert_eq!(
             verified,

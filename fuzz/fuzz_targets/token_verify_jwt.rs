@@ -10,9 +10,9 @@ use shared::domain::credentials::{ApiCredentials, SecretVersions};
 use shared::domain::keyring::Keyring;
 use shared::domain::token::{TokenError, TokenKeys};
 use std::sync::OnceLock;
-use videosdk_api_fuzz::{
-    API_KEY, Account, Jwt, PREVIOUS_SECRET, SECRET, assert_accepted_token_is_current,
-    assert_accepted_token_is_genuine, now,
+use videosdk_api_fuzz::deployments::{API_KEY, Account, PREVIOUS_SECRET, SECRET, now};
+use videosdk_api_fuzz::tokens::{
+    Jwt, assert_accepted_token_is_current, assert_accepted_token_is_genuine,
 };
 
 struct Keys {
@@ -43,8 +43,7 @@ fuzz_target!(|jwt: Jwt| {
     let current = keys.current.verify_at(&token, now);
     // `verify_at` has its own path for tokens with our header; it must take jsonwebtoken's
     // decisions, at the same time.
-    let by_jsonwebtoken =
-        shared::test_support::verify_by_jsonwebtoken(&keys.current, &token, now);
+    let by_jsonwebtoken = shared::test_support::verify_by_jsonwebtoken(&keys.current, &token, now);
     assert_eq!(
         current, by_jsonwebtoken,
         "verify_at and jsonwebtoken disagree on {token:?}"

@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::token::TokenKeys;
 use std::sync::OnceLock;
-use videosdk_api_fuzz::{API_KEY, SECRET, assert_accepted_token_is_genuine, now};
+use videosdk_api_fuzz::deployments::{API_KEY, SECRET, now};
+use videosdk_api_fuzz::tokens::assert_accepted_token_is_genuine;
 
 fn keys() -> &'static TokenKeys {
     static KEYS: OnceLock<TokenKeys> = OnceLock::new();
@@ -16,7 +17,7 @@ fn keys() -> &'static TokenKeys {
 fuzz_target!(|data: &[u8]| {
     let token = String::from_utf8_lossy(data);
     let verified_after = now();
-    if let Ok(claims) = keys().verify_at(&token, videosdk_api_fuzz::now()) {
+    if let Ok(claims) = keys().verify_at(&token, now()) {
         assert_accepted_token_is_genuine(&token, &claims, API_KEY, &[SECRET], verified_after);
     }
 });

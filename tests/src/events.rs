@@ -229,6 +229,10 @@ impl Event<'_> {
 /// A `GET /get-token?{query}` event from API Gateway's route, with `authorizer` as its
 /// `requestContext.authorizer` (see `crate::authorizer`).
 pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Value {
+    get_token(query, authorizer).to_json()
+}
+
+fn get_token<'a>(query: &'a [(&'a str, &'a str)], authorizer: Option<Value>) -> Event<'a> {
     Event {
         method: "GET",
         path: GET_TOKEN.path,
@@ -238,12 +242,15 @@ pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Val
         body: None,
         authorizer,
     }
-    .to_json()
 }
 
 /// A `POST /join` event from API Gateway's route with `body` (JSON), with `authorizer` as its
 /// `requestContext.authorizer` (see `crate::authorizer`).
 pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
+    join(body, authorizer).to_json()
+}
+
+fn join(body: Option<&Value>, authorizer: Option<Value>) -> Event<'static> {
     Event {
         method: "POST",
         path: JOIN.path,
@@ -253,7 +260,6 @@ pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
         body: body.map(Value::to_string),
         authorizer,
     }
-    .to_json()
 }
 
 /// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
@@ -405,90 +411,86 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
 fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str, Value)> {
     let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
     let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
-    let join = |body: Option<Value>, claims: Option<&Value>| Event {
-        method: "POST",
-        path: JOIN.path,
-        route: Some(&JOIN),
-        query: &[],
-        headers: vec![("content-type", "application/json".into())],
-        body: body.map(|body| body.to_string()),
-        authorizer: claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims"))),
+    let (player, moderator) = (Some(&player), Some(&moderator));
+    let authorizer = |claims: Option<&Value>| {
+        claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims")))
     };
+    let join_with = |body: Value, claims| join(Some(&body), authorizer(claims));
     let cases = [
-        ("new-room-as-moderator.200", join(None, Some(&moderator))),
+        (
+            "new-room-as-moderator.200",
+            join(None, authorizer(moderator)),
+        ),
         (
             "moderator-with-allow-mod.200",
-            join(
-                Some(json!({"permissions": ["allow_join", "allow_mod"]})),
-                Some(&moderator),
+            join_with(
+                json!({"permissions": ["allow_join", "allow_mod"]}),
+                moderator,
             ),
         ),
         (
             "signed-in-existing-room.200",
-            join(Some(json!({ "roomId": meeting })), Some(&player)),
+            join_with(json!({ "roomId": meeting }), player),
         ),
         (
             "anonymous-existing-room.200",
-            join(
-                Some(json!({ "roomId": meeting, "participantId": "alice" })),
-                None,
-            ),
+            join_with(json!({ "roomId": meeting, "participantId": "alice" }), None),
         ),
-        ("new-room-not-allowed.403", join(None, Some(&player))),
+        ("new-room-not-allowed.403", join(None, authorizer(player))),
         (
             "anonymous-new-room-not-allowed.403",
-            join(Some(json!({})), None),
+            join_with(json!({}), None),
         ),
         (
             "not-a-moderator.403",
-            join(
-                Some(json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] })),
-                Some(&player),
+            join_with(
+                json!({ "roomId": meeting, "permissions": ["allow_join", "allow_mod"] }),
+                player,
             ),
         ),
         (
             "someone-elses-participant-id.403",
-            join(
-                Some(json!({ "roomId": meeting, "participantId": "alice" })),
-                Some(&player),
+            join_with(
+                json!({ "roomId": meeting, "participantId": "alice" }),
+                player,
             ),
         ),
         (
             "unknown-room.404",
-            join(Some(json!({ "roomId": unknown })), Some(&player)),
+            join_with(json!({ "roomId": unknown }), player),
         ),
         (
             "both-room-ids.400",
-            join(
-                Some(json!({ "roomId": meeting, "customRoomId": "standup" })),
-                Some(&moderator),
+            join_with(
+                json!({ "roomId": meeting, "customRoomId": "standup" }),
+                moderator,
             ),
         ),
         (
             // The local backend has no custom ids.
             "custom-room-id-without-videosdk.400",
-            join(Some(json!({ "customRoomId": "standup" })), Some(&moderator)),
+            join_with(json!({ "customRoomId": "standup" }), moderator),
         ),
         (
             "invalid-room-id.400",
-            join(Some(json!({ "roomId": "room.one" })), Some(&player)),
+            join_with(json!({ "roomId": "room.one" }), player),
         ),
         (
             "malformed-json.400",
             Event {
                 body: Some("{\"roomId\": ".into()),
-                ..join(None, Some(&player))
+                ..join(None, authorizer(player))
             },
         ),
         (
             "room-id-not-a-string.400",
-            join(Some(json!({ "roomId": 42 })), Some(&player)),
+            join_with(json!({ "roomId": 42 }), player),
         ),
         (
             "wrong-method.405",
             Event {
                 method: "GET",
-                ..join(None, Some(&player))
+                ..join(None, authorizer(player))
             },
         ),
         (
@@ -594,21 +596,9 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     };
     let json_body = |token: &str| Some(json!({ "token": token, "region": "sg001" }).to_string());
     let validate_path = |id: &str| VALIDATE_MEETING.path.replace("{meetingId}", id);
-    let create_path = || CREATE_MEETING.path.to_owned();
     let origin = ("origin", "https://app.example.com".to_owned());
 
-    let get = |query: &'static [(&'static str, &'static str)]| Event {
-        method: "GET",
-        path: GET_TOKEN.path,
-        route: Some(&GET_TOKEN),
-        query,
-        headers: vec![],
-        body: None,
-        authorizer: None,
-    };
-    let post = |path: String, route: &'static Route, headers: Vec<(&'static str, String)>, body| {
-        (path, route, headers, body)
-    };
+    let get = |query: &'static [(&'static str, &'static str)]| get_token(query, None);
 
     // Signed-in callers, as API Gateway's JWT authorizer passes on a Cognito user pool's ID
     // token (groups flattened, scopes null) or access token (scopes listed).
@@ -622,7 +612,49 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let moderate = &[("permissions", "allow_join,allow_mod")][..];
     let mut no_sub = player.clone();
     no_sub.as_object_mut().expect("claims").remove("sub");
-    let identity_events = vec![
+    let get_token_cases = vec![
+        ("default-permissions.200", get(&[])),
+        (
+            "scoped-to-room-and-peer.200",
+            get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]),
+        ),
+        ("ask-join.200", get(&[("permissions", "ask_join")])),
+        (
+            "forbidden-permission.403",
+            get(&[("permissions", "allow_join,allow_mod")]),
+        ),
+        (
+            "unknown-permission.400",
+            get(&[("permissions", "superuser")]),
+        ),
+        (
+            "conflicting-permissions.400",
+            get(&[("permissions", "ask_join,allow_join")]),
+        ),
+        ("invalid-room-id.400", get(&[("roomId", "room.one")])),
+        (
+            // A `"` in the raw query makes a URI lambda_http cannot build (shared::aws::lambda).
+            "unparsable-query.400",
+            get(&[("roomId", "a\"b")]),
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "POST",
+                ..get(&[])
+            },
+        ),
+        (
+            "preflight.204",
+            Event {
+                method: "OPTIONS",
+                headers: vec![
+                    origin.clone(),
+                    ("access-control-request-method", "GET".into()),
+                ],
+                ..get(&[])
+            },
+        ),
         ("signed-in.200", signed_in(&[], player.clone())),
         (
             "own-participant-id.200",
@@ -652,327 +684,137 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             get(&[("participantId", "google-oauth2:1034")]),
         ),
     ];
+    let mut events: Vec<(&str, &str, Value)> = get_token_cases
+        .into_iter()
+        .map(|(case, event)| (GET_TOKEN.name, case, event.to_json()))
+        .collect();
 
-    let mut events: Vec<(&str, &str, Value)> = vec![
-        (
-            GET_TOKEN.name,
-            "default-permissions.200",
-            get(&[]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "scoped-to-room-and-peer.200",
-            get(&[("roomId", "abcd-efgh-ijkl"), ("peerId", "alice")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "ask-join.200",
-            get(&[("permissions", "ask_join")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "forbidden-permission.403",
-            get(&[("permissions", "allow_join,allow_mod")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "unknown-permission.400",
-            get(&[("permissions", "superuser")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "conflicting-permissions.400",
-            get(&[("permissions", "ask_join,allow_join")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "invalid-room-id.400",
-            get(&[("roomId", "room.one")]).to_json(),
-        ),
-        (
-            // A `"` in the raw query makes a URI lambda_http cannot build (shared::aws::lambda).
-            GET_TOKEN.name,
-            "unparsable-query.400",
-            get(&[("roomId", "a\"b")]).to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "wrong-method.405",
-            Event {
-                method: "POST",
-                ..get(&[])
-            }
-            .to_json(),
-        ),
-        (
-            GET_TOKEN.name,
-            "preflight.204",
-            Event {
-                method: "OPTIONS",
-                headers: vec![
-                    origin.clone(),
-                    ("access-control-request-method", "GET".into()),
-                ],
-                ..get(&[])
-            }
-            .to_json(),
-        ),
-    ];
-
-    events.extend(
-        identity_events
-            .into_iter()
-            .map(|(case, event)| (GET_TOKEN.name, case, event.to_json())),
-    );
-
-    let create_cases = [
-        (
-            "bearer-token.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
-        ),
-        (
-            "token-in-body.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                json_body(&valid),
-            ),
-        ),
-        (
-            "bare-authorization.200",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", valid.clone())],
-                None,
-            ),
-        ),
-        (
-            "no-token.401",
-            post(create_path(), &CREATE_MEETING, vec![], None),
-        ),
-        (
-            "expired-token.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", expired.clone())],
-                None,
-            ),
-        ),
+    // One row per create-meeting and validate-meeting event: `POST {path}` with these headers
+    // and body, unless the row changes the method or takes the route away (a function URL).
+    let auth = |value: &str| ("authorization", value.to_owned());
+    let json = || ("content-type", "application/json".to_owned());
+    let create = |headers: Vec<(&'static str, String)>, body: Option<String>| Event {
+        method: "POST",
+        path: CREATE_MEETING.path,
+        route: Some(&CREATE_MEETING),
+        query: &[],
+        headers,
+        body,
+        authorizer: None,
+    };
+    let validate = |path, headers, body| Event {
+        path,
+        route: Some(&VALIDATE_MEETING),
+        ..create(headers, body)
+    };
+    let (meeting_path, unknown_path) = (validate_path(&meeting), validate_path(&unknown));
+    let malformed_path = validate_path("not-a-meeting");
+    let function_url_path = format!("/{meeting}");
+    let oversized = format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024));
+    let auto_start = json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}});
+    let create_cases = vec![
+        ("bearer-token.200", create(vec![auth(&bearer)], None)),
+        ("token-in-body.200", create(vec![json()], json_body(&valid))),
+        ("bare-authorization.200", create(vec![auth(&valid)], None)),
+        ("no-token.401", create(vec![], None)),
+        ("expired-token.401", create(vec![auth(&expired)], None)),
         (
             "signed-with-another-key.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", forged)],
-                None,
-            ),
+            create(vec![auth(&forged)], None),
         ),
-        (
-            "alg-none.401",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", alg_none)],
-                None,
-            ),
-        ),
+        ("alg-none.401", create(vec![auth(&alg_none)], None)),
         (
             "malformed-json.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                Some("{\"token\": ".into()),
-            ),
+            create(vec![json()], Some("{\"token\": ".into())),
         ),
         (
             "oversized-body.413",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                Some(format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024))),
-            ),
+            create(vec![auth(&bearer)], Some(oversized)),
         ),
+        // Refused although the header carries a valid token: the spec's `type: string`.
         (
-            // Refused although the header carries a valid token: the spec's `type: string`.
             "token-not-a-string.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
+            create(
+                vec![auth(&bearer), json()],
                 Some(json!({"token": 42}).to_string()),
             ),
         ),
+        // Paid work a caller may not start by default (option_not_allowed with VideoSDK's
+        // rooms, unsupported_option with local ids).
         (
-            // Paid work a caller may not start by default (option_not_allowed with VideoSDK's
-            // rooms, unsupported_option with local ids).
             "auto-start-config.400",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
-                Some(
-                    json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}})
-                        .to_string(),
-                ),
-            ),
+            create(vec![auth(&bearer), json()], Some(auto_start.to_string())),
+        ),
+        (
+            "room-scoped-token.403",
+            create(vec![auth(&room_scoped(&meeting))], None),
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "GET",
+                ..create(vec![auth(&bearer)], None)
+            },
         ),
     ];
-    let create_cases = [
-        create_cases.to_vec(),
-        vec![(
-            "room-scoped-token.403",
-            post(
-                create_path(),
-                &CREATE_MEETING,
-                vec![("authorization", room_scoped(&meeting))],
-                None,
-            ),
-        )],
-    ]
-    .concat();
-    let validate_cases = [
+    let validate_cases = vec![
         (
             "token-for-this-room.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", room_scoped(&meeting))],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&room_scoped(&meeting))], None),
         ),
         (
             "token-for-another-room.403",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", room_scoped("abcd-efgh-ijkl"))],
+            validate(
+                &meeting_path,
+                vec![auth(&room_scoped("abcd-efgh-ijkl"))],
                 None,
             ),
         ),
         (
             "issued-id.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&bearer)], None),
         ),
         (
             "token-in-body.200",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("content-type", "application/json".into())],
-                json_body(&valid),
-            ),
+            validate(&meeting_path, vec![json()], json_body(&valid)),
         ),
         (
             "unknown-id.404",
-            post(
-                validate_path(&unknown),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&unknown_path, vec![auth(&bearer)], None),
         ),
         (
             "malformed-id.400",
-            post(
-                validate_path("not-a-meeting"),
-                &VALIDATE_MEETING,
-                vec![("authorization", bearer.clone())],
-                None,
-            ),
+            validate(&malformed_path, vec![auth(&bearer)], None),
         ),
-        (
-            "no-token.401",
-            post(validate_path(&meeting), &VALIDATE_MEETING, vec![], None),
-        ),
+        ("no-token.401", validate(&meeting_path, vec![], None)),
         (
             "token-not-a-string.400",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![
-                    ("authorization", bearer.clone()),
-                    ("content-type", "application/json".into()),
-                ],
+            validate(
+                &meeting_path,
+                vec![auth(&bearer), json()],
                 Some(json!({"token": ["not", "a", "string"]}).to_string()),
             ),
         ),
         (
             "expired-token.401",
-            post(
-                validate_path(&meeting),
-                &VALIDATE_MEETING,
-                vec![("authorization", expired)],
-                None,
-            ),
+            validate(&meeting_path, vec![auth(&expired)], None),
+        ),
+        (
+            "function-url-without-route.200",
+            Event {
+                route: None,
+                ..validate(&function_url_path, vec![auth(&bearer)], None)
+            },
         ),
     ];
     for (function, cases) in [
         (CREATE_MEETING.name, create_cases),
-        (VALIDATE_MEETING.name, validate_cases.to_vec()),
+        (VALIDATE_MEETING.name, validate_cases),
     ] {
-        for (case, (path, route, headers, body)) in cases {
-            let event = Event {
-                method: "POST",
-                path: &path,
-                route: Some(route),
-                query: &[],
-                headers,
-                body,
-                authorizer: None,
-            };
+        for (case, event) in cases {
             events.push((function, case, event.to_json()));
         }
     }
-    events.push((
-        CREATE_MEETING.name,
-        "wrong-method.405",
-        Event {
-            method: "GET",
-            path: CREATE_MEETING.path,
-            route: Some(&CREATE_MEETING),
-            query: &[],
-            headers: vec![("authorization", bearer.clone())],
-            body: None,
-            authorizer: None,
-        }
-        .to_json(),
-    ));
-    let function_url_path = format!("/{meeting}");
-    events.push((
-        VALIDATE_MEETING.name,
-        "function-url-without-route.200",
-        Event {
-            method: "POST",
-            path: &function_url_path,
-            route: None,
-            query: &[],
-            headers: vec![("authorization", bearer)],
-            body: None,
-            authorizer: None,
-        }
-        .to_json(),
-    ));
 
     events.extend(join_events(&meeting, &unknown));
     events.extend(webhook_events());

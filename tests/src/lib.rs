@@ -171,6 +171,11 @@ pub fn error_code(response: &Response<Body>) -> String {
     error_code_of(&json(response)).to_owned()
 }
 
+/// The status and `error.code` of a handler's answer, as a refusal is checked.
+pub fn status_and_code(response: &Response<Body>) -> (u16, String) {
+    (response.status().as_u16(), error_code(response))
+}
+
 /// The claims of a JWT, decoded without verifying it.
 pub fn claims_of(token: &str) -> serde_json::Value {
     use base64::Engine as _;
@@ -420,6 +425,16 @@ impl MotoServer {
     /// An EventBridge client built like the functions' (same timeouts and retries).
     pub fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
         shared::aws::eventbridge::client(&test_aws_environment(&self.endpoint))
+    }
+
+    /// Deletes the EventBridge bus `name`, as an outage would take it away.
+    pub async fn delete_event_bus(&self, name: &str) {
+        self.eventbridge()
+            .delete_event_bus()
+            .name(name)
+            .send()
+            .await
+            .expect("moto deletes the bus");
     }
 
     /// An SQS client, to read back what a rule delivered.

@@ -30,9 +30,11 @@ use api_tests::{
     ChildGuard, LocalApi, VideoSdkStandIn, dev_credentials, free_port, wait_for_port,
     workspace_root,
 };
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use shared::domain::token::TokenKeys;
+use shared::domain::credentials::ApiCredentials;
+use shared::domain::token::{Claims, TokenKeys};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -215,11 +217,21 @@ impl Browser {
         client.close().await.expect("the browser session closes");
     }
 
-    async fn text(&self, selector: &str) -> String {
+    /// Opens `url` in the browser.
+    async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("the page loads");
+    }
+
+    async fn element(&self, selector: &str) -> Element {
         self.client
             .find(Locator::Css(selector))
             .await
             .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"))
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        self.element(selector)
+            .await
             .text()
             .await
             .expect("the element's text")
@@ -233,21 +245,15 @@ impl Browser {
     }
 
     async fn click(&self, selector: &str) {
-        self.client
-            .find(Locator::Css(selector))
+        self.element(selector)
             .await
-            .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"))
             .click()
             .await
             .unwrap_or_else(|error| panic!("cannot click {selector}: {error}"));
     }
 
     async fn type_into(&self, selector: &str, text: &str) {
-        let input = self
-            .client
-            .find(Locator::Css(selector))
-            .await
-            .unwrap_or_else(|error| panic!("no {selector} on the page: {error}"));
+        let input = self.element(selector).await;
         input.clear().await.expect("the input clears");
         input.send_keys(text).await.expect("typing works");
     }
@@ -300,13 +306,31 @@ impl Browser {
         );
     }
 
+    /// Picks the page's flow (the button `flow`), types the input's value (`field`, `value`),
+    /// runs it, waits for its `answers`-th logged call and the hand-off built, and returns the
+    /// body the page shows for its call `step` (`#{step}-body`), which answered 200.
+    async fn run_flow(
+        &self,
+        flow: &str,
+        (field, value): (&str, &str),
+        answers: usize,
+        api: &LocalApi,
+        step: &str,
+    ) -> Value {
+        self.click(flow).await;
+        self.type_into(field, value).await;
+        self.click("#run").await;
+        self.wait_for_answers(answers, api).await;
+        self.assert_flow_done(api).await;
+        assert_eq!(self.text(&format!("#{step}-status")).await, "200", "{step}");
+        self.json(&format!("#{step}-body")).await
+    }
+
     /// The flow the page ran ended with the hand-off built.
     async fn assert_flow_done(&self, api: &LocalApi) {
         let flow = self
-            .client
-            .find(Locator::Css("body"))
+            .element("body")
             .await
-            .expect("a body")
             .attr("data-flow")
             .await
             .expect("its data-flow");
@@ -385,6 +409,17 @@ impl Browser {
 
 /// The first request to each route starts that function (and, should it be stale, builds it):
 /// do it over plain HTTP (no `Origin`, so never refused) before the browser's calls.
+/// The claims of a token the page was issued: signed with the development key, for the role
+/// VideoSDK's client SDKs need to join (`rtc`).
+fn participant_claims(credentials: &ApiCredentials, token: &str) -> Claims {
+    let claims = TokenKeys::new(credentials)
+        .expect("the development key")
+        .verify_at(token, shared::domain::unix_now())
+        .expect("signed with the development key");
+    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+    claims
+}
+
 async fn warm_up(api: &LocalApi) {
     let client = http_client();
     for (method, path, body, expected) in [
@@ -439,16 +474,10 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     );
     warm_up(&api).await;
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&page.url(&api))
-        .await
-        .expect("the page loads");
+    browser.open(&page.url(&api)).await;
     let api_input = browser
-        .client
-        .find(Locator::Css("#api"))
+        .element("#api")
         .await
-        .expect("an #api input")
         .prop("value")
         .await
         .expect("its value");
@@ -473,13 +502,10 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
     // The three-call flow: GET /get-token, with a sign-in token in its Authorization header (a
     // preflighted GET: the API must allow that header), then the two preflighted POSTs with the
     // Bearer token.
-    browser.click("#flow-three-calls").await;
-    browser.type_into("#sign-in", "a-sign-in-token").await;
-    browser.click("#run").await;
-    browser.wait_for_answers(5, &api).await;
-    browser.assert_flow_done(&api).await;
-    assert_eq!(browser.text("#token-status").await, "200");
-    let issued = browser.json("#token-body").await;
+    let input = ("#sign-in", "a-sign-in-token");
+    let issued = browser
+        .run_flow("#flow-three-calls", input, 5, &api, "token")
+        .await;
     let token = issued["token"].as_str().expect("the page shows a token");
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
     assert!(issued["expiresAt"].is_u64(), "{issued}");
@@ -488,12 +514,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .expect("a generated participantId");
     assert!(participant_id.starts_with("guest-"), "{issued}");
 
-    // A participant token: the role VideoSDK's client SDKs need to join.
-    let claims = TokenKeys::new(&credentials)
-        .expect("the development key")
-        .verify_at(token, shared::domain::unix_now())
-        .expect("signed with the development key");
-    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
+    participant_claims(&credentials, token);
 
     assert_eq!(browser.text("#create-status").await, "200");
     let created = browser.json("#create-body").await;
@@ -536,30 +557,21 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
 
     // The page's default: one POST /join for a named room, made on first use, then the same
     // hand-off.
-    browser.click("#flow-join").await;
-    browser.type_into("#custom-room-id", "standup").await;
-    browser.click("#run").await;
-    browser.wait_for_answers(8, &api).await;
-    browser.assert_flow_done(&api).await;
-    assert_eq!(browser.text("#join-status").await, "200");
-    let joined = browser.json("#join-body").await;
+    let input = ("#custom-room-id", "standup");
+    let joined = browser.run_flow("#flow-join", input, 8, &api, "join").await;
     let token = joined["token"].as_str().expect("the page shows a token");
     let room_id = joined["roomId"].as_str().expect("a roomId");
     let participant_id = joined["participantId"].as_str().expect("a participantId");
     assert!(participant_id.starts_with("guest-"), "{joined}");
     assert_eq!(joined["permissions"], json!(["allow_join"]), "{joined}");
     // Scoped to the room and bound to the participant the answer names.
-    let claims = TokenKeys::new(&credentials)
-        .expect("the development key")
-        .verify_at(token, shared::domain::unix_now())
-        .expect("signed with the development key");
+    let claims = participant_claims(&credentials, token);
     assert_eq!(claims.room_id.as_deref(), Some(room_id), "{claims:?}");
     assert_eq!(
         claims.participant_id.as_deref(),
         Some(participant_id),
         "{claims:?}"
     );
-    assert_eq!(claims.roles, ["rtc"], "{claims:?}");
     // One call to VideoSDK for it: the creation of the named room.
     let calls = videosdk.calls();
     assert_eq!(calls.len(), 4, "{calls:#?}");
@@ -716,11 +728,7 @@ async fn from_an_origin_not_allowed_the_browser_blocks_the_call_and_gets_no_toke
 
     // In the browser: the page's fetch fails, so the flow stops at its first step, no token.
     let browser = Browser::start().await;
-    browser
-        .client
-        .goto(&page.url(&api))
-        .await
-        .expect("the page loads");
+    browser.open(&page.url(&api)).await;
     browser.click("#run").await;
     browser
         .wait_for("body[data-flow='done'], body[data-flow='failed']", &api)

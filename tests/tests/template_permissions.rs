@@ -56,6 +56,11 @@ const SECRET_READ: &str = "Ref SecretReadPolicy";
 /// A value of the template in CloudFormation's JSON form: a tag (`!Ref X`, `!If [...]`,
 /// `!GetAtt A.B`) written as the intrinsic function in full (`{"Ref": "X"}`, `{"Fn::If": [...]}`,
 /// `{"Fn::GetAtt": ["A", "B"]}`), so that statements compare as data.
+/// The `Value` of the stack output `name`.
+fn output<'t>(template: &'t Value, name: &str) -> Option<&'t Value> {
+    get(get(template, "Outputs")?, name).and_then(|output| get(output, "Value"))
+}
+
 fn as_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
@@ -246,15 +251,11 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
             );
         }
     }
-    let outputs = get(&template, "Outputs").expect("Outputs");
     assert_eq!(
-        get(outputs, "EventBusName")
-            .and_then(|output| get(output, "Value"))
-            .and_then(reference),
+        output(&template, "EventBusName").and_then(reference),
         Some(bus)
     );
-    let arn = get(outputs, "EventBusArn")
-        .and_then(|output| get(output, "Value"))
+    let arn = output(&template, "EventBusArn")
         .map(as_json)
         .expect("the EventBusArn output");
     assert_eq!(arn, json!({"Fn::GetAtt": [bus, "Arn"]}));
@@ -528,11 +529,8 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
         "{dimensions}"
     );
 
-    let outputs = get(&template, "Outputs").expect("Outputs");
     assert_eq!(
-        get(outputs, "WebhookFallbackQueueUrl")
-            .and_then(|output| get(output, "Value"))
-            .and_then(reference),
+        output(&template, "WebhookFallbackQueueUrl").and_then(reference),
         Some(queue)
     );
 }

@@ -146,12 +146,7 @@ async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_qu
     assert_eq!(moto.receive(&queue).await, Vec::<String>::new());
 
     // EventBridge refuses (the bus is gone): 503, so that VideoSDK delivers it again.
-    moto.eventbridge()
-        .delete_event_bus()
-        .name("videosdk-e2e")
-        .send()
-        .await
-        .expect("moto deletes the bus");
+    moto.delete_event_bus("videosdk-e2e").await;
     let (status, answer) = post(&api, &body, Some(&signature)).await;
     assert_eq!(
         (status, answer["error"]["code"].as_str().unwrap_or_default()),
@@ -469,12 +464,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
     );
 
     // The bus is gone: each webhook is queued, and VideoSDK gets a 2xx.
-    moto.eventbridge()
-        .delete_event_bus()
-        .name(bus)
-        .send()
-        .await
-        .expect("moto deletes the bus");
+    moto.delete_event_bus(bus).await;
     let sent_at = std::time::SystemTime::now();
     for n in 1..=3 {
         let (status, answer) = send(body(n)).await;
@@ -563,12 +553,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
     );
 
     // Both gone: 503.
-    moto.eventbridge()
-        .delete_event_bus()
-        .name(bus)
-        .send()
-        .await
-        .expect("moto deletes the bus");
+    moto.delete_event_bus(bus).await;
     moto.sqs()
         .delete_queue()
         .queue_url(&fallback)
