@@ -10,19 +10,22 @@ fn keys() -> TokenKeys {
     TokenKeys::new(&ApiCredentials::new("api-key-1", "secret-key-1")).unwrap()
 }
 
+/// A participant token's claims for `api-key-1` with `permissions`, issued `now` for 600 s.
+fn participant_claims(permissions: &str, now: u64) -> Claims {
+    Claims::new(
+        "api-key-1",
+        &PermissionSet::parse_list(permissions).unwrap(),
+        &TokenRoles::participant(),
+        TokenScope::default(),
+        now,
+        600,
+    )
+}
+
 fn claims(exp: u64) -> Claims {
-    let permissions = PermissionSet::parse_list("allow_join").unwrap();
-    let now = unix_now();
     Claims {
         exp,
-        ..Claims::new(
-            "api-key-1",
-            &permissions,
-            &TokenRoles::participant(),
-            TokenScope::default(),
-            now,
-            600,
-        )
+        ..participant_claims("allow_join", unix_now())
     }
 }
 
@@ -51,17 +54,9 @@ fn encode_raw(header: &str, payload: &str, signature: &str) -> String {
 #[test]
 fn signs_hs256_with_the_videosdk_claims() {
     let keys = keys();
-    let permissions = PermissionSet::parse_list("allow_join,allow_mod").unwrap();
     let now = unix_now();
     let token = keys
-        .sign(&Claims::new(
-            "api-key-1",
-            &permissions,
-            &TokenRoles::participant(),
-            TokenScope::default(),
-            now,
-            600,
-        ))
+        .sign(&participant_claims("allow_join,allow_mod", now))
         .unwrap();
     let header: serde_json::Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
