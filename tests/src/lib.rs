@@ -191,6 +191,15 @@ pub fn claims_of(token: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("not a JWT with JSON claims: {token}"))
 }
 
+/// The claims of a token signed with the development key, as VideoSDK's official Rust crate
+/// verifies them (it panics if the crate refuses the token).
+pub fn verified_by_videosdk(token: &str) -> serde_json::Value {
+    let credentials = dev_credentials();
+    let secret = std::str::from_utf8(credentials.secret_key()).expect("a UTF-8 development key");
+    let claims = videosdk::verify_token(token, secret).expect("the official crate verifies it");
+    serde_json::Value::Object(claims.raw.into_iter().collect())
+}
+
 /// What every answer of every route keeps, whatever it was asked: no 5xx; a 204 without a body
 /// or JSON (`Content-Type: application/json`); an error as `{"error": {"code", "message"}}`,
 /// both non-empty strings. The error says which rule the answer breaks.

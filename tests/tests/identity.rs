@@ -5,7 +5,10 @@
 
 use api_tests::authorizer::{jwt_authorizer, jwt_payload};
 use api_tests::events::get_token_event;
-use api_tests::{LocalApi, MotoServer, aws_test_environment, dev_credentials, dev_state, json};
+use api_tests::{
+    LocalApi, MotoServer, aws_test_environment, dev_credentials, dev_state, json,
+    verified_by_videosdk,
+};
 use serde_json::{Map, Value, json};
 use shared::domain::unix_now;
 
@@ -29,15 +32,6 @@ async fn answer(settings: &[(&str, &str)], event: Value) -> (u16, Value) {
     (response.status().as_u16(), json(&response))
 }
 
-/// The claims of a token get-token issued, as the official Rust SDK verifies them.
-fn verified(token: &str) -> Value {
-    let secret = std::str::from_utf8(dev_credentials().secret_key())
-        .unwrap()
-        .to_owned();
-    let claims = videosdk::verify_token(token, &secret).expect("the official SDK verifies it");
-    Value::Object(claims.raw.into_iter().collect())
-}
-
 fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
@@ -50,7 +44,7 @@ async fn the_participant_id_is_the_callers_identity_claim() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["participantId"], "auth0|5f7c8ec7");
     assert_eq!(
-        verified(body["token"].as_str().unwrap())["participantId"],
+        verified_by_videosdk(body["token"].as_str().unwrap())["participantId"],
         "auth0|5f7c8ec7"
     );
 
@@ -119,7 +113,7 @@ async fn allow_mod_is_for_moderator_groups_in_both_forms_and_moderator_scopes() 
         let (status, body) = answer(&scoped, event).await;
         assert_eq!(status, 200, "{caller}: {body}");
         assert_eq!(
-            verified(body["token"].as_str().unwrap())["permissions"],
+            verified_by_videosdk(body["token"].as_str().unwrap())["permissions"],
             json!(["allow_join", "allow_mod"]),
             "{caller}"
         );
@@ -169,7 +163,7 @@ async fn without_claims_identity_can_be_required_or_generated() {
     for _ in 0..3 {
         let (status, body) = answer(&generated, get_token_event(&[], None)).await;
         assert_eq!(status, 200);
-        let id = verified(body["token"].as_str().unwrap())["participantId"].clone();
+        let id = verified_by_videosdk(body["token"].as_str().unwrap())["participantId"].clone();
         assert_eq!(id, body["participantId"]);
         ids.push(id);
     }
@@ -255,7 +249,7 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
         let (status, body) = invoke(&format!("moderator-{kind}"), &moderate, Some(token));
         assert_eq!(status, 200, "{kind}: {body}\n{}", api.log());
         let issued = body["token"].as_str().unwrap();
-        let claims = verified(issued);
+        let claims = verified_by_videosdk(issued);
         assert_eq!(
             claims["participantId"],
             sub(&tokens["moderator"][kind]),
@@ -281,7 +275,7 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
     let member = tokens["member"]["id"].as_str().unwrap();
     let (status, body) = invoke("member", &[], Some(member));
     assert_eq!(status, 200, "{body}");
-    let claims = verified(body["token"].as_str().unwrap());
+    let claims = verified_by_videosdk(body["token"].as_str().unwrap());
     assert_eq!(claims["participantId"], sub(&tokens["member"]["id"]));
     assert_eq!(claims["permissions"], json!(["allow_join"]));
 

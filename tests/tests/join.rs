@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use api_tests::{
     ApiState as State, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials,
-    dev_state, json,
+    dev_state, json, verified_by_videosdk,
 };
 use serde_json::{Value, json};
 use shared::domain::unix_now;
@@ -52,19 +52,10 @@ async fn join(state: &State, body: Value, caller: Option<Value>) -> (u16, Value)
     (response.status().as_u16(), json(&response))
 }
 
-/// The claims of a token, as VideoSDK's official Rust crate verifies them.
-fn verified(token: &str) -> Value {
-    let secret = std::str::from_utf8(dev_credentials().secret_key())
-        .unwrap()
-        .to_owned();
-    let claims = videosdk::verify_token(token, &secret).expect("the official crate verifies it");
-    Value::Object(claims.raw.into_iter().collect())
-}
-
 /// A 200 whose token carries exactly what the answer says: its room, its participant, its
 /// permissions and its expiry.
 fn assert_bound(body: &Value) -> Value {
-    let claims = verified(body["token"].as_str().expect("a token"));
+    let claims = verified_by_videosdk(body["token"].as_str().expect("a token"));
     assert_eq!(claims["roomId"], body["roomId"], "{body}");
     assert_eq!(claims["participantId"], body["participantId"], "{body}");
     assert_eq!(claims["permissions"], body["permissions"], "{body}");
