@@ -106,27 +106,27 @@ impl Deployment {
     }
 
     /// Whether it names its moderators (`MODERATOR_GROUPS`, `MODERATOR_SCOPES`): without, every
-    /// caller may moderate, and `JOIN_MAY_CREATE=moderators` is refused as meaningless.
+    /// caller may moderate, and `ROOM_CREATORS=moderators` is refused as meaningless.
     pub fn names_moderators(self) -> bool {
         self == Self::SignedIn
     }
 }
 
-/// `JOIN_MAY_CREATE`, or left unset.
+/// `ROOM_CREATORS`, or left unset.
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JoinMayCreate {
+pub enum RoomCreators {
     Unset,
     Everyone,
     Moderators,
     Nobody,
 }
 
-impl JoinMayCreate {
-    pub const ALL: [JoinMayCreate; 4] = [
-        JoinMayCreate::Unset,
-        JoinMayCreate::Everyone,
-        JoinMayCreate::Moderators,
-        JoinMayCreate::Nobody,
+impl RoomCreators {
+    pub const ALL: [RoomCreators; 4] = [
+        RoomCreators::Unset,
+        RoomCreators::Everyone,
+        RoomCreators::Moderators,
+        RoomCreators::Nobody,
     ];
 
     fn setting(self) -> Option<&'static str> {
@@ -142,8 +142,8 @@ impl JoinMayCreate {
 /// Built once per process, as a warm Lambda builds its state once per cold start.
 pub struct Fixtures {
     pub account: Account,
-    /// A state for every deployment and `JOIN_MAY_CREATE` it takes.
-    states: HashMap<(Deployment, JoinMayCreate), State<MeetingBackend>>,
+    /// A state for every deployment and `ROOM_CREATORS` it takes.
+    states: HashMap<(Deployment, RoomCreators), State<MeetingBackend>>,
     /// The development account's keys, to sign tokens the states accept and check their tokens.
     pub keys: TokenKeys,
     /// The same API key with another secret.
@@ -154,16 +154,16 @@ pub struct Fixtures {
 }
 
 impl Fixtures {
-    /// The deployment as the routes other than join see it (`JOIN_MAY_CREATE` unset).
+    /// The deployment as the routes other than join see it (`ROOM_CREATORS` unset).
     pub fn state(&self, deployment: Deployment) -> &State<MeetingBackend> {
-        &self.states[&(deployment, JoinMayCreate::Unset)]
+        &self.states[&(deployment, RoomCreators::Unset)]
     }
 
     /// The deployment with `may_create`, or `None` where it refuses that setting.
     pub fn join_state(
         &self,
         deployment: Deployment,
-        may_create: JoinMayCreate,
+        may_create: RoomCreators,
     ) -> Option<&State<MeetingBackend>> {
         self.states.get(&(deployment, may_create))
     }
@@ -186,15 +186,15 @@ pub fn fixtures() -> &'static Fixtures {
             .expect("tokio runtime");
         let mut states = HashMap::new();
         for deployment in Deployment::ALL {
-            for may_create in JoinMayCreate::ALL {
-                if may_create == JoinMayCreate::Moderators && !deployment.names_moderators() {
+            for may_create in RoomCreators::ALL {
+                if may_create == RoomCreators::Moderators && !deployment.names_moderators() {
                     continue;
                 }
                 let mut settings = deployment.settings();
                 settings.extend(
                     may_create
                         .setting()
-                        .map(|value| ("JOIN_MAY_CREATE", value.to_owned())),
+                        .map(|value| ("ROOM_CREATORS", value.to_owned())),
                 );
                 let pairs: Vec<(&str, &str)> = settings
                     .iter()

@@ -11,17 +11,17 @@ use lambda_http::http::{self, Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value, json};
 
-use crate::deployments::{Deployment, JoinMayCreate, fixtures};
+use crate::deployments::{Deployment, RoomCreators, fixtures};
 use crate::json::Scalar;
 use crate::requests::{AuthorizerInput, MeetingIdChoice, MethodChoice, OriginChoice};
 use crate::routes::Route;
 use crate::tokens::PermissionName;
 
-/// A request to join, to one deployment with one `JOIN_MAY_CREATE`.
+/// A request to join, to one deployment with one `ROOM_CREATORS`.
 #[derive(Arbitrary, Debug, Clone)]
 pub struct JoinInput {
     pub deployment: Deployment,
-    pub may_create: JoinMayCreate,
+    pub may_create: RoomCreators,
     /// Another method than POST (a preflight, a wrong one); POST when `None`.
     pub method: Option<MethodChoice>,
     pub origin: Option<OriginChoice>,
@@ -149,7 +149,7 @@ pub struct JoinRequest {
 
 impl JoinInput {
     /// The request, or `None` for one HTTP cannot carry (a method or header value it refuses)
-    /// or a `JOIN_MAY_CREATE` the deployment refuses to start with.
+    /// or a `ROOM_CREATORS` the deployment refuses to start with.
     pub fn request(&self) -> Option<JoinRequest> {
         fixtures().join_state(self.deployment, self.may_create)?;
         let mut builder = http::Request::builder()
@@ -275,9 +275,9 @@ impl JoinInput {
 
     fn may_create(&self) -> bool {
         match self.may_create {
-            JoinMayCreate::Unset | JoinMayCreate::Everyone => true,
-            JoinMayCreate::Moderators => self.is_moderator(),
-            JoinMayCreate::Nobody => false,
+            RoomCreators::Unset | RoomCreators::Everyone => true,
+            RoomCreators::Moderators => self.is_moderator(),
+            RoomCreators::Nobody => false,
         }
     }
 

@@ -434,22 +434,31 @@ impl AuthorizerInput {
     }
 
     /// Whether the signed-in deployment's rules make the caller a moderator: a member of
-    /// `MODERATOR_GROUP` (in the groups claim as HTTP API flattens it, or as its one value), or
-    /// holding `MODERATOR_SCOPE`.
+    /// `MODERATOR_GROUP` (the groups claim's one value, or its one element as HTTP API flattens
+    /// an array: several flattened elements cannot be told from names with spaces, and these
+    /// claims come without the token they were read from), or holding `MODERATOR_SCOPE` (in the
+    /// route's scopes, or the `scope` or `scp` claim, whose scopes are separated by spaces).
     pub fn is_moderator(&self) -> bool {
-        let groups = self
-            .claims()
-            .get("cognito:groups")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let in_group = groups
-            .trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .split_whitespace()
-            .any(|group| group == MODERATOR_GROUP);
-        let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE);
+        let claims = self.claims();
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or("");
+        let groups = text("cognito:groups");
+        let in_group = match groups
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
+            Some(elements) => elements.split_whitespace().collect::<Vec<_>>() == [MODERATOR_GROUP],
+            None => groups == MODERATOR_GROUP,
+        };
+        let claimed_scopes = ["scope", "scp"].map(|name| {
+            let text = text(name);
+            text.strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .unwrap_or(text)
+                .split_whitespace()
+                .any(|scope| scope == MODERATOR_SCOPE)
+        });
+        let has_scope = self.scopes().unwrap_or_default().contains(&MODERATOR_SCOPE)
+            || claimed_scopes.contains(&true);
         in_group || has_scope
     }
 

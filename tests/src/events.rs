@@ -20,7 +20,7 @@ use shared::http::route::Route;
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
 use shared::routes::{self, CREATE_MEETING, GET_TOKEN, JOIN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
 
-use crate::authorizer::jwt_authorizer;
+use crate::authorizer::SignedIn;
 use crate::webhooks::{WebhookSigner, webhook_body};
 use shared::domain::token::MAX_TOKEN_LIFETIME_SECONDS;
 use shared::domain::unix_now;
@@ -116,8 +116,18 @@ fn token(credentials: &ApiCredentials, lifetime: Lifetime) -> String {
 }
 
 fn scoped_token(credentials: &ApiCredentials, lifetime: Lifetime, scope: TokenScope) -> String {
+    token_with(credentials, lifetime, scope, "allow_join")
+}
+
+/// A token with `permissions` (a comma list, as get-token's query).
+fn token_with(
+    credentials: &ApiCredentials,
+    lifetime: Lifetime,
+    scope: TokenScope,
+    permissions: &str,
+) -> String {
     let keys = TokenKeys::new(credentials).expect("keys build");
-    let permissions = PermissionSet::parse_list("allow_join").expect("valid permissions");
+    let permissions = PermissionSet::parse_list(permissions).expect("valid permissions");
     let now = unix_now();
     let (iat, ttl) = match lifetime {
         Lifetime::Valid => (now, MAX_TOKEN_LIFETIME_SECONDS),
@@ -154,8 +164,9 @@ struct Event<'a> {
     query: &'a [(&'a str, &'a str)],
     headers: Vec<(&'a str, String)>,
     body: Option<String>,
-    /// `requestContext.authorizer` as API Gateway's JWT authorizer fills it in.
-    authorizer: Option<Value>,
+    /// A caller signed in through API Gateway's JWT authorizer: their `Authorization` header
+    /// and the `requestContext.authorizer` it fills in.
+    caller: Option<SignedIn>,
 }
 
 impl Event<'_> {
@@ -167,7 +178,8 @@ impl Event<'_> {
             json!("abc123.execute-api.us-east-1.amazonaws.com"),
         );
         headers.insert("user-agent".into(), json!("curl/8.5.0"));
-        for (name, value) in &self.headers {
+        let signed_in = self.caller.as_ref().map(SignedIn::header);
+        for (name, value) in self.headers.iter().chain(&signed_in) {
             headers.insert((*name).into(), json!(value));
         }
         let route_key = match self.route {
@@ -219,20 +231,20 @@ impl Event<'_> {
         if let Some(body) = &self.body {
             event["body"] = json!(body);
         }
-        if let Some(authorizer) = &self.authorizer {
-            event["requestContext"]["authorizer"] = authorizer.clone();
+        if let Some(caller) = &self.caller {
+            event["requestContext"]["authorizer"] = caller.authorizer.clone();
         }
         event
     }
 }
 
-/// A `GET /get-token?{query}` event from API Gateway's route, with `authorizer` as its
-/// `requestContext.authorizer` (see `crate::authorizer`).
-pub fn get_token_event(query: &[(&str, &str)], authorizer: Option<Value>) -> Value {
-    get_token(query, authorizer).to_json()
+/// A `GET /get-token?{query}` event from API Gateway's route, from `caller` when signed in
+/// (see `crate::authorizer`).
+pub fn get_token_event(query: &[(&str, &str)], caller: Option<&SignedIn>) -> Value {
+    get_token(query, caller.cloned()).to_json()
 }
 
-fn get_token<'a>(query: &'a [(&'a str, &'a str)], authorizer: Option<Value>) -> Event<'a> {
+fn get_token<'a>(query: &'a [(&'a str, &'a str)], caller: Option<SignedIn>) -> Event<'a> {
     Event {
         method: "GET",
         path: GET_TOKEN.path,
@@ -240,17 +252,17 @@ fn get_token<'a>(query: &'a [(&'a str, &'a str)], authorizer: Option<Value>) -> 
         query,
         headers: vec![],
         body: None,
-        authorizer,
+        caller,
     }
 }
 
-/// A `POST /join` event from API Gateway's route with `body` (JSON), with `authorizer` as its
-/// `requestContext.authorizer` (see `crate::authorizer`).
-pub fn join_event(body: Option<&Value>, authorizer: Option<Value>) -> Value {
-    join(body, authorizer).to_json()
+/// A `POST /join` event from API Gateway's route with `body` (JSON), from `caller` when signed
+/// in (see `crate::authorizer`).
+pub fn join_event(body: Option<&Value>, caller: Option<&SignedIn>) -> Value {
+    join(body, caller.cloned()).to_json()
 }
 
-fn join(body: Option<&Value>, authorizer: Option<Value>) -> Event<'static> {
+fn join(body: Option<&Value>, caller: Option<SignedIn>) -> Event<'static> {
     Event {
         method: "POST",
         path: JOIN.path,
@@ -258,7 +270,7 @@ fn join(body: Option<&Value>, authorizer: Option<Value>) -> Event<'static> {
         query: &[],
         headers: vec![("content-type", "application/json".into())],
         body: body.map(Value::to_string),
-        authorizer,
+        caller,
     }
 }
 
@@ -282,7 +294,7 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
             ]
             .concat(),
             body: Some(body),
-            authorizer: None,
+            caller: None,
         }
         .to_json()
     };
@@ -398,7 +410,7 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
                     ("access-control-request-method", "POST".to_owned()),
                 ],
                 body: None,
-                authorizer: None,
+                caller: None,
             }
             .to_json(),
         ),
@@ -406,15 +418,13 @@ fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {
 }
 
 /// `POST /join`, under the settings of `dev/env-vars.json` (the local backend, moderators by
-/// group or scope, `JOIN_MAY_CREATE=moderators`): `meeting` is an id issued under the
+/// group or scope, `ROOM_CREATORS=moderators`): `meeting` is an id issued under the
 /// development key, `unknown` one that is not.
 fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str, Value)> {
     let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
     let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
     let (player, moderator) = (Some(&player), Some(&moderator));
-    let authorizer = |claims: Option<&Value>| {
-        claims.map(|claims| jwt_authorizer(claims.as_object().expect("claims")))
-    };
+    let authorizer = |claims: Option<&Value>| claims.map(SignedIn::with_claims);
     let join_with = |body: Value, claims| join(Some(&body), authorizer(claims));
     let cases = [
         (
@@ -576,6 +586,15 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let dev = dev_credentials();
     let valid = token(&dev, Lifetime::Valid);
     let bearer = format!("Bearer {valid}");
+    // What get-token gives a moderator who asks for allow_mod: the token that creates rooms
+    // under `ROOM_CREATORS=moderators`, as dev/env-vars.json sets it.
+    let moderator_token = token_with(
+        &dev,
+        Lifetime::Valid,
+        TokenScope::default(),
+        "allow_join,allow_mod",
+    );
+    let moderator_bearer = format!("Bearer {moderator_token}");
     let expired = format!("Bearer {}", token(&dev, Lifetime::Expired));
     let foreign_key = ApiCredentials::new(dev.api_key(), "a-secret-that-is-not-ours");
     let forged = format!("Bearer {}", token(&foreign_key, Lifetime::Valid));
@@ -603,7 +622,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     // Signed-in callers, as API Gateway's JWT authorizer passes on a Cognito user pool's ID
     // token (groups flattened, scopes null) or access token (scopes listed).
     let signed_in = |query: &'static [(&'static str, &'static str)], payload: Value| Event {
-        authorizer: Some(jwt_authorizer(payload.as_object().expect("claims"))),
+        caller: Some(SignedIn::with_claims(&payload)),
         ..get(query)
     };
     let player = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
@@ -674,6 +693,14 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
             ),
         ),
         ("not-a-moderator.403", signed_in(moderate, player)),
+        (
+            // Read whole from the token: one group whose name holds a space, not "moderators".
+            "group-name-with-a-space.403",
+            signed_in(
+                moderate,
+                id_token_claims(SIGNED_IN_SUB, "[\"Former moderators\"]"),
+            ),
+        ),
         ("no-identity-claim.403", signed_in(&[], no_sub)),
         (
             "moderator-without-join.400",
@@ -700,7 +727,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         query: &[],
         headers,
         body,
-        authorizer: None,
+        caller: None,
     };
     let validate = |path, headers, body| Event {
         path,
@@ -713,9 +740,23 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let oversized = format!("{{\"padding\":\"{}\"}}", "x".repeat(17 * 1024));
     let auto_start = json!({"autoStartConfig": {"recording": {"config": {"quality": "high"}}}});
     let create_cases = vec![
-        ("bearer-token.200", create(vec![auth(&bearer)], None)),
-        ("token-in-body.200", create(vec![json()], json_body(&valid))),
-        ("bare-authorization.200", create(vec![auth(&valid)], None)),
+        (
+            "bearer-token.200",
+            create(vec![auth(&moderator_bearer)], None),
+        ),
+        (
+            "token-in-body.200",
+            create(vec![json()], json_body(&moderator_token)),
+        ),
+        (
+            "bare-authorization.200",
+            create(vec![auth(&moderator_token)], None),
+        ),
+        // A member's token, without allow_mod: no room under `ROOM_CREATORS=moderators`.
+        (
+            "token-without-allow-mod.403",
+            create(vec![auth(&bearer)], None),
+        ),
         ("no-token.401", create(vec![], None)),
         ("expired-token.401", create(vec![auth(&expired)], None)),
         (
@@ -743,7 +784,10 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
         // rooms, unsupported_option with local ids).
         (
             "auto-start-config.400",
-            create(vec![auth(&bearer), json()], Some(auto_start.to_string())),
+            create(
+                vec![auth(&moderator_bearer), json()],
+                Some(auto_start.to_string()),
+            ),
         ),
         (
             "room-scoped-token.403",

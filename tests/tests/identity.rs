@@ -3,23 +3,19 @@
 //! moderators; without claims, the anonymous rules. Through the handlers with events shaped as
 //! HTTP API sends them, and end to end with real Cognito tokens from moto through the real binary.
 
-use api_tests::authorizer::{jwt_authorizer, jwt_payload};
+use api_tests::authorizer::{SignedIn, jwt_payload};
 use api_tests::events::get_token_event;
 use api_tests::{
     LocalApi, MotoServer, aws_test_environment, dev_credentials, dev_state, json,
     verified_by_videosdk,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use shared::domain::unix_now;
 
 const MODERATED: [(&str, &str); 2] = [
     ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
     ("MODERATOR_GROUPS", "moderators"),
 ];
-
-fn claims(pairs: Value) -> Map<String, Value> {
-    pairs.as_object().expect("claims").clone()
-}
 
 /// get-token's answer to `event` on a development state with `settings`.
 async fn answer(settings: &[(&str, &str)], event: Value) -> (u16, Value) {
@@ -38,9 +34,10 @@ fn code(body: &Value) -> &str {
 
 #[tokio::test]
 async fn the_participant_id_is_the_callers_identity_claim() {
-    let caller = claims(json!({"sub": "auth0|5f7c8ec7", "email": "a@example.com"}));
-    let authorizer = Some(jwt_authorizer(&caller));
-    let (status, body) = answer(&MODERATED, get_token_event(&[], authorizer.clone())).await;
+    let caller = SignedIn::with_claims(&json!({"sub": "auth0|5f7c8ec7",
+        "email": "a@example.com", "email_verified": true}));
+    let authorizer = Some(&caller);
+    let (status, body) = answer(&MODERATED, get_token_event(&[], authorizer)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["participantId"], "auth0|5f7c8ec7");
     assert_eq!(
@@ -49,13 +46,13 @@ async fn the_participant_id_is_the_callers_identity_claim() {
     );
 
     let same = [("participantId", "auth0|5f7c8ec7")];
-    let (status, _) = answer(&MODERATED, get_token_event(&same, authorizer.clone())).await;
+    let (status, _) = answer(&MODERATED, get_token_event(&same, authorizer)).await;
     assert_eq!(status, 200);
     for other in [
         &[("participantId", "alice")][..],
         &[("peerId", "auth0|other")],
     ] {
-        let (status, body) = answer(&MODERATED, get_token_event(other, authorizer.clone())).await;
+        let (status, body) = answer(&MODERATED, get_token_event(other, authorizer)).await;
         assert_eq!(
             (status, code(&body)),
             (403, "identity_mismatch"),
@@ -79,7 +76,7 @@ async fn a_missing_or_unusable_identity_claim_is_403_naming_it() {
         json!({"sub": ["a", "b"]}),
         json!({"sub": "x".repeat(129)}),
     ] {
-        let event = get_token_event(&[], Some(jwt_authorizer(&claims(caller.clone()))));
+        let event = get_token_event(&[], Some(&SignedIn::with_claims(&caller)));
         let (status, body) = answer(&MODERATED, event).await;
         assert_eq!(
             (status, code(&body)),
@@ -109,7 +106,7 @@ async fn allow_mod_is_for_moderator_groups_in_both_forms_and_moderator_scopes() 
         json!({"sub": "m", "cognito:groups": "moderators"}),
         json!({"sub": "m", "scope": "openid videosdk/moderate"}),
     ] {
-        let event = get_token_event(&moderate, Some(jwt_authorizer(&claims(caller.clone()))));
+        let event = get_token_event(&moderate, Some(&SignedIn::with_claims(&caller)));
         let (status, body) = answer(&scoped, event).await;
         assert_eq!(status, 200, "{caller}: {body}");
         assert_eq!(
@@ -123,7 +120,7 @@ async fn allow_mod_is_for_moderator_groups_in_both_forms_and_moderator_scopes() 
         json!({"sub": "u", "cognito:groups": "moderators-to-be"}),
         json!({"sub": "u", "scope": "openid"}),
     ] {
-        let event = get_token_event(&moderate, Some(jwt_authorizer(&claims(caller.clone()))));
+        let event = get_token_event(&moderate, Some(&SignedIn::with_claims(&caller)));
         let (status, body) = answer(&scoped, event).await;
         assert_eq!(
             (status, code(&body)),
@@ -229,9 +226,9 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
     );
     let events = tempfile::tempdir().expect("a temporary directory");
     let invoke = |name: &str, query: &[(&str, &str)], token: Option<&str>| {
-        let authorizer = token.map(|token| jwt_authorizer(&jwt_payload(token)));
+        let caller = token.map(SignedIn::new);
         let path = events.path().join(format!("{name}.json"));
-        let event = get_token_event(query, authorizer);
+        let event = get_token_event(query, caller.as_ref());
         std::fs::write(&path, event.to_string()).expect("the event is written");
         let response = api.invoke("get-token", &path);
         let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))

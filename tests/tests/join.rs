@@ -1,10 +1,10 @@
 //! `POST /join` with `MEETING_BACKEND=videosdk`, against the VideoSDK stand-in: one call answers
 //! a room and a token for it, scoped to that room and bound to the caller, as VideoSDK's official
 //! Rust crate verifies it; a custom id makes one room however many join it first; a deactivated
-//! room is 410; `JOIN_MAY_CREATE` decides who makes rooms, and a refusal costs no call to
+//! room is 410; `ROOM_CREATORS` decides who makes rooms, and a refusal costs no call to
 //! VideoSDK.
 
-use api_tests::authorizer::jwt_authorizer;
+use api_tests::authorizer::SignedIn;
 use api_tests::events::join_event;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,13 +36,12 @@ async fn stand_in_state(more: &[(&str, &str)]) -> (VideoSdkStandIn, State) {
 }
 
 /// A signed-in caller as API Gateway's JWT authorizer passes them on (an ID token's claims).
-fn signed_in(sub: &str, groups: &str) -> Value {
-    let claims = json!({"sub": sub, "cognito:groups": groups, "token_use": "id"});
-    jwt_authorizer(claims.as_object().expect("claims"))
+fn signed_in(sub: &str, groups: &[&str]) -> SignedIn {
+    SignedIn::with_claims(&json!({"sub": sub, "cognito:groups": groups, "token_use": "id"}))
 }
 
 /// The join's status and body, for `body` from `caller` (`None`: anonymous).
-async fn join(state: &State, body: Value, caller: Option<Value>) -> (u16, Value) {
+async fn join(state: &State, body: Value, caller: Option<&SignedIn>) -> (u16, Value) {
     let event = join_event(Some(&body), caller);
     let request = shared::aws::lambda::into_request(
         serde_json::from_value(event).expect("a payload 2.0 event"),
@@ -69,24 +68,73 @@ fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
 
-/// Deactivates `room` as an operator's own tooling would, with the official crate.
-async fn deactivate(videosdk: &VideoSdkStandIn, room: &str) {
+/// VideoSDK's crate with a management token, as an operator's own tooling calls VideoSDK.
+async fn operator_client(videosdk: &VideoSdkStandIn) -> videosdk::Client {
     let crawler = dev_state(&[("TOKEN_ROLES", "crawler")]).await;
     let request = api_tests::get_token_request("");
     let token = json(&api_tests::invoke("get-token", &crawler, request).await)["token"]
         .as_str()
         .unwrap()
         .to_owned();
-    let ended = videosdk::Client::builder()
+    videosdk::Client::builder()
         .base_url(videosdk.uri())
         .token(token)
         .build()
         .expect("a VideoSDK client")
+}
+
+/// Deactivates `room` as an operator's own tooling would, with the official crate.
+async fn deactivate(videosdk: &VideoSdkStandIn, room: &str) {
+    let ended = operator_client(videosdk)
+        .await
         .rooms()
         .end(room)
         .await
         .expect("the room is deactivated");
     assert!(ended.disabled);
+}
+
+/// Creates the room of `custom_room_id` as an operator's own tooling would; its room id.
+async fn operator_creates(videosdk: &VideoSdkStandIn, custom_room_id: &str) -> Value {
+    let request = videosdk::RoomCreateParams {
+        custom_room_id: Some(custom_room_id.to_owned()),
+        ..Default::default()
+    };
+    let room = operator_client(videosdk)
+        .await
+        .rooms()
+        .create(request)
+        .await
+        .expect("the room is created");
+    json!(room.room_id)
+}
+
+/// A create-meeting request with a token of the development account carrying `permissions`,
+/// as get-token or the operator's own backend would sign it.
+fn create_meeting_request(permissions: &str) -> lambda_http::Request {
+    use shared::domain::permissions::{PermissionSet, TokenRoles};
+    use shared::domain::token::{Claims, TokenKeys, TokenScope};
+    let dev = dev_credentials();
+    let claims = Claims::new(
+        dev.api_key(),
+        &PermissionSet::parse_list(permissions).expect("permissions"),
+        &TokenRoles::participant(),
+        TokenScope::default(),
+        unix_now(),
+        600,
+    );
+    let token = TokenKeys::new(&dev)
+        .expect("keys")
+        .sign(&claims)
+        .expect("a token");
+    lambda_http::http::Request::builder()
+        .method("POST")
+        .uri("https://api.example/create-meeting")
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::from(
+            json!({"customRoomId": "standup"}).to_string(),
+        ))
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,13 +225,8 @@ async fn an_unknown_room_is_404_and_creates_nothing() {
 #[tokio::test]
 async fn the_token_is_bound_to_the_signed_in_caller_and_their_room() {
     let (_videosdk, state) = stand_in_state(&MODERATED).await;
-    let member = signed_in("auth0|5f7c8ec7", "[players]");
-    let (status, body) = join(
-        &state,
-        json!({"customRoomId": "standup"}),
-        Some(member.clone()),
-    )
-    .await;
+    let member = signed_in("auth0|5f7c8ec7", &["players"]);
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), Some(&member)).await;
     assert_eq!(status, 200, "{body}");
     let claims = assert_bound(&body);
     assert_eq!(claims["participantId"], "auth0|5f7c8ec7");
@@ -192,20 +235,20 @@ async fn the_token_is_bound_to_the_signed_in_caller_and_their_room() {
 
     // The same caller naming their own id is fine; anyone else's is not, nor allow_mod.
     let own = json!({"roomId": room, "participantId": "auth0|5f7c8ec7"});
-    assert_eq!(join(&state, own, Some(member.clone())).await.0, 200);
+    assert_eq!(join(&state, own, Some(&member)).await.0, 200);
     let other = json!({"roomId": room, "participantId": "alice"});
-    let (status, body) = join(&state, other, Some(member.clone())).await;
+    let (status, body) = join(&state, other, Some(&member)).await;
     assert_eq!((status, code(&body)), (403, "identity_mismatch"), "{body}");
     let moderate = json!({"roomId": room, "permissions": ["allow_join", "allow_mod"]});
-    let (status, body) = join(&state, moderate.clone(), Some(member)).await;
+    let (status, body) = join(&state, moderate.clone(), Some(&member)).await;
     assert_eq!(
         (status, code(&body)),
         (403, "permission_not_allowed"),
         "{body}"
     );
 
-    let moderator = signed_in("mod-1", "[admins moderators]");
-    let (status, body) = join(&state, moderate, Some(moderator)).await;
+    let moderator = signed_in("mod-1", &["admins", "moderators"]);
+    let (status, body) = join(&state, moderate, Some(&moderator)).await;
     assert_eq!(status, 200, "{body}");
     let claims = assert_bound(&body);
     assert_eq!(claims["participantId"], "mod-1");
@@ -265,7 +308,7 @@ async fn refusals_cost_no_call_to_videosdk() {
 
 #[tokio::test]
 async fn nobody_may_create_but_anyone_may_join_a_room_that_exists() {
-    let (videosdk, state) = stand_in_state(&[("JOIN_MAY_CREATE", "nobody")]).await;
+    let (videosdk, state) = stand_in_state(&[("ROOM_CREATORS", "nobody")]).await;
     for request in [json!({}), json!({"customRoomId": "standup"})] {
         let (status, body) = join(&state, request.clone(), None).await;
         assert_eq!(
@@ -276,42 +319,38 @@ async fn nobody_may_create_but_anyone_may_join_a_room_that_exists() {
     }
     assert!(videosdk.room_creations().is_empty(), "nothing was created");
 
-    // The operator makes the room (here with create-meeting, open to holders of a token).
-    let token_request = api_tests::get_token_request("");
-    let token = json(&api_tests::invoke("get-token", &state, token_request).await)["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let create = lambda_http::http::Request::builder()
-        .method("POST")
-        .uri("https://api.example/create-meeting")
-        .header("authorization", format!("Bearer {token}"))
-        .body(lambda_http::Body::from(
-            json!({"customRoomId": "standup"}).to_string(),
-        ))
-        .unwrap();
-    let created = api_tests::invoke("create-meeting", &state, create).await;
-    assert_eq!(created.status(), 200);
-    let room = json(&created)["roomId"].clone();
+    // Nor through create-meeting, whatever the token: `nobody` is every route's rule.
+    for permissions in ["allow_join", "allow_join,allow_mod"] {
+        let create = create_meeting_request(permissions);
+        let refused = api_tests::invoke("create-meeting", &state, create).await;
+        assert_eq!(
+            api_tests::status_and_code(&refused),
+            (403, "room_creation_not_allowed".to_owned()),
+            "{permissions}"
+        );
+    }
+    assert!(videosdk.room_creations().is_empty(), "nothing was created");
 
+    // The operator makes the room with their own tooling: VideoSDK's crate, a management token.
+    let room = operator_creates(&videosdk, "standup").await;
     for request in [json!({"customRoomId": "standup"}), json!({"roomId": room})] {
         let (status, body) = join(&state, request.clone(), None).await;
         assert_eq!(status, 200, "{request}: {body}");
         assert_eq!(assert_bound(&body)["roomId"], room);
     }
-    assert_eq!(videosdk.room_creations().len(), 1, "create-meeting's only");
+    assert_eq!(videosdk.room_creations().len(), 1, "the operator's only");
 }
 
 #[tokio::test]
 async fn with_moderators_only_moderators_create_and_everyone_joins() {
     let mut settings = MODERATED.to_vec();
-    settings.push(("JOIN_MAY_CREATE", "moderators"));
+    settings.push(("ROOM_CREATORS", "moderators"));
     let (videosdk, state) = stand_in_state(&settings).await;
-    let member = signed_in("u-1", "[players]");
-    let moderator = signed_in("mod-1", "moderators");
+    let member = signed_in("u-1", &["players"]);
+    let moderator = signed_in("mod-1", &["moderators"]);
     let custom = json!({"customRoomId": "standup"});
 
-    let (status, body) = join(&state, custom.clone(), Some(member.clone())).await;
+    let (status, body) = join(&state, custom.clone(), Some(&member)).await;
     assert_eq!(
         (status, code(&body)),
         (403, "room_creation_not_allowed"),
@@ -325,9 +364,9 @@ async fn with_moderators_only_moderators_create_and_everyone_joins() {
     );
     assert!(videosdk.room_creations().is_empty());
 
-    let (status, made) = join(&state, custom.clone(), Some(moderator)).await;
+    let (status, made) = join(&state, custom.clone(), Some(&moderator)).await;
     assert_eq!(status, 200, "{made}");
-    let (status, joined) = join(&state, custom, Some(member)).await;
+    let (status, joined) = join(&state, custom, Some(&member)).await;
     assert_eq!(status, 200, "{joined}");
     assert_eq!(joined["roomId"], made["roomId"]);
     assert_eq!(assert_bound(&joined)["participantId"], "u-1");

@@ -207,6 +207,11 @@ impl TokenRoles {
             .any(|role| role.eq_ignore_ascii_case(ROLE_MANAGEMENT))
     }
 
+    /// Whether the tokens join rooms and do nothing else: `rtc` alone.
+    pub(crate) fn is_participant_only(&self) -> bool {
+        matches!(&self.0[..], [role] if role.eq_ignore_ascii_case(ROLE_PARTICIPANT))
+    }
+
     pub fn to_vec(&self) -> Vec<String> {
         self.0.clone()
     }

@@ -35,6 +35,7 @@ pub enum ErrorCode {
     // who the caller is
     IdentityRequired,
     IdentityClaimUnusable,
+    IdentityClaimUnverified,
     IdentityMismatch,
     ParticipantIdNotAllowed,
     // the caller's token
@@ -110,6 +111,7 @@ impl ErrorCode {
             }
             PermissionNotAllowed
             | IdentityClaimUnusable
+            | IdentityClaimUnverified
             | IdentityMismatch
             | ParticipantIdNotAllowed
             | TokenScopeMismatch
@@ -275,6 +277,7 @@ impl From<IdentityRefusal> for ApiError {
         let code = match refusal {
             IdentityRefusal::Required => ErrorCode::IdentityRequired,
             IdentityRefusal::UnusableClaim { .. } => ErrorCode::IdentityClaimUnusable,
+            IdentityRefusal::UnverifiedClaim { .. } => ErrorCode::IdentityClaimUnverified,
             IdentityRefusal::Mismatch { .. } => ErrorCode::IdentityMismatch,
             IdentityRefusal::ChosenIdNotAllowed => ErrorCode::ParticipantIdNotAllowed,
             IdentityRefusal::InvalidParticipantId => ErrorCode::InvalidParticipantId,

@@ -91,18 +91,50 @@ pub(crate) fn api_base_url(request: &Request) -> Option<String> {
     })
 }
 
-/// The claims and scopes of the caller's token as API Gateway's JWT authorizer verified them
-/// (HTTP API, payload 2.0: `requestContext.authorizer.jwt`), or `None` when no JWT authorizer
-/// ran: an open route, a function URL, `cargo lambda watch`.
+/// The caller as API Gateway's JWT authorizer verified them (HTTP API, payload 2.0:
+/// `requestContext.authorizer.jwt`), with the token it verified when the request carries it, or
+/// `None` when no JWT authorizer ran: an open route, a function URL, `cargo lambda watch`.
 pub(crate) fn caller_claims(request: &Request) -> Option<CallerClaims> {
     let Some(RequestContext::ApiGatewayV2(context)) = request.request_context_ref() else {
         return None;
     };
     let jwt = context.authorizer.as_ref()?.jwt.as_ref()?;
-    Some(CallerClaims {
-        claims: jwt.claims.clone(),
-        scopes: jwt.scopes.clone().unwrap_or_default(),
-    })
+    let caller = CallerClaims::new(
+        jwt.claims.clone(),
+        jwt.scopes.clone(),
+        authorizer_token_payload(request),
+    );
+    if !caller.has_verified_token() {
+        tracing::warn!(
+            "the authorizer's claims came without the token they were read from (Authorization): \
+             a list claim such as the groups is trusted only where it holds one value"
+        );
+    }
+    Some(caller)
+}
+
+/// The payload of the JWT in `Authorization`, the JWT authorizer's identity source (with or
+/// without `Bearer`, as the authorizer takes it). Not verified here: API Gateway verified it,
+/// and `CallerClaims::new` keeps it only when its claims are the ones the authorizer delivered.
+fn authorizer_token_payload(request: &Request) -> Option<Map<String, Value>> {
+    use base64::Engine as _;
+    let header = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let payload = without_bearer(header.trim()).split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(claims) => Some(claims),
+        _ => None,
+    }
+}
+
+/// An `Authorization` value without its `Bearer ` scheme, if it has one.
+fn without_bearer(text: &str) -> &str {
+    match text.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => text,
+    }
 }
 
 /// The caller's token: `Authorization: Bearer <jwt>`, a bare `Authorization: <jwt>` (as
@@ -128,10 +160,7 @@ pub(crate) fn token<'a>(
             .to_str()
             .map_err(|_| ApiError::from(TokenError::Malformed))?
             .trim();
-        let token = match text.split_once(' ') {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-            _ => text,
-        };
+        let token = without_bearer(text);
         if !token.is_empty() && !token.eq_ignore_ascii_case("bearer") {
             return Ok(token);
         }

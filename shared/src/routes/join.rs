@@ -8,7 +8,8 @@
 //! idempotent), or neither (a new room); `permissions` (an array of the names get-token's query
 //! lists with commas) and
 //! `participantId` (anonymous callers, where `ANONYMOUS_PARTICIPANT_IDS=caller`). Who may create
-//! a room is `JOIN_MAY_CREATE`'s to say.
+//! a room is `ROOM_CREATORS`'s to say: a caller it refuses only joins rooms that exist, a custom
+//! id's included, and so never chooses the options of a room.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::{JOIN, create_room, with_fresh_keys_on_miss};
+use super::{JOIN, create_room, room_creation_not_allowed, with_fresh_keys_on_miss};
 use crate::aws::metrics;
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
@@ -75,7 +76,7 @@ async fn join(
     let permissions = state
         .policy
         .grant(requested.as_deref(), participant.may_moderate)?;
-    let may_create = state.identity.may_create_room(&participant);
+    let may_create = state.identity.room_creators.allow(participant.may_moderate);
 
     let keys = state.keys().await;
     let room_id = match target {
@@ -89,7 +90,7 @@ async fn join(
                 let id = options.custom_room_id.unwrap_or_default();
                 validate(state, keys, id).await.map_err(|error| {
                     if error.code == ErrorCode::MeetingNotFound {
-                        creation_not_allowed()
+                        room_creation_not_allowed()
                     } else {
                         error
                     }
@@ -97,7 +98,7 @@ async fn join(
             }
         }
         Target::New if may_create => create(state, request, keys, RoomOptions::default()).await?,
-        Target::New => return Err(creation_not_allowed()),
+        Target::New => return Err(room_creation_not_allowed()),
     };
 
     let keys = state.keys().await;
@@ -155,14 +156,6 @@ async fn create(
         return Err(MeetingError::Disabled(meeting.meeting_id).into());
     }
     Ok(meeting.meeting_id)
-}
-
-fn creation_not_allowed() -> ApiError {
-    ApiError::new(
-        ErrorCode::RoomCreationNotAllowed,
-        "This API does not let you create a room (JOIN_MAY_CREATE), and you named none that \
-         exists: send the roomId or customRoomId of an existing room.",
-    )
 }
 
 /// An optional string field of the body: absent, or a string; any other type (`null` too, as

@@ -23,7 +23,7 @@ use crate::domain::meetings::{Meeting, MeetingError, RoomOptions};
 use crate::domain::token::{Claims, TokenError};
 use crate::domain::unix_now;
 use crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{self, MAX_BODY_BYTES, api_base_url};
 use crate::http::route::Route;
 use crate::state::State;
@@ -154,6 +154,16 @@ where
         }
         outcome => outcome,
     }
+}
+
+/// The refusal of every route that creates rooms, for a caller `ROOM_CREATORS` refuses.
+fn room_creation_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::RoomCreationNotAllowed,
+        "This API does not let you create rooms (ROOM_CREATORS): join a room that exists, with \
+         its roomId or customRoomId, or ask a moderator to create it (with a token carrying \
+         allow_mod, where moderators create rooms).",
+    )
 }
 
 /// A room made at VideoSDK with `options` (create-meeting's, or join's), given the operator's

@@ -1,15 +1,15 @@
-//! Who a token is for and who may moderate: `IDENTITY_CLAIM`, `GROUPS_CLAIM`,
-//! `MODERATOR_GROUPS`, `MODERATOR_SCOPES`, `REQUIRE_IDENTITY`, `ANONYMOUS_PARTICIPANT_IDS` and
-//! `JOIN_MAY_CREATE`.
+//! Who a token is for, who may moderate and who may create rooms: `IDENTITY_CLAIM`,
+//! `GROUPS_CLAIM`, `MODERATOR_GROUPS`, `MODERATOR_SCOPES`, `REQUIRE_IDENTITY`,
+//! `ANONYMOUS_PARTICIPANT_IDS` and `ROOM_CREATORS`.
 
 use super::SettingsError;
 use super::token_policy::Permissions;
 use super::variables::Variables;
-use crate::domain::identity::{AnonymousIds, IdentityPolicy, JoinMayCreate};
-use crate::domain::permissions::Permission;
+use crate::domain::identity::{AnonymousIds, IdentityPolicy, RoomCreators, self_asserted};
+use crate::domain::permissions::{Permission, TokenRoles};
 
 /// `IDENTITY_CLAIM`, `GROUPS_CLAIM`, `MODERATOR_GROUPS`, `MODERATOR_SCOPES`,
-/// `ANONYMOUS_PARTICIPANT_IDS`, and `REQUIRE_IDENTITY` as read.
+/// `ANONYMOUS_PARTICIPANT_IDS`, `REQUIRE_IDENTITY` and `ROOM_CREATORS` as read.
 pub(super) fn identity_policy(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
 ) -> Result<IdentityPolicy, SettingsError> {
@@ -52,35 +52,70 @@ pub(super) fn identity_policy(
             ));
         }
     };
-    let join_may_create = match vars.get("JOIN_MAY_CREATE").as_deref() {
-        None | Some("everyone") => JoinMayCreate::Everyone,
-        Some("moderators") => JoinMayCreate::Moderators,
-        Some("nobody") => JoinMayCreate::Nobody,
+    // A deployment that kept rooms from callers under the old name must not open them up.
+    if vars.get("JOIN_MAY_CREATE").is_some() {
+        return Err(SettingsError::new(
+            "JOIN_MAY_CREATE",
+            "renamed ROOM_CREATORS, since it now governs every route that creates rooms \
+             (create-meeting too): set ROOM_CREATORS to the same value and remove JOIN_MAY_CREATE",
+        ));
+    }
+    let room_creators = match vars.get("ROOM_CREATORS").as_deref() {
+        None | Some("everyone") => RoomCreators::Everyone,
+        Some("moderators") => RoomCreators::Moderators,
+        Some("nobody") => RoomCreators::Nobody,
         Some(other) => {
             return Err(SettingsError::new(
-                "JOIN_MAY_CREATE",
+                "ROOM_CREATORS",
                 format!("{other:?} is not everyone, moderators or nobody"),
             ));
         }
     };
+    let identity_claim = claim("IDENTITY_CLAIM", defaults.identity_claim)?;
+    if let Some(why) = self_asserted(&identity_claim) {
+        return Err(SettingsError::new(
+            "IDENTITY_CLAIM",
+            format!(
+                "{identity_claim:?} {why}: a caller could take another's participant id; use sub \
+                 or cognito:username (or email, accepted while email_verified is true)"
+            ),
+        ));
+    }
     let policy = IdentityPolicy {
-        identity_claim: claim("IDENTITY_CLAIM", defaults.identity_claim)?,
+        identity_claim,
         groups_claim: claim("GROUPS_CLAIM", defaults.groups_claim)?,
         moderator_groups: list("MODERATOR_GROUPS")?,
         moderator_scopes: list("MODERATOR_SCOPES")?,
         require_identity,
         anonymous_ids,
-        join_may_create,
+        room_creators,
     };
     // Without moderator groups or scopes every caller may moderate: `moderators` would quietly
     // mean everyone.
-    if join_may_create == JoinMayCreate::Moderators && !policy.restricts_moderation() {
+    if room_creators == RoomCreators::Moderators && !policy.restricts_moderation() {
         return Err(SettingsError::new(
-            "JOIN_MAY_CREATE",
+            "ROOM_CREATORS",
             "moderators, but neither MODERATOR_GROUPS nor MODERATOR_SCOPES says who they are",
         ));
     }
     Ok(policy)
+}
+
+/// Under identity rules, tokens for joining rooms only: a `crawler` token calls VideoSDK's REST
+/// API for the whole account, where it creates and deactivates any room whatever the rules say.
+pub(super) fn check_roles_under_identity_rules(
+    identity: &IdentityPolicy,
+    roles: &TokenRoles,
+) -> Result<(), SettingsError> {
+    if identity.has_identity_rules() && !roles.is_participant_only() {
+        return Err(SettingsError::new(
+            "TOKEN_ROLES",
+            "must be rtc while rules about callers are on (REQUIRE_IDENTITY, MODERATOR_GROUPS, \
+             MODERATOR_SCOPES, ROOM_CREATORS or ANONYMOUS_PARTICIPANT_IDS=generate): a crawler \
+             token reaches VideoSDK's REST API for the whole account, past every one of them",
+        ));
+    }
+    Ok(())
 }
 
 /// Where moderation is kept for moderators, that they can get `allow_mod` and that no one gets
@@ -144,7 +179,7 @@ mod tests {
             ("REQUIRE_IDENTITY", "TRUE"),
             ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
             ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
-            ("JOIN_MAY_CREATE", "moderators"),
+            ("ROOM_CREATORS", "moderators"),
         ])
         .unwrap()
         .identity;
@@ -157,7 +192,7 @@ mod tests {
                 moderator_scopes: vec!["videosdk/moderate".into()],
                 require_identity: true,
                 anonymous_ids: AnonymousIds::Generated,
-                join_may_create: JoinMayCreate::Moderators,
+                room_creators: RoomCreators::Moderators,
             }
         );
         for (pairs, variable) in [
@@ -167,9 +202,45 @@ mod tests {
                 "ANONYMOUS_PARTICIPANT_IDS",
             ),
             (&[("IDENTITY_CLAIM", "user id")], "IDENTITY_CLAIM"),
-            (&[("JOIN_MAY_CREATE", "admins")], "JOIN_MAY_CREATE"),
+            (&[("ROOM_CREATORS", "admins")], "ROOM_CREATORS"),
             // Moderators may create, but no one says who moderators are.
-            (&[("JOIN_MAY_CREATE", "moderators")], "JOIN_MAY_CREATE"),
+            (&[("ROOM_CREATORS", "moderators")], "ROOM_CREATORS"),
+            // The old name, whatever its value: ignored, it would open room creation up.
+            (&[("JOIN_MAY_CREATE", "nobody")], "JOIN_MAY_CREATE"),
+            (&[("JOIN_MAY_CREATE", "everyone")], "JOIN_MAY_CREATE"),
+            // Claims a caller can change at will.
+            (
+                &[("IDENTITY_CLAIM", "preferred_username")],
+                "IDENTITY_CLAIM",
+            ),
+            (
+                &[("IDENTITY_CLAIM", "custom:employee_id")],
+                "IDENTITY_CLAIM",
+            ),
+            // A management token beside any rule about callers.
+            (
+                &[("REQUIRE_IDENTITY", "true"), ("TOKEN_ROLES", "rtc,crawler")],
+                "TOKEN_ROLES",
+            ),
+            (
+                &[("ROOM_CREATORS", "nobody"), ("TOKEN_ROLES", "crawler")],
+                "TOKEN_ROLES",
+            ),
+            (
+                &[
+                    ("ANONYMOUS_PARTICIPANT_IDS", "generate"),
+                    ("TOKEN_ROLES", "CRAWLER"),
+                ],
+                "TOKEN_ROLES",
+            ),
+            (
+                &[
+                    ("MODERATOR_SCOPES", "videosdk/moderate"),
+                    ("ALLOWED_PERMISSIONS", "allow_join,allow_mod"),
+                    ("TOKEN_ROLES", "rtc,crawler"),
+                ],
+                "TOKEN_ROLES",
+            ),
             // Moderators with nothing to moderate with, or everyone a moderator by default.
             (&[("MODERATOR_GROUPS", "moderators")], "MODERATOR_GROUPS"),
             (
@@ -187,5 +258,33 @@ mod tests {
         ] {
             assert_eq!(dev_and(pairs).unwrap_err().variable, variable, "{pairs:?}");
         }
+    }
+
+    #[test]
+    fn tokens_are_rtc_only_under_rules_about_callers_but_may_be_crawler_without() {
+        let open = dev_and(&[("TOKEN_ROLES", "rtc,crawler")]).unwrap();
+        assert!(open.policy.roles.includes_management());
+        let signed_in = dev_and(&[("REQUIRE_IDENTITY", "true"), ("TOKEN_ROLES", "RTC")]).unwrap();
+        assert!(signed_in.policy.roles.is_participant_only());
+        let error =
+            dev_and(&[("REQUIRE_IDENTITY", "true"), ("TOKEN_ROLES", "rtc,crawler")]).unwrap_err();
+        assert!(error.to_string().contains("TOKEN_ROLES"), "{error}");
+    }
+
+    #[test]
+    fn identity_claims_users_cannot_change_are_accepted() {
+        for claim in [
+            "sub",
+            "cognito:username",
+            "username",
+            "email",
+            "phone_number",
+            "oid",
+        ] {
+            let identity = dev_and(&[("IDENTITY_CLAIM", claim)]).unwrap().identity;
+            assert_eq!(identity.identity_claim, claim);
+        }
+        let error = dev_and(&[("IDENTITY_CLAIM", "nickname")]).unwrap_err();
+        assert!(error.reason.contains("sub"), "{error}");
     }
 }

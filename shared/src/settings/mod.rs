@@ -6,7 +6,7 @@
 //! - `secret_source`: where the VideoSDK credentials come from, and how often they are re-read;
 //! - `token_policy`: token lifetime, permissions and roles;
 //! - `allowed_origins`: the CORS policy;
-//! - `identity_policy`: who a token is for and who may moderate;
+//! - `identity_policy`: who a token is for, who may moderate and who may create rooms;
 //! - `meeting_backend`: which room service, VideoSDK's endpoint, the options callers may send
 //!   and the operator's room webhook;
 //! - `webhook_function`: the webhook function's key, its bus and fallback queue.
@@ -100,6 +100,7 @@ impl Settings {
         let allow_client_webhooks = vars.flag("ALLOW_CLIENT_WEBHOOKS")?;
         let identity = identity_policy::identity_policy(&vars)?;
         identity_policy::check_moderators_can_moderate(&identity, &permissions)?;
+        identity_policy::check_roles_under_identity_rules(&identity, &roles)?;
         let allowed_room_options = meeting_backend::allowed_room_options(&vars)?;
         let videosdk_endpoint = meeting_backend::videosdk_endpoint(&vars)?;
         let meeting_backend = meeting_backend::meeting_backend(
