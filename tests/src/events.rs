@@ -274,6 +274,24 @@ fn join(body: Option<&Value>, caller: Option<SignedIn>) -> Event<'static> {
     }
 }
 
+/// A `POST /create-meeting` event from API Gateway's route with `Authorization: Bearer {token}`
+/// and `body` (JSON), as a page sends the token get-token gave it.
+pub fn create_meeting_event(token: &str, body: Option<&Value>) -> Value {
+    Event {
+        method: "POST",
+        path: CREATE_MEETING.path,
+        route: Some(&CREATE_MEETING),
+        query: &[],
+        headers: vec![
+            ("authorization", format!("Bearer {token}")),
+            ("content-type", "application/json".into()),
+        ],
+        body: body.map(Value::to_string),
+        caller: None,
+    }
+    .to_json()
+}
+
 /// VideoSDK's webhooks, signed with the development webhook key (`dev/webhook-signing-key.pem`,
 /// whose public half `dev/env-vars.json` pins), and their failures.
 fn webhook_events() -> Vec<(&'static str, &'static str, Value)> {

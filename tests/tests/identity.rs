@@ -4,7 +4,7 @@
 //! HTTP API sends them, and end to end with real Cognito tokens from moto through the real binary.
 
 use api_tests::authorizer::{SignedIn, jwt_payload};
-use api_tests::events::get_token_event;
+use api_tests::events::{create_meeting_event, get_token_event};
 use api_tests::{
     LocalApi, MotoServer, aws_test_environment, dev_credentials, dev_state, json,
     verified_by_videosdk,
@@ -297,5 +297,84 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
     assert!(
         !log.contains(moderator_sub.as_str().unwrap()),
         "an identity reached the log"
+    );
+}
+
+/// Cognito's tokens as deployed, on routes without authorization scopes: HTTP API hands the
+/// functions `"scopes": null`, so the moderator scope is read from the access token's `scope`
+/// claim; and the room-creation rule holds at create-meeting, whose only input is our token.
+#[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn scopes_come_from_the_token_and_room_creation_holds_at_create_meeting_through_the_real_binaries()
+ {
+    let moto = MotoServer::start();
+    let tokens = cognito_tokens(&moto);
+    // Every access token of the pool carries this scope; ID tokens carry none.
+    let scope = jwt_payload(tokens["member"]["access"].as_str().unwrap())["scope"]
+        .as_str()
+        .expect("Cognito's access tokens have a scope")
+        .to_owned();
+    let api = LocalApi::start(
+        &[
+            ("ALLOWED_PERMISSIONS", "allow_join,allow_mod".to_owned()),
+            ("MODERATOR_SCOPES", scope),
+            ("REQUIRE_IDENTITY", "true".to_owned()),
+            ("ROOM_CREATORS", "moderators".to_owned()),
+        ],
+        true,
+    );
+    let events = tempfile::tempdir().expect("a temporary directory");
+    let invoke = |function: &str, name: &str, event: Value| {
+        let path = events.path().join(format!("{name}.json"));
+        std::fs::write(&path, event.to_string()).expect("the event is written");
+        let response = api.invoke(function, &path);
+        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+            .unwrap_or(Value::Null);
+        (response["statusCode"].as_u64().unwrap_or_default(), body)
+    };
+    let moderate = [("permissions", "allow_join,allow_mod")];
+    let get_token = |name: &str, query: &[(&str, &str)], token: &str| {
+        let caller = SignedIn::new(token);
+        assert_eq!(caller.authorizer["jwt"]["scopes"], Value::Null);
+        invoke("get-token", name, get_token_event(query, Some(&caller)))
+    };
+
+    // The member's access token holds the scope: allow_mod, and with it a room.
+    let access = tokens["member"]["access"].as_str().unwrap();
+    let (status, body) = get_token("access", &moderate, access);
+    assert_eq!(status, 200, "{body}\n{}", api.log());
+    let moderator_token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        verified_by_videosdk(&moderator_token)["permissions"],
+        json!(["allow_join", "allow_mod"])
+    );
+    let (status, body) = invoke(
+        "create-meeting",
+        "create-as-moderator",
+        create_meeting_event(&moderator_token, None),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // The member's ID token holds no scope: no allow_mod, and their token creates no room.
+    let id = tokens["member"]["id"].as_str().unwrap();
+    let (status, body) = get_token("id-moderating", &moderate, id);
+    assert_eq!(
+        (status, code(&body)),
+        (403, "permission_not_allowed"),
+        "{body}"
+    );
+    let (status, body) = get_token("id", &[], id);
+    assert_eq!(status, 200, "{body}");
+    let member_token = body["token"].as_str().unwrap().to_owned();
+    let custom = json!({"customRoomId": "standup"});
+    let (status, body) = invoke(
+        "create-meeting",
+        "create-as-member",
+        create_meeting_event(&member_token, Some(&custom)),
+    );
+    assert_eq!(
+        (status, code(&body)),
+        (403, "room_creation_not_allowed"),
+        "{body}"
     );
 }
