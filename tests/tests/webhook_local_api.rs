@@ -591,3 +591,56 @@ fn format_utc(seconds: u64) -> String {
         rest % 60
     )
 }
+
+/// A redrive publishes each event with the time it was first received, however long ago: a
+/// webhook queued as received on 2 January 2026 reaches the bus with that time (to the second,
+/// as EventBridge keeps it), not the redrive's. The end-to-end test above redrives within
+/// seconds of receipt, too soon to tell the two apart.
+#[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_redriven_webhook_keeps_the_time_it_was_first_received() {
+    let moto = MotoServer::start();
+    let bus = "videosdk-redrive-time";
+    let published = moto.bus_to_queue(bus, "videosdk-redrive-time-events").await;
+    let fallback = moto
+        .sqs()
+        .create_queue()
+        .queue_name("videosdk-redrive-time-fallback")
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url()
+        .expect("a URL")
+        .to_owned();
+    let body = canonical(&json!({"webhookType": "recording-stopped",
+                                 "data": {"meetingId": "abcd-efgh-ijkl"}}));
+    // 2026-01-02T03:04:05.678Z.
+    let received_at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_767_323_045_678);
+    shared::test_support::queue_webhook(
+        &api_tests::test_aws_environment(&moto.endpoint),
+        &fallback,
+        body.as_bytes(),
+        received_at,
+    )
+    .await
+    .expect("SQS takes the message");
+
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("EVENT_BUS_NAME", bus.to_owned()),
+        ("WEBHOOK_FALLBACK_QUEUE_URL", fallback),
+    ]);
+    let report = shared::backends::webhooks::redrive(|name| {
+        environment
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .await
+    .expect("the redrive runs");
+    assert_eq!((report.published, report.unreadable), (1, 0));
+    let events = moto.receive(&published).await;
+    assert_eq!(only_event(&events, "recording-stopped"), body);
+    let event: Value = serde_json::from_str(&events[0]).expect("an event");
+    assert_eq!(event["time"], "2026-01-02T03:04:05Z", "{event}");
+}
