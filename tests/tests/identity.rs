@@ -303,3 +303,32 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
         "an identity reached the log"
     );
 }
+
+/// With another identity claim configured, each refusal names that claim, never `sub`: the
+/// caller is told which claim of their token to fix.
+#[tokio::test]
+async fn refusals_name_the_configured_identity_claim() {
+    let by_email = [("IDENTITY_CLAIM", "email")];
+    for (caller, query, expected) in [
+        (json!({"sub": "auth0|1"}), &[][..], "identity_claim_unusable"),
+        (
+            json!({"sub": "auth0|1", "email": "a b@example.com"}),
+            &[],
+            "identity_claim_unusable",
+        ),
+        (
+            json!({"sub": "auth0|1", "email": "a@example.com"}),
+            &[("participantId", "auth0|1")],
+            "identity_mismatch",
+        ),
+    ] {
+        let event = get_token_event(query, Some(jwt_authorizer(&claims(caller.clone()))));
+        let (status, body) = answer(&by_email, event).await;
+        assert_eq!((status, code(&body)), (403, expected), "{caller}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("\"email\"") && !message.contains("sub"),
+            "{caller}: {body}"
+        );
+    }
+}
