@@ -310,7 +310,11 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
 async fn refusals_name_the_configured_identity_claim() {
     let by_email = [("IDENTITY_CLAIM", "email")];
     for (caller, query, expected) in [
-        (json!({"sub": "auth0|1"}), &[][..], "identity_claim_unusable"),
+        (
+            json!({"sub": "auth0|1"}),
+            &[][..],
+            "identity_claim_unusable",
+        ),
         (
             json!({"sub": "auth0|1", "email": "a b@example.com"}),
             &[],
