@@ -344,6 +344,9 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
     let buses = resources_of_type(&template, "AWS::Events::EventBus");
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 1, "one queue: {queues:?}");
+    let queue = queues[0].0;
     assert_eq!(
         roles.len(),
         shared::routes::ALL.len(),
@@ -388,10 +391,13 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
                 ),
                 "{name}"
             );
-            let resource = statement.resource.to_string();
-            assert!(
-                resource.contains("WebhookFallbackQueue"),
-                "{name}: SendMessage on the fallback queue only, not {resource}"
+            assert_eq!(
+                statement.resource,
+                json!({"Fn::Sub": [
+                    "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${queueName}",
+                    {"queueName": {"Fn::GetAtt": [queue, "QueueName"]}}
+                ]}),
+                "{name}: SendMessage on the fallback queue only"
             );
         } else {
             assert!(sqs.is_empty(), "{name} has SQS rights: {sqs:?}");
