@@ -27,3 +27,20 @@ pub fn settings_from_pairs(pairs: &[(&str, &str)]) -> Result<Settings, SettingsE
             .map(|(_, value)| (*value).to_owned())
     })
 }
+
+/// Puts the verified webhook `body` into the fallback queue at `queue_url`, as the webhook
+/// function does when the bus refuses it, as received at `received_at`: what a redrive finds
+/// after an outage that began then. Returns SQS's message id.
+pub async fn queue_webhook(
+    environment: &crate::aws::environment::AwsEnvironment,
+    queue_url: &str,
+    body: &[u8],
+    received_at: std::time::SystemTime,
+) -> Result<String, String> {
+    let event = crate::domain::webhooks::WebhookEvent::from_verified_body(body)
+        .map_err(|error| error.to_string())?
+        .received_at_time(received_at);
+    crate::aws::fallback_queue::FallbackQueue::new(environment, queue_url)
+        .send(&event)
+        .await
+}

@@ -126,6 +126,105 @@ mod tests {
         }
     }
 
+    /// The error the clients' configuration ends a handshake with, against a server at `name`
+    /// presenting `chain`, whose first certificate holds the public half of `key`.
+    fn handshake_error(
+        name: &str,
+        chain: Vec<CertificateDer<'static>>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> rustls::Error {
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        let name = rustls::pki_types::ServerName::try_from(name.to_owned()).unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client_config()), name).unwrap();
+        let mut server = rustls::ServerConnection::new(Arc::new(server)).unwrap();
+        // Each flight in turn, in memory, until the client refuses the server's certificate
+        // (it never completes: no public CA issued it).
+        for _ in 0..4 {
+            let mut flight = Vec::new();
+            while client.wants_write() {
+                client.write_tls(&mut flight).unwrap();
+            }
+            let mut reader = &flight[..];
+            while !reader.is_empty() {
+                server.read_tls(&mut reader).unwrap();
+                server.process_new_packets().unwrap();
+            }
+            let mut flight = Vec::new();
+            while server.wants_write() {
+                server.write_tls(&mut flight).unwrap();
+            }
+            let mut reader = &flight[..];
+            while !reader.is_empty() {
+                client.read_tls(&mut reader).unwrap();
+                if let Err(error) = client.process_new_packets() {
+                    return error;
+                }
+            }
+        }
+        panic!("the client accepted a certificate no public CA issued");
+    }
+
+    /// The clients' own configuration, not `webpki-roots`' constant, trusts Amazon Root CA 1,
+    /// which AWS's endpoints chain to. A server presents the real intermediate "Amazon Server CA
+    /// 1B" (issued by Amazon Root CA 1, valid until 2040) above a leaf for Secrets Manager's
+    /// endpoint that names it as issuer but was signed by an ECDSA key of this test. The chain
+    /// reaches the root, so the leaf's signature is checked, and refused, with the
+    /// intermediate's RSA key; without the intermediate, or with no root trusted, the chain ends
+    /// nowhere (`UnknownIssuer`) and no signature is checked.
+    ///
+    /// tests/data/amazon-server-ca-1b.pem is the certificate moto 5.2.5 ships as `AWS_ROOT_CA`
+    /// in moto/acm/models.py; `openssl verify` accepts it against Amazon Root CA 1 of certifi's
+    /// bundle (its SHA-256 fingerprint starts 4A:1F:F6:BB:F4:81).
+    #[test]
+    fn the_clients_trust_the_root_aws_endpoints_chain_to() {
+        let intermediate = pem::parse(include_str!("../tests/data/amazon-server-ca-1b.pem"))
+            .unwrap()
+            .into_contents();
+        let mut amazon = rcgen::DistinguishedName::new();
+        for (kind, value) in [
+            (rcgen::DnType::CountryName, "US"),
+            (rcgen::DnType::OrganizationName, "Amazon"),
+            (rcgen::DnType::OrganizationalUnitName, "Server CA 1B"),
+            (rcgen::DnType::CommonName, "Amazon"),
+        ] {
+            // Byte for byte the intermediate's subject, which a chain is built by.
+            let value = rcgen::string::PrintableString::try_from(value).unwrap();
+            amazon.push(kind, rcgen::DnValue::PrintableString(value));
+        }
+        let mut claimed = rcgen::CertificateParams::default();
+        claimed.distinguished_name = amazon;
+        let impostor = rcgen::Issuer::new(claimed, rcgen::KeyPair::generate().unwrap());
+        let name = "secretsmanager.us-east-1.amazonaws.com";
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &impostor)
+            .unwrap();
+        let key = || rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let rsa_encryption = [6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 1, 5, 0];
+        let chained = vec![leaf.der().clone(), CertificateDer::from(intermediate)];
+        match handshake_error(name, chained, key()) {
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext {
+                    public_key_algorithm_id,
+                    ..
+                },
+            ) if public_key_algorithm_id == rsa_encryption => {}
+            error => panic!("the chain does not reach a root the clients trust: {error:?}"),
+        }
+        assert_eq!(
+            handshake_error(name, vec![leaf.der().clone()], key()),
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        );
+    }
+
     #[test]
     fn a_test_ca_file_must_hold_a_ca_certificate() {
         let directory = std::env::temp_dir().join(format!("tls-test-ca-{}", std::process::id()));

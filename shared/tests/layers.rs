@@ -5,7 +5,9 @@
 //! Each file is parsed (`syn`), not matched line by line: every path it names, in `use` trees
 //! (grouped, nested, renamed, over several lines), in code, in types, in macro arguments and in
 //! attributes, is resolved to what it names (`self`, `super`, the file's own `mod`s, its
-//! imports) before it is judged. The unit tests at the end run this same matcher.
+//! imports, and the names other modules re-export: `crate::KeyFetchError` is lib.rs's
+//! `videosdk::KeyFetchError`) before it is judged. The unit tests at the end run this same
+//! matcher.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -361,22 +363,7 @@ fn named_paths(module: &[&str], file: &syn::File) -> Vec<(usize, Option<Resolved
     };
     collector.visit_file(file);
 
-    // Imports may build on each other (`use crate::aws; use aws::metrics;`): resolve until settled.
-    let mut resolver = Resolver {
-        declared_modules: &collector.declared_modules,
-        imported: HashMap::new(),
-    };
-    for _ in 0..8 {
-        let imported: HashMap<String, Resolved> = collector
-            .imports
-            .iter()
-            .filter_map(|import| Some((import.binds.clone()?, resolver.resolve(import)?)))
-            .collect();
-        if imported == resolver.imported {
-            break;
-        }
-        resolver.imported = imported;
-    }
+    let resolver = settled(&collector);
 
     let imports = collector.imports.iter().map(|spelled| (spelled, true));
     let paths = collector.paths.iter().map(|spelled| (spelled, false));
@@ -403,18 +390,138 @@ fn named_paths(module: &[&str], file: &syn::File) -> Vec<(usize, Option<Resolved
         .collect()
 }
 
+/// A resolver of `collector`'s paths: imports may build on each other (`use crate::aws; use
+/// aws::metrics;`), so they are resolved until settled.
+fn settled(collector: &Collector) -> Resolver<'_> {
+    let mut resolver = Resolver {
+        declared_modules: &collector.declared_modules,
+        imported: HashMap::new(),
+    };
+    for _ in 0..8 {
+        let imported: HashMap<String, Resolved> = collector
+            .imports
+            .iter()
+            .filter_map(|import| Some((import.binds.clone()?, resolver.resolve(import)?)))
+            .collect();
+        if imported == resolver.imported {
+            break;
+        }
+        resolver.imported = imported;
+    }
+    resolver
+}
+
+/// What each module's imports make a name of that module stand for: `crate::KeyFetchError` is
+/// `crate::videosdk::KeyFetchError` when lib.rs writes `pub use videosdk::KeyFetchError;`
+/// (a private `use` too is a name its module's descendants can reach). Keyed by the module's
+/// path under `crate`, then by the name bound.
+#[derive(Default)]
+struct Reexports(HashMap<Vec<String>, HashMap<String, Resolved>>);
+
+impl Reexports {
+    /// From every `(module, source)` file of the crate.
+    fn of(files: &[(Vec<String>, String)]) -> Result<Self, syn::Error> {
+        let mut reexports = HashMap::new();
+        for (module, source) in files {
+            let file = syn::parse_file(source)?;
+            let mut collector = Collector {
+                module: module.clone(),
+                ..Collector::default()
+            };
+            collector.visit_file(&file);
+            let resolver = settled(&collector);
+            for import in &collector.imports {
+                let (Some(name), Some(target)) = (&import.binds, resolver.resolve(import)) else {
+                    continue;
+                };
+                reexports
+                    .entry(import.module.clone())
+                    .or_insert_with(HashMap::new)
+                    .insert(name.clone(), target);
+            }
+        }
+        Ok(Self(reexports))
+    }
+
+    /// `path` (resolved) with each name a module re-exports replaced by what it stands for,
+    /// until it names no re-export.
+    fn expand(&self, mut path: Vec<String>) -> Vec<String> {
+        for _ in 0..8 {
+            if path.first().map(String::as_str) != Some("crate") {
+                return path;
+            }
+            let through = (1..path.len()).rev().find_map(|at| {
+                let Resolved(target) = self.0.get(&path[1..at])?.get(&path[at])?;
+                (*target != path[..=at]).then(|| (at, target.clone()))
+            });
+            let Some((at, mut target)) = through else {
+                return path;
+            };
+            target.extend_from_slice(&path[at + 1..]);
+            path = target;
+        }
+        path
+    }
+}
+
+/// The re-exports of the crate's own files (`shared/src`), read once.
+fn crate_reexports() -> &'static Reexports {
+    static REEXPORTS: std::sync::OnceLock<Reexports> = std::sync::OnceLock::new();
+    REEXPORTS.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let files: Vec<(Vec<String>, String)> = source_files(&source)
+            .into_iter()
+            .map(|path| {
+                let relative = path
+                    .strip_prefix(&source)
+                    .expect("under src")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let module = module_of(&relative)
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect();
+                (
+                    module,
+                    std::fs::read_to_string(&path).expect("a readable source file"),
+                )
+            })
+            .collect();
+        Reexports::of(&files).expect("the crate's files parse")
+    })
+}
+
 /// What a layer may not name, in `source` (the file of module `module`): one line each.
 fn violations(layer: &Layer, module: &[&str], source: &str) -> Result<Vec<String>, syn::Error> {
+    violations_through(layer, module, source, crate_reexports())
+}
+
+/// [`violations`], each path read through `reexports`.
+fn violations_through(
+    layer: &Layer,
+    module: &[&str],
+    source: &str,
+    reexports: &Reexports,
+) -> Result<Vec<String>, syn::Error> {
     let file = syn::parse_file(source)?;
     let mut found = Vec::new();
     for (line, resolved, is_import, starts_with_super) in named_paths(module, &file) {
-        let Some(Resolved(path)) = resolved else {
+        let Some(Resolved(spelled)) = resolved else {
             if starts_with_super {
                 found.push(format!("line {line}: `super` above the crate root"));
             }
             continue;
         };
-        let named = path.join("::");
+        let path = reexports.expand(spelled.clone());
+        let named = if path == spelled {
+            path.join("::")
+        } else {
+            format!(
+                "{} (re-exported from {})",
+                spelled.join("::"),
+                path.join("::")
+            )
+        };
         let reason = if path[0] == "crate" {
             match path.get(1) {
                 Some(module) if layer.forbidden_modules.contains(&module.as_str()) => {
@@ -474,6 +581,7 @@ fn modules_named(
         let Some(Resolved(path)) = resolved else {
             continue;
         };
+        let path = crate_reexports().expand(path);
         if path.first().map(String::as_str) != Some("crate") {
             continue;
         }
@@ -769,6 +877,70 @@ fn an_outer_crate_is_found_wherever_it_is_named() {
             "{source}: {found:?}"
         );
     }
+}
+
+#[test]
+fn a_name_the_crate_root_re_exports_is_judged_by_what_it_names() {
+    // lib.rs: `pub use videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT};`
+    for source in [
+        "use crate::KeyFetchError;",
+        "use crate::{KeyFetchError as FetchError};",
+        "fn f(_: crate::KeyFetchError) {}",
+        "fn f() -> std::time::Duration { crate::VIDEOSDK_REQUEST_TIMEOUT }",
+        "use crate as root; fn f(_: &root::KeyFetchError) {}",
+        "use super::super::super::KeyFetchError;",
+    ] {
+        let found = in_domain(source);
+        assert!(
+            found.iter().any(|line| line.contains("crate::videosdk::")
+                && line.contains("the module crate::videosdk")),
+            "{source}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn re_exports_are_followed_through_every_module() {
+    let files: Vec<(Vec<String>, String)> = [
+        (
+            &[][..],
+            "pub mod aws; pub mod domain; pub use domain::Measures;",
+        ),
+        (
+            &["domain"],
+            "pub use crate::aws::metrics as measures; pub use measures::Capture as Measures;",
+        ),
+        (&["domain", "keyring"], "pub struct Keyring;"),
+    ]
+    .iter()
+    .map(|(module, source)| {
+        (
+            module.iter().map(|part| (*part).to_owned()).collect(),
+            (*source).to_owned(),
+        )
+    })
+    .collect();
+    let reexports = Reexports::of(&files).expect("parses");
+    let in_http = |source| {
+        violations_through(layer("http"), &["http", "error"], source, &reexports).expect("parses")
+    };
+    for source in [
+        "use crate::domain::measures;",
+        "fn f() { crate::domain::measures::count(); }",
+        "use crate::Measures;",
+        "use crate::domain::Measures;",
+    ] {
+        let found = in_http(source);
+        assert_eq!(found.len(), 1, "{source}: {found:?}");
+        assert!(
+            found[0].ends_with("the module crate::aws"),
+            "{source}: {found:?}"
+        );
+    }
+    assert_eq!(
+        in_http("use crate::domain::keyring::Keyring;"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]

@@ -164,6 +164,7 @@ async fn without_claims_identity_can_be_required_or_generated() {
         assert_eq!(id, body["participantId"]);
         ids.push(id);
     }
+    ids.sort_by_key(Value::to_string);
     ids.dedup();
     assert_eq!(ids.len(), 3, "every guest gets an id of their own: {ids:?}");
     let (status, body) = answer(
@@ -377,4 +378,42 @@ async fn scopes_come_from_the_token_and_room_creation_holds_at_create_meeting_th
         (403, "room_creation_not_allowed"),
         "{body}"
     );
+}
+
+/// With another identity claim configured, each refusal names that claim, never `sub`: the
+/// caller is told which claim of their token to fix.
+#[tokio::test]
+async fn refusals_name_the_configured_identity_claim() {
+    let by_email = [("IDENTITY_CLAIM", "email")];
+    for (caller, query, expected) in [
+        (
+            json!({"sub": "auth0|1"}),
+            &[][..],
+            "identity_claim_unusable",
+        ),
+        (
+            json!({"sub": "auth0|1", "email": "a b@example.com"}),
+            &[],
+            "identity_claim_unusable",
+        ),
+        (
+            json!({"sub": "auth0|1", "email": "a@example.com", "email_verified": true}),
+            &[("participantId", "auth0|1")],
+            "identity_mismatch",
+        ),
+        (
+            json!({"sub": "auth0|1", "email": "a@example.com", "email_verified": false}),
+            &[],
+            "identity_claim_unverified",
+        ),
+    ] {
+        let event = get_token_event(query, Some(&SignedIn::with_claims(&caller)));
+        let (status, body) = answer(&by_email, event).await;
+        assert_eq!((status, code(&body)), (403, expected), "{caller}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("\"email\"") && !message.contains("sub"),
+            "{caller}: {body}"
+        );
+    }
 }

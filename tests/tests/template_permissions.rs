@@ -344,6 +344,9 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
     let buses = resources_of_type(&template, "AWS::Events::EventBus");
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    assert_eq!(queues.len(), 1, "one queue: {queues:?}");
+    let queue = queues[0].0;
     assert_eq!(
         roles.len(),
         shared::routes::ALL.len(),
@@ -388,10 +391,13 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
                 ),
                 "{name}"
             );
-            let resource = statement.resource.to_string();
-            assert!(
-                resource.contains("WebhookFallbackQueue"),
-                "{name}: SendMessage on the fallback queue only, not {resource}"
+            assert_eq!(
+                statement.resource,
+                json!({"Fn::Sub": [
+                    "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${queueName}",
+                    {"queueName": {"Fn::GetAtt": [queue, "QueueName"]}}
+                ]}),
+                "{name}: SendMessage on the fallback queue only"
             );
         } else {
             assert!(sqs.is_empty(), "{name} has SQS rights: {sqs:?}");
@@ -463,10 +469,10 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
         .iter()
         .find_map(|policy| get(policy, "SQSSendMessagePolicy"))
         .expect("the SendMessage policy");
-    let target = format!("{:?}", get(send, "QueueName").expect("a QueueName"));
-    assert!(
-        target.contains(queue) && target.contains("QueueName"),
-        "SendMessage on the fallback queue only: {target}"
+    assert_eq!(
+        get(send, "QueueName").map(as_json),
+        Some(json!({"Fn::GetAtt": [queue, "QueueName"]})),
+        "SendMessage on the fallback queue only"
     );
 
     let policies = resources_of_type(&template, "AWS::SQS::QueuePolicy");
@@ -479,27 +485,35 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
         .filter_map(reference)
         .collect();
     assert_eq!(queues, [queue]);
-    let statements =
-        untag(get(get(policy, "PolicyDocument").unwrap(), "Statement").expect("statements"))
-            .as_sequence()
-            .unwrap();
-    let deny_others = statements
-        .iter()
-        .find(|statement| {
-            get(statement, "Effect").and_then(Value::as_str) == Some("Deny")
-                && get(statement, "Action").and_then(Value::as_str) == Some("sqs:SendMessage")
-        })
-        .expect("a statement that denies SendMessage");
+    // The whole document: a Deny of SendMessage to everyone but the webhook function's role,
+    // on this queue, and of any request without TLS.
+    let queue_arn = json!({"Fn::GetAtt": [queue, "Arn"]});
     assert_eq!(
-        get(deny_others, "Principal").and_then(Value::as_str),
-        Some("*")
-    );
-    let condition = format!("{:?}", get(deny_others, "Condition").expect("a condition"));
-    assert!(
-        condition.contains("ArnNotEquals")
-            && condition.contains("aws:PrincipalArn")
-            && condition.contains(&format!("{webhook}Role")),
-        "everyone but the webhook function's role is denied: {condition}"
+        as_json(get(policy, "PolicyDocument").expect("a policy document")),
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyTheWebhookFunctionSends",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnNotEquals": {
+                        "aws:PrincipalArn": {"Fn::GetAtt": [format!("{webhook}Role"), "Arn"]}
+                    }}
+                },
+                {
+                    "Sid": "TlsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sqs:*",
+                    "Resource": queue_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+                }
+            ]
+        }),
+        "everyone but the webhook function's role is denied SendMessage on the queue"
     );
 
     let alarms: Vec<_> = resources_of_type(&template, "AWS::CloudWatch::Alarm")
@@ -523,10 +537,9 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
         Some("GreaterThanThreshold"),
         "any visible message"
     );
-    let dimensions = format!("{:?}", get(alarm, "Dimensions").unwrap());
-    assert!(
-        dimensions.contains("QueueName") && dimensions.contains(queue),
-        "{dimensions}"
+    assert_eq!(
+        get(alarm, "Dimensions").map(as_json),
+        Some(json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]))
     );
 
     assert_eq!(

@@ -159,6 +159,14 @@ mod tests {
         );
         let altered = body.replace("ended", "started");
         assert!(decode(&message(&altered, event.delivery_id())).is_err());
+        // Of the same type, so that only the delivery id tells them apart.
+        let other = r#"{"webhookType":"session-ended","data":{"sessionId":"s2"}}"#;
+        assert_eq!(
+            decode(&message(other, event.delivery_id())).unwrap_err(),
+            "its detail does not match its delivery id and type"
+        );
+        let other_id = WebhookEvent::from_verified_body(other.as_bytes()).unwrap();
+        assert!(decode(&message(body, other_id.delivery_id())).is_err());
         assert!(decode("{}").is_err());
     }
 }
