@@ -358,6 +358,9 @@ pub struct AuthorizerInput {
 pub enum AuthorizerClaim {
     Sub,
     Groups,
+    /// An access token's `scope` claim, which HTTP API delivers as it is (with `scopes` null
+    /// on a route without authorization scopes).
+    Scope,
     Other(String),
 }
 
@@ -365,6 +368,8 @@ pub enum AuthorizerClaim {
 pub enum ClaimValue {
     /// As identity providers issue ids (`auth0|...`, UUIDs), or anything.
     Id(String),
+    /// Scopes separated by spaces, as a `scope` claim holds them.
+    Scopes(Vec<ScopeChoice>),
     /// Group names, flattened as HTTP API does, or one plain name.
     Groups {
         names: Vec<GroupChoice>,
@@ -384,6 +389,15 @@ pub enum ScopeChoice {
     Other(String),
 }
 
+impl ScopeChoice {
+    fn name(&self) -> &str {
+        match self {
+            ScopeChoice::Moderate => MODERATOR_SCOPE,
+            ScopeChoice::Other(text) => text,
+        }
+    }
+}
+
 impl AuthorizerInput {
     fn claims(&self) -> Map<String, Value> {
         let mut claims = Map::new();
@@ -391,10 +405,15 @@ impl AuthorizerInput {
             let name = match name {
                 AuthorizerClaim::Sub => "sub",
                 AuthorizerClaim::Groups => "cognito:groups",
+                AuthorizerClaim::Scope => "scope",
                 AuthorizerClaim::Other(text) => text,
             };
             let value = match value {
                 ClaimValue::Id(text) => text.clone(),
+                ClaimValue::Scopes(scopes) => {
+                    let scopes: Vec<&str> = scopes.iter().map(ScopeChoice::name).collect();
+                    scopes.join(" ")
+                }
                 ClaimValue::Groups { names, flattened } => {
                     let names: Vec<&str> = names
                         .iter()
@@ -419,10 +438,7 @@ impl AuthorizerInput {
         self.scopes.as_ref().map(|scopes| {
             scopes
                 .iter()
-                .map(|scope| match scope {
-                    ScopeChoice::Moderate => MODERATOR_SCOPE,
-                    ScopeChoice::Other(text) => text,
-                })
+                .map(ScopeChoice::name)
                 .collect()
         })
     }

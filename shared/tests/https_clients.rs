@@ -9,6 +9,9 @@
 //! (`use reqwest::Client; Client::builder()`, `use reqwest as http;`, `crate::`, `super::`)
 //! before it is judged, also inside macro arguments that are expressions.
 
+mod source_tree;
+
+use source_tree::{module_of, source_files};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -439,29 +442,6 @@ fn scan(module: &[&str], source: &str) -> Result<Findings, syn::Error> {
     let mut scanner = Scanner::new(module, &file);
     scanner.visit_file(&file);
     Ok(scanner.findings)
-}
-
-fn source_files(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).expect("a readable folder") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            files.extend(source_files(&path));
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            files.push(path);
-        }
-    }
-    files
-}
-
-/// The module a file under a crate's `src/` holds: `aws/lambda.rs` is `aws::lambda`,
-/// `aws/mod.rs` is `aws`, `lib.rs` and `main.rs` the root.
-fn module_of(relative: &str) -> Vec<&str> {
-    let mut parts: Vec<&str> = relative.trim_end_matches(".rs").split('/').collect();
-    if matches!(parts.last(), Some(&"mod" | &"lib" | &"main")) {
-        parts.pop();
-    }
-    parts
 }
 
 /// Every file compiled into the functions: the common crate's and each function's own.

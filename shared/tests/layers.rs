@@ -9,6 +9,9 @@
 //! `videosdk::KeyFetchError`) before it is judged. The unit tests at the end run this same
 //! matcher.
 
+mod source_tree;
+
+use source_tree::{module_of, source_files};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -632,29 +635,6 @@ fn find_loop(graph: &HashMap<Vec<String>, HashSet<Vec<String>>>) -> Option<Vec<S
     nodes
         .into_iter()
         .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
-}
-
-fn source_files(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(folder).expect("shared/src is readable") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            files.extend(source_files(&path));
-        } else if path.extension().is_some_and(|extension| extension == "rs") {
-            files.push(path);
-        }
-    }
-    files
-}
-
-/// The module a file under `src/` holds: `domain/token/keys.rs` is `domain::token::keys`,
-/// `domain/mod.rs` is `domain`, `lib.rs` the root.
-fn module_of(relative: &str) -> Vec<&str> {
-    let mut parts: Vec<&str> = relative.trim_end_matches(".rs").split('/').collect();
-    if matches!(parts.last(), Some(&"mod" | &"lib")) {
-        parts.pop();
-    }
-    parts
 }
 
 fn layer(name: &str) -> &'static Layer {

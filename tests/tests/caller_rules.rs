@@ -305,6 +305,15 @@ struct Seen {
     identity_refused: usize,
 }
 
+impl Seen {
+    fn add(&mut self, other: &Seen) {
+        self.created += other.created;
+        self.creation_refused += other.creation_refused;
+        self.moderator_tokens += other.moderator_tokens;
+        self.identity_refused += other.identity_refused;
+    }
+}
+
 struct World {
     videosdk: VideoSdkStandIn,
     states: HashMap<(IdentityMode, Creators), ApiState>,
@@ -583,14 +592,16 @@ fn no_sequence_of_calls_gets_past_the_rules_about_callers() {
         prop::collection::vec(any_call(), 1..8),
     );
     let result = runner.run(&strategy, |(mode, creators, calls)| {
-        runtime.block_on(async {
+        let mut case = Seen::default();
+        let outcome = runtime.block_on(async {
             let mut sequence = Sequence::default();
             for call in &calls {
-                let mut seen = seen.borrow_mut();
-                run_call(&world, mode, creators, &mut sequence, call, &mut seen).await?;
+                run_call(&world, mode, creators, &mut sequence, call, &mut case).await?;
             }
             Ok(())
-        })
+        });
+        seen.borrow_mut().add(&case);
+        outcome
     });
     if let Err(failure) = result {
         panic!("{failure}");
