@@ -274,3 +274,74 @@ fn the_default_parameters_deploy_and_start() {
     assert_eq!(deployment.refusals(), []);
     assert_eq!(cold_start_refusal(&deployment), None);
 }
+
+/// The `Name=value` pairs of every `sam deploy --parameter-overrides` command in the code
+/// blocks of the README and `docs/`, with its shell variables and `<placeholders>` given values of their kind.
+fn documented_parameter_sets() -> Vec<(String, Vec<(String, String)>)> {
+    let root = api_tests::workspace_root();
+    let mut pages = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|extension| extension == "md") {
+            pages.push(path);
+        }
+    }
+    let placeholder = regex::Regex::new("<[^>]*>").expect("a pattern");
+    let mut sets = Vec::new();
+    for page in pages {
+        let text = std::fs::read_to_string(&page).expect("a page");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut in_code = false;
+        for (index, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+            }
+            let Some((_, first)) = line
+                .split_once("sam deploy --parameter-overrides")
+                .filter(|_| in_code)
+            else {
+                continue;
+            };
+            let mut command = first.to_owned();
+            let mut next = index;
+            while command.trim_end().ends_with('\\') {
+                command = command.trim_end().trim_end_matches('\\').to_owned();
+                next += 1;
+                command.push(' ');
+                command.push_str(lines[next]);
+            }
+            let command = command.replace(
+                "\"$SECRET_ARN\"",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:videosdk/api-AbCdEf",
+            );
+            let command = placeholder.replace_all(&command, "placeholder");
+            let pairs: Vec<(String, String)> = command
+                .split_whitespace()
+                .filter_map(|token| token.split_once('='))
+                .map(|(name, value)| (name.to_owned(), value.trim_matches('"').to_owned()))
+                .collect();
+            sets.push((format!("{}:{}", page.display(), index + 1), pairs));
+        }
+    }
+    sets
+}
+
+#[test]
+fn the_documented_parameter_sets_deploy_and_start() {
+    let template = template();
+    let sets = documented_parameter_sets();
+    assert!(sets.len() >= 3, "the docs' examples: {sets:?}");
+    for (place, pairs) in sets {
+        let overrides: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        let deployment = Deployment::new(&template, &overrides);
+        assert_eq!(deployment.refusals(), [], "{place}: {overrides:?}");
+        assert_eq!(
+            cold_start_refusal(&deployment),
+            None,
+            "{place}: {overrides:?}"
+        );
+    }
+}
