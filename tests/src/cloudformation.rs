@@ -1,6 +1,6 @@
 //! What CloudFormation decides about `template.yaml` for given parameter values, before it
 //! creates anything: whether each value meets its parameter's constraints (`AllowedValues`,
-//! `AllowedPattern`, `MinValue`/`MaxValue`), whether each of the template's `Rules` holds, and
+//! `AllowedPattern`, `MinLength`/`MaxLength`, `MinValue`/`MaxValue`), whether each of the template's `Rules` holds, and
 //! the environment each function is then given. Only the intrinsic functions the template uses
 //! are evaluated; any other one fails loudly rather than guessing.
 
@@ -117,21 +117,25 @@ impl<'t> Deployment<'t> {
                 .and_then(Value::as_str)
                 .map(compiled);
             let number = |key| get(parameter, key).and_then(|bound| untag(bound).as_f64());
-            let fits = members.iter().all(|member| {
-                allowed
-                    .as_ref()
-                    .is_none_or(|allowed| allowed.contains(member))
-                    && pattern
+            let length = value.chars().count() as f64;
+            let fits = number("MinLength").is_none_or(|min| length >= min)
+                && number("MaxLength").is_none_or(|max| length <= max)
+                && members.iter().all(|member| {
+                    allowed
                         .as_ref()
-                        .is_none_or(|pattern| pattern.is_match(member))
-            }) && match member_number(value, self.parameter_type(name)) {
-                None => true,
-                Some(Err(())) => false,
-                Some(Ok(number_value)) => {
-                    number("MinValue").is_none_or(|min| number_value >= min)
-                        && number("MaxValue").is_none_or(|max| number_value <= max)
-                }
-            };
+                        .is_none_or(|allowed| allowed.contains(member))
+                        && pattern
+                            .as_ref()
+                            .is_none_or(|pattern| pattern.is_match(member))
+                })
+                && match member_number(value, self.parameter_type(name)) {
+                    None => true,
+                    Some(Err(())) => false,
+                    Some(Ok(number_value)) => {
+                        number("MinValue").is_none_or(|min| number_value >= min)
+                            && number("MaxValue").is_none_or(|max| number_value <= max)
+                    }
+                };
             if !fits {
                 let description = get(parameter, "ConstraintDescription")
                     .and_then(Value::as_str)

@@ -120,9 +120,17 @@ fn parameter_sets() -> Vec<Vec<(&'static str, String)>> {
         }
     }
     // The rooms' webhook and the backend.
+    let long_url = format!("https://hooks.example.com/{}", "a".repeat(487));
     for backend in ["videosdk", "local"] {
         for events in ["", "session-started,session-ended", "*"] {
-            for url in ["", "https://hooks.example.com/videosdk-webhook"] {
+            for url in [
+                "",
+                "https://hooks.example.com/videosdk-webhook",
+                "https://[",
+                "https://hooks.example.com:99999/v",
+                // One character over VideoSDK's 512.
+                long_url.as_str(),
+            ] {
                 for client_webhooks in ["false", "true"] {
                     sets.push(owned(&[
                         ("MeetingBackend", backend),
@@ -179,6 +187,10 @@ fn parameter_sets() -> Vec<Vec<(&'static str, String)>> {
                 "https://api.videosdk.live",
                 "http://127.0.0.1:9000",
                 "ftp://x",
+                "https://[",
+                "https://:80/v2",
+                "http://a.example:99999",
+                "https://%zz",
             ],
         ),
         ("AnonymousParticipantIds", &["caller", "generate", "random"]),
