@@ -8,7 +8,7 @@
 //! Not the system's store: reading it (`rustls-native-certs`: the bundle file, then every file of
 //! the certificate directory, each PEM-decoded with a constant-time base64 decoder) was most of
 //! the CPU of a cold start, and was done once per client. `webpki-roots` holds the roots as
-//! trust anchors already parsed, so a store is ~150 references copied. The trade (README):
+//! trust anchors already parsed, so a store is ~150 references copied. The trade (docs/security.md):
 //! `SSL_CERT_FILE`, `SSL_CERT_DIR` and the system's certificates are not read, and the roots are
 //! those of the `webpki-roots` release the binary was built with.
 //!

@@ -17,6 +17,7 @@ use shared::settings::Settings;
 use shared::state::State;
 
 pub mod authorizer;
+pub mod cloudformation;
 pub mod emf;
 pub mod events;
 pub mod https;

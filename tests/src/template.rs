@@ -72,3 +72,52 @@ pub fn resources_of_type<'v>(template: &'v Value, kind: &str) -> Vec<(&'v str, &
     .map(|(name, resource)| (name.as_str().expect("a resource name"), resource))
     .collect()
 }
+
+/// `template` (YAML text) after SAM's transform, as CloudFormation runs it: plain CloudFormation,
+/// as JSON. Runs the `samtranslator` of `.venv-sam` offline (a region and dummy credentials, no
+/// profile); the functions' local `CodeUri` stands in as an S3 object, as `sam build` uploads it.
+pub fn transformed(template: &str) -> serde_json::Value {
+    let python = workspace_root().join(".venv-sam/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run ./scripts/test, which installs the SAM CLI into .venv-sam",
+        python.display()
+    );
+    let script = r#"
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+template = yaml_parse(sys.stdin.read())
+for resource in template["Resources"].values():
+    if resource.get("Type") == "AWS::Serverless::Function":
+        resource["Properties"]["CodeUri"] = "s3://example-bucket/code.zip"
+print(json.dumps(transform(template, {}, NoManagedPolicies())))
+"#;
+    let mut child = std::process::Command::new(python)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "dummy-secret-for-offline-checks")
+        .env_remove("AWS_PROFILE")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), template.as_bytes())
+        .expect("the template written");
+    let output = child.wait_with_output().expect("python ends");
+    assert!(
+        output.status.success(),
+        "the SAM transform failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}

@@ -641,7 +641,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         "{outside:#?}"
     );
 
-    // For the README: the whole page after the flows (and that 403), the window fitted to it.
+    // For docs/clients.md: the whole page after the flows (and that 403), the window fitted to it.
     let height = browser
         .client
         .execute(
@@ -658,7 +658,7 @@ async fn from_an_allowed_origin_the_page_runs_the_flow_hands_off_to_the_js_sdk_a
         .await
         .expect("the window resizes");
     let png = browser.client.screenshot().await.expect("a screenshot");
-    // Into target/ on every run; over the README's picture only when asked to, so that a test
+    // Into target/ on every run; over docs/clients.md's picture only when asked to, so that a test
     // run leaves the work tree as it found it.
     let shot = if std::env::var_os("UPDATE_SCREENSHOT").is_some() {
         workspace_root().join("docs/web-client.png")

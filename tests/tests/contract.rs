@@ -3,12 +3,14 @@
 //! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
 //! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`, and the
 //! template's `AllowedRoomOptions` exactly the options `ALLOWED_ROOM_OPTIONS` governs. Every
-//! function and the API have their alarms in `template.yaml`, and the README documents every
-//! metric of `shared::aws::metrics` as the code defines it.
+//! function and the API have their alarms in `template.yaml`; `docs/operations.md` documents
+//! every metric of `shared::aws::metrics` as the code defines it and counts the alarms, and
+//! `docs/configuration.md`'s table names every parameter of the template with its default and
+//! range, the variable it sets, and every variable the settings code reads.
 
 use std::collections::BTreeSet;
 
-use api_tests::template::{get, intrinsic, mapping, reference, resources_of_type, template};
+use api_tests::template::{get, intrinsic, mapping, reference, resources_of_type, template, untag};
 use api_tests::workspace_root;
 use serde_norway::Value;
 use shared::aws::metrics;
@@ -223,7 +225,7 @@ fn every_function_and_the_api_have_their_alarms() {
         "5xx".to_owned(),
         BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
     ));
-    // Any webhook waiting in the fallback queue (README, "VideoSDK webhooks").
+    // Any webhook waiting in the fallback queue (docs/webhooks.md).
     let (queue, _) = resources_of_type(&template, "AWS::SQS::Queue")[0];
     expected.push((
         "AWS/SQS".to_owned(),
@@ -234,15 +236,35 @@ fn every_function_and_the_api_have_their_alarms() {
     found.sort();
     expected.sort();
     assert_eq!(found, expected);
+
+    // docs/operations.md counts them in words.
+    let words = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+    ];
+    let page = read("docs/operations.md");
+    let alarms_section = section(&page, "## Alarms");
+    let count = words
+        .get(found.len())
+        .unwrap_or_else(|| panic!("{} alarms: add the word", found.len()));
+    assert!(
+        alarms_section.contains(&format!(": {count} in all")),
+        "docs/operations.md's Alarms section says \"{count} in all\""
+    );
+}
+
+/// The part of a Markdown page under `heading`, up to the next heading of its level.
+fn section<'p>(page: &'p str, heading: &str) -> &'p str {
+    let level = heading.split(' ').next().unwrap_or_default();
+    page.split_once(&format!("\n{heading}\n"))
+        .map(|(_, rest)| rest.split(&format!("\n{level} ")).next().unwrap_or(rest))
+        .unwrap_or_else(|| panic!("no section {heading:?}"))
 }
 
 #[test]
-fn the_readme_documents_every_metric_as_the_code_defines_it() {
-    let readme = read("README.md");
-    let section = readme
-        .split_once("## Metrics and alarms")
-        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
-        .expect("README.md has a \"Metrics and alarms\" section");
+fn the_operations_page_documents_every_metric_as_the_code_defines_it() {
+    let page = read("docs/operations.md");
+    let section = section(&page, "## Metrics");
     assert!(
         section.contains(&format!("`{}`", metrics::NAMESPACE)),
         "the namespace"
@@ -319,37 +341,145 @@ fn the_template_offers_exactly_the_gated_room_options() {
     );
 }
 
-/// The README's table of SAM parameters (`| `Name`, `Other` | setting | default | ... |`) names
-/// every parameter of `template.yaml` once, with its default.
-#[test]
-fn the_readme_lists_every_template_parameter_with_its_default() {
-    let readme = read("README.md");
-    let section = readme
-        .split_once("## Deploying with SAM")
-        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
-        .expect("README.md has a \"Deploying with SAM\" section");
-    let mut documented: Vec<(String, String)> = Vec::new();
-    for line in section.lines().filter(|line| line.starts_with("| `")) {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        let names: Vec<&str> = cells[1]
-            .split(", ")
-            .map(|name| name.trim_matches('`'))
-            .collect();
-        let defaults: Vec<&str> = cells[3]
-            .split(", ")
-            .map(|value| value.trim_matches('`'))
-            .collect();
-        for (index, name) in names.iter().enumerate() {
-            let default = defaults
-                .get(index)
-                .or(defaults.first())
-                .copied()
-                .unwrap_or("");
-            let default = if default == "(empty)" { "" } else { default };
-            documented.push(((*name).to_owned(), default.to_owned()));
+/// A row of `docs/configuration.md`'s table: its variables, its parameters, and its cells.
+struct ConfigurationRow {
+    variables: Vec<String>,
+    parameters: Vec<String>,
+    defaults: Vec<String>,
+    range: String,
+    used_by: String,
+}
+
+/// The names in backquotes in a cell (`` `A`, `B` (or `C`) `` reads A, B, C).
+fn quoted(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn configuration_table() -> Vec<ConfigurationRow> {
+    let page = read("docs/configuration.md");
+    section(&page, "## The table")
+        .lines()
+        .filter(|line| {
+            line.starts_with("| ") && !line.starts_with("| variable") && !line.starts_with("| ---")
+        })
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 8, "six cells: {line}");
+            ConfigurationRow {
+                variables: quoted(cells[1]),
+                parameters: quoted(cells[2]),
+                defaults: cells[3]
+                    .split(", ")
+                    .map(|value| value.trim_matches('`').to_owned())
+                    .collect(),
+                range: cells[4].to_owned(),
+                used_by: cells[5].to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Every variable the settings code reads, recorded through its lookup, for configurations
+/// that between them take every branch that reads one more (the secret from the environment or
+/// from Secrets Manager, the region under either name, the webhook function's bus).
+fn variables_the_settings_read() -> BTreeSet<String> {
+    let configurations: [&[(&str, &str)]; 3] = [
+        &[
+            ("VIDEOSDK_API_KEY", "key"),
+            ("VIDEOSDK_SECRET_KEY", "secret"),
+        ],
+        &[("VIDEOSDK_API_KEY", "key"), ("VIDEOSDK_SECRET", "secret")],
+        &[
+            ("VIDEOSDK_SECRET_ID", "videosdk/api"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("EVENT_BUS_NAME", "videosdk-events"),
+            ("WEBHOOK_EVENTS", "session-started"),
+        ],
+    ];
+    let read = std::cell::RefCell::new(BTreeSet::new());
+    for pairs in configurations {
+        let settings = shared::settings::Settings::from_lookup(|name| {
+            read.borrow_mut().insert(name.to_owned());
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        });
+        assert!(settings.is_ok(), "{pairs:?}: {:?}", settings.err());
+    }
+    read.into_inner()
+}
+
+/// Whether a source file of `shared/src` names `variable` as a string.
+fn named_in_shared_source(variable: &str) -> bool {
+    fn files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("shared/src is readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                files(&path, found);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                found.push(path);
+            }
         }
     }
+    let mut found = Vec::new();
+    files(&workspace_root().join("shared/src"), &mut found);
+    found.iter().any(|path| {
+        std::fs::read_to_string(path)
+            .expect("a source file")
+            .contains(&format!("\"{variable}\""))
+    })
+}
+
+/// `docs/configuration.md`'s one table names every parameter of `template.yaml` once, with its
+/// default and (for numbers) its range, and, for each variable the template sets, the
+/// parameters it is made from; it names every variable the settings code reads, and nothing the
+/// code does not read; a variable the template gives one function only is used by that one.
+#[test]
+fn the_configuration_table_is_the_template_and_the_code() {
+    let rows = configuration_table();
     let template = template();
+
+    // Every parameter once, with its default and range.
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for row in &rows {
+        for (index, name) in row.parameters.iter().enumerate() {
+            let default = row
+                .defaults
+                .get(index)
+                .or(row.defaults.first())
+                .cloned()
+                .unwrap_or_default();
+            let default = if default == "(empty)" {
+                String::new()
+            } else {
+                default
+            };
+            documented.push((name.clone(), default));
+            let parameter = get(&template, "Parameters")
+                .and_then(|parameters| get(parameters, name))
+                .unwrap_or_else(|| panic!("the table names {name}, which template.yaml has not"));
+            if get(parameter, "Type").and_then(Value::as_str) == Some("Number") {
+                let bound = |key| get(parameter, key).and_then(|value| untag(value).as_u64());
+                let range = match (bound("MinValue"), bound("MaxValue")) {
+                    (Some(min), Some(max)) => format!("{min} to {max}"),
+                    (Some(min), None) => format!("{min} or more"),
+                    other => panic!("{name}: bounds {other:?}"),
+                };
+                assert!(
+                    row.range.starts_with(&range),
+                    "{name}'s range: {range}, not {:?}",
+                    row.range
+                );
+            }
+        }
+    }
     let parameters = mapping(
         get(&template, "Parameters").expect("template.yaml has Parameters"),
         "Parameters",
@@ -369,6 +499,68 @@ fn the_readme_lists_every_template_parameter_with_its_default() {
     documented.sort();
     assert_eq!(
         documented, declared,
-        "README's parameter table and template.yaml"
+        "docs/configuration.md's table and template.yaml's Parameters"
     );
+
+    // Each variable the template sets: in the table, made from the row's parameters, used by
+    // the one function that gets it when only one does.
+    let globals = get(&template, "Globals")
+        .and_then(|globals| get(globals, "Function"))
+        .and_then(|function| get(function, "Environment"))
+        .and_then(|environment| get(environment, "Variables"));
+    let mut sources: Vec<(Option<String>, &Value)> = globals
+        .into_iter()
+        .map(|variables| (None, variables))
+        .collect();
+    for (_, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let binary = get(function, "Metadata")
+            .and_then(|metadata| get(metadata, "BuildProperties"))
+            .and_then(|properties| get(properties, "Binary"))
+            .and_then(Value::as_str)
+            .expect("a function's Binary");
+        if let Some(variables) = get(function, "Properties")
+            .and_then(|properties| get(properties, "Environment"))
+            .and_then(|environment| get(environment, "Variables"))
+        {
+            sources.push((Some(binary.to_owned()), variables));
+        }
+    }
+    for (only_for, variables) in sources {
+        for (variable, value) in mapping(variables, "Variables") {
+            let variable = variable.as_str().expect("a variable name");
+            let row = rows
+                .iter()
+                .find(|row| row.variables.iter().any(|name| name == variable))
+                .unwrap_or_else(|| {
+                    panic!("the template sets {variable}, which the table does not list")
+                });
+            let made_from = api_tests::cloudformation::parameters_of(&template, value);
+            assert!(
+                made_from
+                    .iter()
+                    .all(|parameter| row.parameters.contains(parameter)),
+                "{variable} is made from {made_from:?}; its row names {:?}",
+                row.parameters
+            );
+            if let Some(binary) = &only_for {
+                assert_eq!(&row.used_by, binary, "{variable} is given to {binary} only");
+            }
+        }
+    }
+
+    // The variables: every one the settings read is in the table; every one in the table is
+    // read, by the settings or by name elsewhere in shared/src (logging, metrics, TLS).
+    let listed: BTreeSet<String> = rows.iter().flat_map(|row| row.variables.clone()).collect();
+    let read = variables_the_settings_read();
+    let missing: Vec<&String> = read.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "the settings read {missing:?}, which the table does not list"
+    );
+    for variable in listed.difference(&read) {
+        assert!(
+            named_in_shared_source(variable),
+            "the table lists {variable}, which nothing in shared/src reads"
+        );
+    }
 }

@@ -239,3 +239,101 @@ async fn the_http_api_and_the_functions_allow_the_same_origins_headers_methods_a
         );
     }
 }
+
+/// `template.yaml` with `parameter`'s default replaced by `value`, as text: CloudFormation then
+/// resolves the parameter to `value` where a deploy would pass it.
+fn with_default(parameter: &str, value: &str) -> String {
+    let text = std::fs::read_to_string(api_tests::workspace_root().join("template.yaml"))
+        .expect("template.yaml is readable");
+    let start = text
+        .find(&format!("\n  {parameter}:\n"))
+        .unwrap_or_else(|| panic!("no parameter {parameter}"));
+    let default = start
+        + text[start..]
+            .find("\n    Default: ")
+            .expect("the parameter has a Default");
+    let end = default + 1 + text[default + 1..].find('\n').expect("a line");
+    format!(
+        "{}\n    Default: {}{}",
+        &text[..default],
+        serde_json::to_string(value).expect("a JSON string is a YAML string"),
+        &text[end..]
+    )
+}
+
+/// What API Gateway is given, after SAM's transform, for several `AllowedOrigins`: the HTTP
+/// API's CORS configuration (the OpenAPI body's `x-amazon-apigateway-cors`, and no
+/// `CorsConfiguration` beside it) resolved with that value allows exactly the origins the
+/// functions' own `CorsPolicy` allows, with their methods, headers and max age, and no
+/// credentials. API Gateway answers preflights with it when deployed; the functions, locally.
+#[test]
+#[ignore = "needs the test tools; scripts/test runs it"]
+fn the_deployed_cors_configuration_allows_what_the_functions_allow() {
+    let probes = [
+        "https://app.example.com",
+        "https://a.example",
+        "http://localhost:3000",
+        "https://evil.example",
+        "http://app.example.com",
+    ];
+    for origins in [
+        "*",
+        "https://app.example.com",
+        "https://a.example,http://localhost:3000",
+    ] {
+        let transformed =
+            api_tests::template::transformed(&with_default("AllowedOrigins", origins));
+        let as_yaml: Value = serde_norway::to_value(&transformed).expect("JSON is YAML");
+        let apis = resources_of_type(&as_yaml, "AWS::ApiGatewayV2::Api");
+        assert_eq!(apis.len(), 1, "one HTTP API: {apis:?}");
+        let properties = get(apis[0].1, "Properties").expect("the API's Properties");
+        assert!(
+            get(properties, "CorsConfiguration").is_none(),
+            "a CorsConfiguration beside the body's would take its place"
+        );
+        let cors = get(properties, "Body")
+            .and_then(|body| get(body, "x-amazon-apigateway-cors"))
+            .expect("the deployed body's x-amazon-apigateway-cors");
+        let deployment = api_tests::cloudformation::Deployment::new(&as_yaml, &[]);
+        let allowed = deployment.strings(get(cors, "allowOrigins").expect("allowOrigins"));
+        let policy = CorsPolicy::parse(origins).expect("a valid ALLOWED_ORIGINS");
+        for probe in probes {
+            let gateway = allowed
+                .iter()
+                .any(|origin| origin == "*" || origin == probe);
+            assert_eq!(
+                gateway,
+                policy.allows(probe),
+                "AllowedOrigins={origins}: API Gateway's {allowed:?} and the functions disagree on {probe}"
+            );
+        }
+        let headers: BTreeSet<String> = deployment
+            .strings(get(cors, "allowHeaders").expect("allowHeaders"))
+            .iter()
+            .map(|header| header.to_ascii_lowercase())
+            .collect();
+        let ours: BTreeSet<String> = ALLOWED_HEADERS.split(',').map(str::to_owned).collect();
+        assert_eq!(headers, ours, "allowHeaders");
+        let methods: BTreeSet<String> = deployment
+            .strings(get(cors, "allowMethods").expect("allowMethods"))
+            .into_iter()
+            .collect();
+        for route in ROUTES.iter().filter(|route| route.cors) {
+            assert!(
+                methods.contains(route.method.as_str()) && methods.contains("OPTIONS"),
+                "{}: {methods:?}",
+                route.name
+            );
+        }
+        assert_eq!(
+            get(cors, "maxAge").and_then(|age| untag(age).as_u64()),
+            Some(u64::from(PREFLIGHT_MAX_AGE_SECONDS)),
+            "maxAge"
+        );
+        assert!(
+            get(cors, "allowCredentials")
+                .is_none_or(|credentials| untag(credentials).as_bool() == Some(false)),
+            "allowCredentials"
+        );
+    }
+}

@@ -7,7 +7,6 @@
 //! written, and in the IAM roles SAM's transform makes of it (what CloudFormation deploys).
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use api_tests::template::{get, mapping, reference, resources_of_type, template, untag};
 use api_tests::workspace_root;
@@ -263,45 +262,9 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
 
 /// Every IAM statement SAM's transform gives each function's role.
 fn role_statements() -> Vec<(String, Vec<PolicyStatement>)> {
-    let python = workspace_root().join(".venv-sam/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run ./scripts/test, which installs the SAM CLI into .venv-sam",
-        python.display()
-    );
-    let script = r#"
-import json, sys
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-template = yaml_parse(open(sys.argv[1]).read())
-for resource in template["Resources"].values():
-    if resource.get("Type") == "AWS::Serverless::Function":
-        resource["Properties"]["CodeUri"] = "s3://example-bucket/code.zip"
-print(json.dumps(transform(template, {}, NoManagedPolicies())))
-"#;
-    // Offline, as scripts/check-template runs it: a region and dummy credentials, no profile.
-    let output = Command::new(python)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "dummy-secret-for-offline-checks")
-        .env_remove("AWS_PROFILE")
-        .arg("-c")
-        .arg(script)
-        .arg(workspace_root().join("template.yaml"))
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "the SAM transform failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let transformed: Json = serde_json::from_slice(&output.stdout).expect("JSON");
+    let text = std::fs::read_to_string(workspace_root().join("template.yaml"))
+        .expect("template.yaml is readable");
+    let transformed: Json = api_tests::template::transformed(&text);
     let resources = transformed["Resources"].as_object().expect("Resources");
     let mut roles = Vec::new();
     for (name, resource) in resources {

@@ -69,7 +69,7 @@ async fn a_signed_webhook_goes_through_the_binary_onto_eventbridge_and_into_a_qu
     let queue = moto
         .bus_to_queue("videosdk-e2e", "videosdk-e2e-events")
         .await;
-    // The README's rule (examples/eventbridge/rules.yaml): session-ended events to a queue.
+    // docs/webhooks.md's rule (examples/eventbridge/rules.yaml): session-ended events to a queue.
     let session_ended = moto
         .rule_to_queue(
             "videosdk-e2e",

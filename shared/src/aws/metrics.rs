@@ -3,7 +3,7 @@
 //! function's output. No API call, no buffer, nothing on the request path but one short write.
 //!
 //! Every metric of the functions is defined here, once: its name, unit and dimensions ([`ALL`]);
-//! the README's "Metrics and alarms" table lists the same (`tests/tests/contract.rs` checks it).
+//! docs/operations.md's metrics table lists the same (`tests/tests/contract.rs` checks it).
 //! Dimension values are the function's name and fixed words of this module or of
 //! [`ErrorCode`]: never a value a caller sent, a token or a secret.
 //!
