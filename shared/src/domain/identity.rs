@@ -108,7 +108,7 @@ pub(crate) enum ClaimValues<'a> {
 impl CallerClaims {
     /// The claims as delivered (`jwt.claims`), the route's scopes (`jwt.scopes`, `None` when
     /// null) and the payload of the token in the request's `Authorization` header, if any.
-    pub fn new(
+    pub(crate) fn new(
         delivered: HashMap<String, String>,
         route_scopes: Option<Vec<String>>,
         header_token: Option<Map<String, Value>>,
@@ -123,7 +123,7 @@ impl CallerClaims {
 
     /// Whether the claims' list values are read from the verified token (the request carried
     /// it, and its claims are the ones delivered).
-    pub fn has_verified_token(&self) -> bool {
+    pub(crate) fn has_verified_token(&self) -> bool {
         self.token.is_some()
     }
 
@@ -198,7 +198,7 @@ fn is_delivered_from(payload: &Map<String, Value>, delivered: &HashMap<String, S
 
 /// A claim's value as HTTP API delivers it: a string as it is, an array as its elements'
 /// texts in brackets separated by spaces, anything else as its JSON text.
-pub(crate) fn delivered_text(value: &Value) -> String {
+fn delivered_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Array(items) => {
