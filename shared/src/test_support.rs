@@ -27,3 +27,27 @@ pub fn settings_from_pairs(pairs: &[(&str, &str)]) -> Result<Settings, SettingsE
             .map(|(_, value)| (*value).to_owned())
     })
 }
+
+/// What the TLS floor of `scripts/bench-coldstart` (`benches/src/bin/lambda-floor-tls.rs`)
+/// does at init besides the runtime: the test CA of `TEST_ONLY_EXTRA_CA_FILE` loaded as a
+/// function loads it, then one GET of `url` with the HTTPS client of every AWS call (hyper,
+/// `crate::tls`'s configuration), its answer read to the end. Returns the answer's status.
+pub async fn one_https_request(url: &str) -> Result<u16, String> {
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::byte_stream::ByteStream;
+
+    crate::tls::load_test_ca()?;
+    let request = lambda_http::http::Request::get(url)
+        .body(SdkBody::empty())
+        .map_err(|error| format!("{url}: {error}"))?;
+    let response = crate::aws::environment::hyper_client()
+        .request(request)
+        .await
+        .map_err(|error| format!("GET {url}: {}", crate::error_chain::error_chain(&error)))?;
+    let status = response.status().as_u16();
+    ByteStream::new(SdkBody::from_body_1_x(response.into_body()))
+        .collect()
+        .await
+        .map_err(|error| format!("GET {url}: reading the answer: {error}"))?;
+    Ok(status)
+}
