@@ -1,8 +1,10 @@
 //! Hooks for the workspace's tests, fuzz targets and benchmarks, behind the feature
 //! `test-support`: the functions' build has none of them.
 
+use crate::backends::meetings::MeetingBackend;
 use crate::domain::token::{Claims, TokenError, TokenKeys};
 use crate::settings::{Settings, SettingsError};
+use crate::state::State;
 
 pub use crate::aws::metrics::Capture;
 pub use crate::routes::answer;
@@ -50,4 +52,15 @@ pub async fn one_https_request(url: &str) -> Result<u16, String> {
         .await
         .map_err(|error| format!("GET {url}: reading the answer: {error}"))?;
     Ok(status)
+}
+
+/// Whether the meeting backend's warm-up (its connection to VideoSDK opened ahead of the first
+/// call) started and has not ended.
+pub fn warm_up_pending(state: &State<MeetingBackend>) -> bool {
+    state.backend.warm_up_pending()
+}
+
+/// Waits for the meeting backend's warm-up to end, if it started.
+pub async fn warm_up_ended(state: &State<MeetingBackend>) {
+    state.backend.warm_up_ended().await;
 }
