@@ -70,9 +70,10 @@ impl VideoSdkRooms {
     /// that comes back idle (the warm-up's, once its `HEAD` is answered) or one it opens itself,
     /// raced; so the first answer comes no later than without the warm-up, whichever of the
     /// secret and VideoSDK is the faster to reach. A connection enters the pool only once its
-    /// exchange is complete, so a warm-up that Lambda freezes halfway (after an answer, before
-    /// the next invocation) leaves nothing a call could pick up half-done: on thaw it ends, by
-    /// its answer or its timeout, and a failure costs nothing but a log line.
+    /// exchange is complete, so a warm-up that Lambda freezes halfway (the process is frozen
+    /// between invocations, say after a first request that called no one) leaves nothing a call
+    /// could pick up half-done: on thaw it ends, by its answer or its timeout, and a failure
+    /// costs nothing but a log line.
     pub(crate) fn start_warm_up(&self) {
         let http = self.http.clone();
         let endpoint = self.endpoint.clone();
