@@ -105,9 +105,12 @@ class StandIn:
 
 
 @contextmanager
-def videosdk_stand_in(work: Path, webhook_public_key: str, delay_seconds: float = 0.0):
-    """Serves on a free port of 127.0.0.1 until the block ends; yields its StandIn."""
-    ca_file, chain_file, key_file = make_test_ca(work)
+def videosdk_stand_in(work: Path, webhook_public_key: str, delay_seconds: float = 0.0,
+                      certificate: tuple = None):
+    """Serves on a free port of 127.0.0.1 until the block ends; yields its StandIn. Its
+    certificate: `certificate` (make_test_ca's three paths, to share one test CA with another
+    server, as the functions trust only one), or one of a CA made here."""
+    ca_file, chain_file, key_file = certificate or make_test_ca(work)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
     key_body = json.dumps({"publicKey": webhook_public_key}).encode()

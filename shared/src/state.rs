@@ -30,11 +30,11 @@ pub trait Backend: Sized {
         std::future::ready(Ok(()))
     }
 
-    /// Cold-start work that needs no secret, done while the secret is read: none, but for the
-    /// meeting backend, which opens its connection to VideoSDK.
-    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
-        std::future::ready(())
-    }
+    /// Cold-start work that needs no secret, started before the secret is read and awaited by
+    /// no one: none, but for the meeting backend, which opens its connection to VideoSDK in a
+    /// task of its own (the cold start ends no later for it, and a first call that finds it
+    /// unfinished does not wait for it).
+    fn start_warm_up(&self) {}
 }
 
 #[derive(Debug)]
@@ -123,13 +123,14 @@ impl<B: Backend> State<B> {
             );
         }
         let backend = B::from_settings(&settings)?;
+        // Round trips to another host than the secret's: side by side with the secret fetch,
+        // and not waited for.
+        backend.start_warm_up();
         let (versions, refresh) = match settings.secret_source {
             SecretSource::SecretsManager { secret_id, aws } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
                 let store = SecretStore::new(&aws, secret_id);
-                // Both are round trips to other hosts: side by side, not one after the other.
-                let (versions, ()) = tokio::join!(store.fetch(None), backend.warm_up());
-                let versions = versions?;
+                let versions = store.fetch(None).await?;
                 let interval = Duration::from_secs(settings.secret_refresh_seconds);
                 let refresh = SecretRefresh {
                     store,
@@ -140,7 +141,6 @@ impl<B: Backend> State<B> {
                 (versions, Some(refresh))
             }
             SecretSource::Environment(current) => {
-                backend.warm_up().await;
                 tracing::warn!(
                     "VIDEOSDK_SECRET_ID is not set: using VIDEOSDK_API_KEY and VIDEOSDK_SECRET_KEY \
                      from the environment, which is for local development only"

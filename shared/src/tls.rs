@@ -8,7 +8,8 @@
 //! Not the system's store: reading it (`rustls-native-certs`: the bundle file, then every file of
 //! the certificate directory, each PEM-decoded with a constant-time base64 decoder) was most of
 //! the CPU of a cold start, and was done once per client. `webpki-roots` holds the roots as
-//! trust anchors already parsed, so a store is ~150 references copied. The trade (docs/security.md):
+//! trust anchors already parsed, so a store is ~150 references copied, and the configuration is
+//! built once per process, however many clients a function builds. The trade (docs/security.md):
 //! `SSL_CERT_FILE`, `SSL_CERT_DIR` and the system's certificates are not read, and the roots are
 //! those of the `webpki-roots` release the binary was built with.
 //!
@@ -69,9 +70,23 @@ fn read_anchor(path: &str) -> Result<TrustAnchor<'static>, String> {
         .ok_or_else(|| format!("{path} gave no trust anchor"))
 }
 
+/// The client configuration of every HTTPS call out, built once per process: every client
+/// shares its root store, verifier and TLS session cache.
+static CLIENT_CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+
 /// The client configuration of every HTTPS call out: the compiled-in roots (and the test CA,
-/// when one is loaded). Callers set their ALPN.
+/// when one is loaded). Callers set their ALPN. Built at the first call, after
+/// [`load_test_ca`] in a function (`Settings::from_env` runs first); each caller gets a copy of
+/// it that shares its verifier and session cache.
 pub(crate) fn client_config() -> rustls::ClientConfig {
+    shared_client_config().as_ref().clone()
+}
+
+fn shared_client_config() -> Arc<rustls::ClientConfig> {
+    Arc::clone(CLIENT_CONFIG.get_or_init(|| Arc::new(build_client_config())))
+}
+
+fn build_client_config() -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -87,19 +102,29 @@ pub(crate) fn client_config() -> rustls::ClientConfig {
         .with_no_client_auth()
 }
 
-/// hyper's HTTPS connector over `tcp`, HTTP/1.1, with this module's TLS; `http://` endpoints
-/// (a local stand-in) are reached in the clear.
+/// hyper's HTTPS connector over `tcp`, HTTP/1.1 (no ALPN), with this module's TLS, the process's
+/// one configuration itself; `http://` endpoints (a local stand-in) are reached in the clear.
 pub(crate) fn https_connector<T>(tcp: T) -> hyper_rustls::HttpsConnector<T> {
-    hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(client_config())
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp)
+    hyper_rustls::HttpsConnector::from((tcp, shared_client_config()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_client_shares_one_configuration() {
+        // One configuration per process, not one built for each client (each AWS client and
+        // each reqwest client asks for it): the copies share what it was built with.
+        assert!(Arc::ptr_eq(
+            &shared_client_config(),
+            &shared_client_config()
+        ));
+        assert!(Arc::ptr_eq(
+            client_config().crypto_provider(),
+            shared_client_config().crypto_provider()
+        ));
+    }
 
     #[test]
     fn the_roots_include_those_aws_endpoints_chain_to() {

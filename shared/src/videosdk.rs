@@ -3,6 +3,7 @@
 //! to the log for the operator, never to a caller. And the public key VideoSDK signs its webhooks
 //! with (`GET /v2/public/rsa-public-key`), which the crate does not have, with reqwest.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use videosdk::{
@@ -42,6 +43,8 @@ pub(crate) const WEBHOOK_PUBLIC_KEY_PATH: &str = "/v2/public/rsa-public-key";
 pub(crate) struct VideoSdkRooms {
     http: reqwest::Client,
     endpoint: String,
+    /// The task of [`VideoSdkRooms::start_warm_up`], once started.
+    warm_up: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl VideoSdkRooms {
@@ -54,33 +57,67 @@ impl VideoSdkRooms {
         Ok(Self {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
+            warm_up: Mutex::new(None),
         })
     }
 
     /// Opens a connection to VideoSDK (TCP and TLS) and leaves it in the client's pool, so that
-    /// the first call a request makes after a cold start does not pay for it: a `HEAD` of the
-    /// API's root, with no token, whose answer (whatever it is) is ignored. A failure costs
-    /// nothing but that: the request opens its own connection, as without it.
-    pub(crate) async fn warm_up(&self) {
-        let started = std::time::Instant::now();
-        let outcome = self
-            .http
-            .head(&self.endpoint)
-            .timeout(VIDEOSDK_CONNECT_TIMEOUT)
-            .send()
-            .await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match outcome {
-            Ok(response) => tracing::debug!(
-                status = response.status().as_u16(),
-                elapsed_ms,
-                "connection to VideoSDK opened"
-            ),
-            Err(error) => tracing::warn!(
-                error = %error,
-                elapsed_ms,
-                "could not open a connection to VideoSDK ahead of the first call"
-            ),
+    /// the first call a request makes after a cold start need not pay for it: a `HEAD` of the
+    /// API's root, with no token, whose answer (whatever it is) is ignored.
+    ///
+    /// In a task of its own, which nothing waits for: the cold start goes on without it, and a
+    /// call never waits for it either. hyper's pool gives a call the first of two: a connection
+    /// that comes back idle (the warm-up's, once its `HEAD` is answered) or one it opens itself,
+    /// raced; so the first answer comes no later than without the warm-up, whichever of the
+    /// secret and VideoSDK is the faster to reach. A connection enters the pool only once its
+    /// exchange is complete, so a warm-up that Lambda freezes halfway (the process is frozen
+    /// between invocations, say after a first request that called no one) leaves nothing a call
+    /// could pick up half-done: on thaw it ends, by its answer or its timeout, and a failure
+    /// costs nothing but a log line.
+    pub(crate) fn start_warm_up(&self) {
+        let http = self.http.clone();
+        let endpoint = self.endpoint.clone();
+        let task = tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let outcome = http
+                .head(&endpoint)
+                .timeout(VIDEOSDK_CONNECT_TIMEOUT)
+                .send()
+                .await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            match outcome {
+                Ok(response) => tracing::debug!(
+                    status = response.status().as_u16(),
+                    elapsed_ms,
+                    "connection to VideoSDK opened"
+                ),
+                Err(error) => tracing::warn!(
+                    error = %error,
+                    elapsed_ms,
+                    "could not open a connection to VideoSDK ahead of the first call"
+                ),
+            }
+        });
+        *self.warm_up.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+    }
+
+    /// Tests only: whether the warm-up started and has not ended.
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) fn warm_up_pending(&self) -> bool {
+        let task = self.warm_up.lock().unwrap_or_else(PoisonError::into_inner);
+        task.as_ref().is_some_and(|task| !task.is_finished())
+    }
+
+    /// Tests only: waits for the warm-up to end, if it started.
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) async fn warm_up_ended(&self) {
+        let task = self
+            .warm_up
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
         }
     }
 

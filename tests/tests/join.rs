@@ -390,6 +390,12 @@ impl Rendezvous {
         Self(Arc::new(tokio::sync::watch::Sender::new(0)))
     }
 
+    /// Waits until one side has arrived (without arriving).
+    async fn arrived(&self) {
+        let mut arrivals = self.0.subscribe();
+        let _ = arrivals.wait_for(|count| *count >= 1).await;
+    }
+
     /// Arrives and waits for the other side; false if it never came within `limit`.
     async fn meet(&self, limit: Duration) -> bool {
         let mut arrivals = self.0.subscribe();
@@ -484,6 +490,8 @@ async fn the_connection_to_videosdk_opens_while_the_secret_is_fetched() {
     let state = api_tests::state(&pairs).await;
     assert!(secrets.first_met_other(), "the secret fetch waited alone");
     assert!(rooms.first_met_other(), "the pre-warm waited alone");
+    // Nothing waits for the warm-up; the test does, so that the join finds its connection idle.
+    shared::test_support::warm_up_ended(&state).await;
     assert_eq!(rooms.connections(), 1);
 
     let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
@@ -496,6 +504,44 @@ async fn the_connection_to_videosdk_opens_while_the_secret_is_fetched() {
     );
 }
 
+/// The cold start does not wait for the warm-up, nor does the first call: with the warm-up's
+/// connection held by a relay, the state is built and a join answered (on a connection of its
+/// own), the warm-up still under way; once let through, it ends.
+#[tokio::test]
+async fn neither_the_cold_start_nor_the_first_call_waits_for_the_warm_up() {
+    let videosdk = VideoSdkStandIn::development().await;
+    let hold = Rendezvous::new();
+    let relay = CountingRelay::start_meeting(&videosdk.uri(), Some(hold.clone())).await;
+    let endpoint = relay.uri();
+    let state = dev_state(&[
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
+    ])
+    .await;
+    assert!(
+        shared::test_support::warm_up_pending(&state),
+        "the cold start ended with the warm-up"
+    );
+    hold.arrived().await;
+    assert_eq!(relay.connections(), 1, "the warm-up's connection, held");
+
+    let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(videosdk.calls().len(), 1);
+    assert_eq!(relay.connections(), 2, "the join's own connection");
+    assert!(
+        shared::test_support::warm_up_pending(&state),
+        "the join waited for the warm-up's connection"
+    );
+
+    assert!(
+        hold.meet(Duration::from_secs(1)).await,
+        "the warm-up is let through"
+    );
+    shared::test_support::warm_up_ended(&state).await;
+    assert!(relay.first_met_other());
+}
+
 #[tokio::test]
 async fn the_connection_to_videosdk_is_opened_at_start_and_kept() {
     let videosdk = VideoSdkStandIn::development().await;
@@ -506,7 +552,9 @@ async fn the_connection_to_videosdk_is_opened_at_start_and_kept() {
         ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
     ])
     .await;
-    assert_eq!(relay.connections(), 1, "opened while the function started");
+    // Nothing waits for the warm-up; the test does, so that the joins find its connection idle.
+    shared::test_support::warm_up_ended(&state).await;
+    assert_eq!(relay.connections(), 1, "opened as the function started");
     assert!(videosdk.calls().is_empty(), "with no call to the rooms API");
 
     let (status, body) = join(&state, json!({"customRoomId": "standup"}), None).await;

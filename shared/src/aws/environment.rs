@@ -151,15 +151,20 @@ impl AwsEnvironment {
 /// PEM text, which it decodes the same way. `http://` endpoints work too (AWS_ENDPOINT_URL may
 /// name a local stand-in, as the tests' moto).
 pub fn http_client() -> SharedHttpClient {
+    SharedHttpClient::new(AwsHttpClient(hyper_client()))
+}
+
+/// hyper's client of [`http_client`]; also the one HTTPS request of the TLS floor of
+/// `scripts/bench-coldstart` (`crate::test_support::one_https_request`).
+pub(crate) fn hyper_client() -> Client<HttpsConnector<TcpConnector>, SdkBody> {
     let mut tcp = TcpConnector::new();
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
     let https = crate::tls::https_connector(tcp);
-    let client = Client::builder(TokioExecutor::new())
+    Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
-        .build(https);
-    SharedHttpClient::new(AwsHttpClient(client))
+        .build(https)
 }
 
 #[derive(Clone)]

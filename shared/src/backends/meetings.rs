@@ -31,13 +31,28 @@ enum Service {
     },
 }
 
+/// Bench only: `true` stops the `videosdk` backend from opening its connection to VideoSDK
+/// ahead of the first call ([`MeetingBackend::start_warm_up`]), so that `scripts/bench-coldstart`
+/// can time a first answer without it. Read from the process environment, like
+/// `TEST_ONLY_EXTRA_CA_FILE`; never set in a deployment (the template does not).
+pub(crate) const SKIP_WARM_UP_VARIABLE: &str = "TEST_ONLY_SKIP_VIDEOSDK_WARM_UP";
+
 impl Backend for MeetingBackend {
     fn from_settings(settings: &Settings) -> Result<Self, InitError> {
         MeetingBackend::new(&settings.meeting_backend).map_err(InitError::MeetingBackend)
     }
 
-    fn warm_up(&self) -> impl std::future::Future<Output = ()> {
-        MeetingBackend::warm_up(self)
+    fn start_warm_up(&self) {
+        let skip = std::env::var(SKIP_WARM_UP_VARIABLE)
+            .is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"));
+        if skip {
+            tracing::warn!(
+                variable = SKIP_WARM_UP_VARIABLE,
+                "no connection to VideoSDK opened ahead of the first call: benchmarks only"
+            );
+        } else {
+            MeetingBackend::start_warm_up(self);
+        }
     }
 }
 
@@ -61,10 +76,25 @@ impl MeetingBackend {
         }))
     }
 
-    /// Opens the connection to VideoSDK ahead of the first call (the `videosdk` backend).
-    async fn warm_up(&self) {
+    /// Starts opening the connection to VideoSDK ahead of the first call (the `videosdk`
+    /// backend), in a task of its own (`VideoSdkRooms::start_warm_up`).
+    fn start_warm_up(&self) {
         if let Service::VideoSdk { rooms, .. } = &self.0 {
-            rooms.warm_up().await;
+            rooms.start_warm_up();
+        }
+    }
+
+    /// Tests only: whether the warm-up started and has not ended.
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) fn warm_up_pending(&self) -> bool {
+        matches!(&self.0, Service::VideoSdk { rooms, .. } if rooms.warm_up_pending())
+    }
+
+    /// Tests only: waits for the warm-up to end, if it started.
+    #[cfg(any(test, feature = "test-support"))]
+    pub(crate) async fn warm_up_ended(&self) {
+        if let Service::VideoSdk { rooms, .. } = &self.0 {
+            rooms.warm_up_ended().await;
         }
     }
 
