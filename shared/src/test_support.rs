@@ -44,3 +44,10 @@ pub async fn queue_webhook(
         .send(&event)
         .await
 }
+
+/// A message of the fallback queue read as the queue's consumer reads it: the webhook's type
+/// and its body, byte for byte; or why it is no queued webhook.
+pub fn read_queued_webhook(message_body: &str) -> Result<(String, Vec<u8>), String> {
+    crate::aws::fallback_queue::decode(message_body)
+        .map(|event| (event.kind().to_owned(), event.detail().as_bytes().to_vec()))
+}

@@ -208,6 +208,8 @@ pub enum PutEventsAnswer {
     /// HTTP 200 with the entry failed (`FailedEntryCount: 1`), as EventBridge answers a
     /// throttled or refused entry.
     FailEntry { code: String, message: String },
+    /// [`PutEventsAnswer::FailEntry`] for the next call only, then [`PutEventsAnswer::Accept`].
+    FailEntryOnce { code: String, message: String },
     /// This HTTP status, with EventBridge's error shape.
     Status(u16),
 }
@@ -273,15 +275,31 @@ impl Respond for PutEvents {
         let entries = body["Entries"].as_array().cloned().unwrap_or_default();
         let mut recorded = lock(&self.0);
         recorded.calls.push(entries.clone());
+        if let PutEventsAnswer::FailEntryOnce { code, message } = &recorded.answer {
+            let failure = PutEventsAnswer::FailEntry {
+                code: code.clone(),
+                message: message.clone(),
+            };
+            recorded.answer = PutEventsAnswer::Accept;
+            return answer_to(&failure, &entries, recorded.calls.len());
+        }
+        answer_to(&recorded.answer, &entries, recorded.calls.len())
+    }
+}
+
+/// The answer `answer` gives to the `entries` of call number `call`.
+fn answer_to(answer: &PutEventsAnswer, entries: &[Value], call: usize) -> ResponseTemplate {
+    {
         let json_answer = |status: u16, value: Value| {
             ResponseTemplate::new(status)
                 .insert_header("content-type", "application/x-amz-json-1.1")
                 .set_body_string(value.to_string())
         };
-        match &recorded.answer {
+        match answer {
+            PutEventsAnswer::FailEntryOnce { .. } => unreachable!("answered by the caller"),
             PutEventsAnswer::Accept => {
                 let ids: Vec<Value> = (0..entries.len())
-                    .map(|n| json!({"EventId": format!("stand-in-{}-{n}", recorded.calls.len())}))
+                    .map(|n| json!({"EventId": format!("stand-in-{call}-{n}")}))
                     .collect();
                 json_answer(200, json!({"FailedEntryCount": 0, "Entries": ids}))
             }
@@ -362,6 +380,136 @@ impl Functions {
             response
         } else {
             crate::invoke(function, &self.api, request).await
+        }
+    }
+}
+
+/// An endpoint that takes every connection and never answers: a service in a regional
+/// incident, as a client with no timeout of its own would wait on it forever. Counts the
+/// connections it took.
+pub struct SilentEndpoint {
+    uri: String,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentEndpoint {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a local port");
+        let uri = format!("http://{}", listener.local_addr().expect("an address"));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&connections);
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        Self {
+            uri,
+            connections,
+            task,
+        }
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Connections taken so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SilentEndpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Secrets Manager's `GetSecretValue` on 127.0.0.1 (wiremock), serving `secret_string` as
+/// `AWSCURRENT` (and no `AWSPREVIOUS`), promptly until [`SlowSecretsManager::stall`], then
+/// after a minute: a refresh that would hold up whatever waits for it.
+pub struct SlowSecretsManager {
+    server: MockServer,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The secret's ARN the stand-in answers with.
+pub const SLOW_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:videosdk/slow-AbCdEf";
+
+impl SlowSecretsManager {
+    pub async fn start(secret_string: &str) -> Self {
+        let server = MockServer::start().await;
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "secretsmanager.GetSecretValue"))
+            .respond_with(GetSecretValue {
+                secret_string: secret_string.to_owned(),
+                stalled: Arc::clone(&stalled),
+                calls: Arc::clone(&calls),
+            })
+            .mount(&server)
+            .await;
+        Self {
+            server,
+            stalled,
+            calls,
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// From now on, every answer comes a minute late.
+    pub fn stall(&self) {
+        self.stalled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `GetSecretValue` calls so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+struct GetSecretValue {
+    secret_string: String,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Respond for GetSecretValue {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let answer = if body["VersionStage"] == "AWSPREVIOUS" {
+            ResponseTemplate::new(400).set_body_string(
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Secrets Manager can't find the specified secret version."})
+                .to_string(),
+            )
+        } else {
+            ResponseTemplate::new(200).set_body_string(
+                json!({"ARN": SLOW_SECRET_ARN, "Name": "videosdk/slow", "VersionId": "v1",
+                       "SecretString": self.secret_string, "VersionStages": ["AWSCURRENT"],
+                       "CreatedDate": 1_767_225_600})
+                .to_string(),
+            )
+        }
+        .insert_header("content-type", "application/x-amz-json-1.1");
+        if self.stalled.load(std::sync::atomic::Ordering::SeqCst) {
+            answer.set_delay(std::time::Duration::from_secs(60))
+        } else {
+            answer
         }
     }
 }

@@ -126,7 +126,7 @@ impl FallbackQueue {
 
 /// The event of a queued message, checked: its detail must still be a webhook body whose
 /// delivery id is the one queued with it.
-fn decode(body: &str) -> Result<WebhookEvent, String> {
+pub(crate) fn decode(body: &str) -> Result<WebhookEvent, String> {
     let queued: Queued =
         serde_json::from_str(body).map_err(|_| "not a queued webhook message".to_owned())?;
     let event = WebhookEvent::from_verified_body(queued.detail.as_bytes())

@@ -14,6 +14,7 @@
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::budget::{Budget, QUEUE_SEND_RESERVE};
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
 use crate::aws::fallback_queue::FallbackQueue;
@@ -23,7 +24,7 @@ use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
 use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
-use crate::videosdk::{KeyFetchError, VideoSdkWebhookKey};
+use crate::videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT, VideoSdkWebhookKey};
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +134,31 @@ impl Backend for WebhookBackend {
         );
         Ok(())
     }
+
+    /// A key pinned in the secret follows the secret: a new one read on a refresh replaces it.
+    /// One that is gone or unusable leaves the key in hand in use, with a warning.
+    fn secret_read(&self, current: &ApiCredentials) {
+        let Some((key, KeyOrigin::Secret)) = self.current() else {
+            return;
+        };
+        match current.webhook_public_key().map(WebhookPublicKey::from_pem) {
+            Some(Ok(read)) if read == *key => {}
+            Some(Ok(read)) => {
+                tracing::warn!(
+                    "the webhook public key pinned in the secret changed; using the new one"
+                );
+                self.replace(read, KeyOrigin::Secret);
+            }
+            Some(Err(error)) => tracing::warn!(
+                error = %error,
+                "the secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY cannot be used; keeping the key in hand"
+            ),
+            None => tracing::warn!(
+                "the secret no longer pins VIDEOSDK_WEBHOOK_PUBLIC_KEY; keeping the key in hand \
+                 until the next cold start"
+            ),
+        }
+    }
 }
 
 /// Where a verified webhook went.
@@ -190,7 +216,7 @@ pub async fn redrive(lookup: impl Fn(&str) -> Option<String>) -> Result<RedriveR
         for message in taken {
             match message.event {
                 Ok(event) => {
-                    bus.publish(&event)
+                    bus.publish(&event, &Budget::unbounded(), Duration::ZERO)
                         .await
                         .map_err(|error| format!("{error} (the event stays in {})", queue.url()))?;
                     queue.delete(&message.receipt_handle).await?;
@@ -214,6 +240,7 @@ impl WebhookBackend {
         body: &[u8],
         signature: &[u8],
         keys: &Keyring,
+        budget: &Budget,
     ) -> Result<(), VerifyError> {
         let Some((key, origin)) = self.current() else {
             // Only before `start`, which fails the cold start when it finds no key.
@@ -223,12 +250,19 @@ impl WebhookBackend {
             (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
                 self.claim_refetch(Instant::now())
                     .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
-                let fetched = fetch_counted(videosdk, keys).await.map_err(|error| {
-                    VerifyError::KeyUnavailable {
+                // The fetch keeps the time a queue send needs: a verified webhook is kept.
+                let fetched = budget
+                    .run(
+                        QUEUE_SEND_RESERVE,
+                        VIDEOSDK_REQUEST_TIMEOUT,
+                        fetch_counted(videosdk, keys),
+                    )
+                    .await
+                    .unwrap_or(Err(KeyFetchError::TimedOut))
+                    .map_err(|error| VerifyError::KeyUnavailable {
                         url: videosdk.url().to_owned(),
                         error,
-                    }
-                })?;
+                    })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
                     return Err(SignatureError::Invalid.into());
@@ -243,22 +277,45 @@ impl WebhookBackend {
     }
 
     /// Puts a verified webhook on the bus or, when the bus does not take it, into the fallback
-    /// queue.
-    pub(crate) async fn deliver(&self, event: &WebhookEvent) -> Result<Delivered, NotDelivered> {
-        let bus = match self.bus.publish(event).await {
+    /// queue; the bus within `budget` less the time the queue needs, the queue with the rest.
+    pub(crate) async fn deliver(
+        &self,
+        event: &WebhookEvent,
+        budget: &Budget,
+    ) -> Result<Delivered, NotDelivered> {
+        let keep = match self.fallback {
+            Some(_) => QUEUE_SEND_RESERVE,
+            None => Duration::ZERO,
+        };
+        let bus = match self.bus.publish(event, budget, keep).await {
             Ok(event_id) => return Ok(Delivered::Published { event_id }),
             Err(error) => error,
         };
         let Some(fallback) = &self.fallback else {
             return Err(NotDelivered { bus, queue: None });
         };
-        match fallback.send(event).await {
+        let sent = budget
+            .run_aws(Duration::ZERO, fallback.send(event))
+            .await
+            .unwrap_or_else(|out_of_time| {
+                Err(format!(
+                    "SQS did not take it into {}: {out_of_time}",
+                    fallback.url()
+                ))
+            });
+        match sent {
             Ok(message_id) => Ok(Delivered::Queued { message_id, bus }),
             Err(queue) => Err(NotDelivered {
                 bus,
                 queue: Some(queue),
             }),
         }
+    }
+
+    /// Whether the key in use is the one pinned in the secret (which a refresh of the secret
+    /// may replace).
+    pub(crate) fn key_pinned_in_secret(&self) -> bool {
+        matches!(self.current(), Some((_, KeyOrigin::Secret)))
     }
 
     fn current(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {

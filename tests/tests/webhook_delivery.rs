@@ -1,0 +1,104 @@
+//! A verified webhook is kept whatever fails around it: within the invocation's deadline when
+//! Secrets Manager is slow and EventBridge never answers (it is queued, 202); through a
+//! failed entry that EventBridge asks to be sent again; in a queue message that always fits;
+//! and back onto the bus by the queue's consumer once EventBridge takes it again.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use api_tests::MotoServer;
+use api_tests::webhooks::{
+    SLOW_SECRET_ARN, SilentEndpoint, SlowSecretsManager, webhook_request, webhook_settings,
+};
+use lambda_http::RequestExt;
+use lambda_http::lambda_runtime::Context;
+use serde_json::json;
+use shared::backends::webhooks::WebhookBackend;
+use shared::routes::videosdk_webhook::handler;
+use shared::state::State;
+
+/// A fallback queue in moto; its URL.
+async fn fallback_queue(moto: &MotoServer, name: &str) -> String {
+    moto.sqs()
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url()
+        .expect("a URL")
+        .to_owned()
+}
+
+/// What Lambda's runtime API gives an invocation that ends `left` from now.
+fn context_ending_in(left: Duration) -> Context {
+    let mut context = Context::default();
+    context.request_id = "2f0b4a8e-7c1d-4f4e-9d55-0a4d1c9b7e21".to_owned();
+    context.deadline = (SystemTime::now() + left)
+        .duration_since(UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_millis() as u64;
+    context
+}
+
+/// A regional incident: Secrets Manager answers a minute late and EventBridge not at all. The
+/// webhook's pinned key is checked without waiting for the secret's refresh, which is due on
+/// every request here; `PutEvents` gets what the invocation has left less the queue's share;
+/// the webhook is queued and answered 202 before the deadline Lambda would kill the function
+/// at. Without the budget the calls take their usual timeouts (5 s each) and Lambda kills the
+/// function first: here, the deadline passes first and the test fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_webhook_is_queued_within_the_deadline_when_every_call_before_hangs() {
+    let moto = MotoServer::start();
+    let queue = fallback_queue(&moto, "videosdk-deadline-fallback").await;
+    let credentials = api_tests::dev_credentials();
+    let stored = json!({"VIDEOSDK_API_KEY": credentials.api_key(),
+                        "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key())});
+    let secrets = SlowSecretsManager::start(&stored.to_string()).await;
+    let eventbridge = SilentEndpoint::start().await;
+    let secrets_uri = secrets.uri();
+    let pairs = [
+        ("VIDEOSDK_SECRET_ID", SLOW_SECRET_ARN),
+        ("VIDEOSDK_API_KEY", ""),
+        ("VIDEOSDK_SECRET_KEY", ""),
+        ("SECRET_REFRESH_SECONDS", "0"),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets_uri.as_str()),
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str()),
+        ("WEBHOOK_FALLBACK_QUEUE_URL", queue.as_str()),
+    ];
+    let state: State<WebhookBackend> =
+        State::from_settings(webhook_settings(eventbridge.uri(), &pairs))
+            .await
+            .expect("the cold start reads the secret while it answers");
+    assert!(secrets.calls() >= 1, "the secret was read at cold start");
+    let at_cold_start = secrets.calls();
+    secrets.stall();
+
+    let body = api_tests::webhooks::webhook_body("session-ended");
+    let signature = api_tests::webhooks::WebhookSigner::development().sign(body.as_bytes());
+    // Lambda's default timeout is 3 s; the template's is longer. The budget is what is left.
+    let left = Duration::from_secs(4);
+    let request =
+        webhook_request(&body, Some(&signature)).with_lambda_context(context_ending_in(left));
+    // Lambda kills the function at its deadline: so does this test.
+    let Ok(Ok(response)) = tokio::time::timeout(left, handler(&state, request)).await else {
+        panic!("the function was still running at its deadline");
+    };
+    assert_eq!(response.status(), 202, "{:?}", response.body());
+    assert!(
+        eventbridge.connections() >= 1,
+        "PutEvents was tried before the queue"
+    );
+    assert!(
+        secrets.calls() > at_cold_start,
+        "the due refresh was tried, beside the delivery"
+    );
+    let messages = moto.receive(&queue).await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (kind, queued) =
+        shared::test_support::read_queued_webhook(&messages[0]).expect("a queued webhook");
+    assert_eq!(
+        (kind.as_str(), queued),
+        ("session-ended", body.into_bytes())
+    );
+}
