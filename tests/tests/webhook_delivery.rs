@@ -7,12 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use api_tests::MotoServer;
 use api_tests::webhooks::{
-    SLOW_SECRET_ARN, SilentEndpoint, SlowSecretsManager, webhook_request, webhook_settings,
+    EventBridgeStandIn, PutEventsAnswer, SLOW_SECRET_ARN, SilentEndpoint, SlowSecretsManager,
+    WebhookSigner, webhook_request, webhook_settings,
 };
 use lambda_http::RequestExt;
 use lambda_http::lambda_runtime::Context;
 use serde_json::json;
 use shared::backends::webhooks::WebhookBackend;
+use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::videosdk_webhook::handler;
 use shared::state::State;
 
@@ -75,7 +77,7 @@ async fn a_webhook_is_queued_within_the_deadline_when_every_call_before_hangs() 
     secrets.stall();
 
     let body = api_tests::webhooks::webhook_body("session-ended");
-    let signature = api_tests::webhooks::WebhookSigner::development().sign(body.as_bytes());
+    let signature = WebhookSigner::development().sign(body.as_bytes());
     // Lambda's default timeout is 3 s; the template's is longer. The budget is what is left.
     let left = Duration::from_secs(4);
     let request =
@@ -101,4 +103,86 @@ async fn a_webhook_is_queued_within_the_deadline_when_every_call_before_hangs() 
         (kind.as_str(), queued),
         ("session-ended", body.into_bytes())
     );
+}
+
+/// Whether SQS takes `text` as a message body: the characters its documentation allows (#x9,
+/// #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF). moto does not check them.
+fn sqs_allows(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    })
+}
+
+/// The fallback queue's `MaximumMessageSize` in template.yaml.
+fn template_maximum_message_size() -> usize {
+    let template = api_tests::template::template();
+    let queue = &template["Resources"]["WebhookFallbackQueue"]["Properties"];
+    queue["MaximumMessageSize"]
+        .as_u64()
+        .expect("the template sets the fallback queue's MaximumMessageSize") as usize
+}
+
+#[test]
+fn the_template_sets_the_queues_maximum_message_size_the_function_encodes_for() {
+    assert_eq!(
+        template_maximum_message_size(),
+        shared::aws::fallback_queue::MAX_MESSAGE_BYTES
+    );
+}
+
+/// The largest body the route takes, made of quotes and backslashes (which JSON escaping would
+/// double, past the queue's maximum), and bodies holding U+FFFF and U+FFFE (which JSON carries
+/// unescaped and SQS refuses): each queued when EventBridge refuses it (202), in a message
+/// within the template's maximum size and SQS's character set, read back byte for byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn any_body_the_route_takes_fits_a_queue_message() {
+    let moto = MotoServer::start();
+    let maximum = template_maximum_message_size();
+    let queue = moto
+        .sqs()
+        .create_queue()
+        .queue_name("videosdk-sizes-fallback")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::MaximumMessageSize,
+            maximum.to_string(),
+        )
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url()
+        .expect("a URL")
+        .to_owned();
+    let eventbridge = EventBridgeStandIn::start().await;
+    eventbridge.answer_with(PutEventsAnswer::Status(400));
+    let pairs = [
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str()),
+        ("WEBHOOK_FALLBACK_QUEUE_URL", queue.as_str()),
+    ];
+    let state: State<WebhookBackend> =
+        State::from_settings(webhook_settings(&eventbridge.uri(), &pairs))
+            .await
+            .expect("the webhook state");
+    let shell = r#"{"webhookType":"session-started","data":""}"#;
+    let escapes = "\\\"".repeat((MAX_WEBHOOK_BODY_BYTES - shell.len()) / 2);
+    let mut largest = format!(r#"{{"webhookType":"session-started","data":"{escapes}"}}"#);
+    // JSON's whitespace, to the last byte.
+    largest.push_str(&" ".repeat(MAX_WEBHOOK_BODY_BYTES - largest.len()));
+    assert_eq!(largest.len(), MAX_WEBHOOK_BODY_BYTES);
+    let noncharacters = "{\"webhookType\":\"session-started\",\"data\":\"\u{FFFF}\u{FFFE}\"}";
+    for body in [largest.as_str(), noncharacters] {
+        let signature = WebhookSigner::development().sign(body.as_bytes());
+        let Ok(response) = handler(&state, webhook_request(body, Some(&signature))).await;
+        assert_eq!(response.status(), 202, "{:?}", response.body());
+        let messages = moto.receive(&queue).await;
+        assert_eq!(messages.len(), 1);
+        let message = &messages[0];
+        assert!(message.len() <= maximum, "{} bytes", message.len());
+        assert!(sqs_allows(message), "a character SQS refuses");
+        let (kind, queued) =
+            shared::test_support::read_queued_webhook(message).expect("a queued webhook");
+        assert_eq!(kind, "session-started");
+        assert!(queued == body.as_bytes(), "the body, byte for byte");
+    }
 }
