@@ -29,7 +29,7 @@ pub fn settings_from_pairs(pairs: &[(&str, &str)]) -> Result<Settings, SettingsE
 }
 
 /// Puts the verified webhook `body` into the fallback queue at `queue_url`, as the webhook
-/// function does when the bus refuses it, as received at `received_at`: what a redrive finds
+/// function does when the bus refuses it, as received at `received_at`: what the consumer finds
 /// after an outage that began then. Returns SQS's message id.
 pub async fn queue_webhook(
     environment: &crate::aws::environment::AwsEnvironment,

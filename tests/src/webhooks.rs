@@ -513,3 +513,111 @@ impl Respond for GetSecretValue {
         }
     }
 }
+
+/// Messages of a queue in moto, received as a Lambda event source mapping receives them (a long
+/// poll, every system attribute), and the event Lambda gives the consumer for them: AWS's
+/// documented SQS event (`Records` of `messageId`, `receiptHandle`, `body`, `attributes`,
+/// `messageAttributes`, `md5OfBody`, `eventSource`, `eventSourceARN`, `awsRegion`).
+pub struct SqsBatch {
+    pub event: Value,
+    /// (message id, receipt handle) of each record.
+    pub handles: Vec<(String, String)>,
+}
+
+impl SqsBatch {
+    /// Up to 10 messages of `queue_url` (none when it stays empty through a 1 s long poll), each
+    /// hidden for `visibility_seconds` as the queue's visibility timeout would hide it.
+    pub async fn receive(
+        moto: &crate::MotoServer,
+        queue_url: &str,
+        visibility_seconds: i32,
+    ) -> Self {
+        use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+        let sqs = moto.sqs();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("the queue's attributes")
+            .attributes()
+            .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("the queue's ARN");
+        let output = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(visibility_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers ReceiveMessage");
+        let mut records = Vec::new();
+        let mut handles = Vec::new();
+        for message in output.messages() {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.as_str().to_owned(), Value::from(value.as_str())))
+                .collect();
+            let id = message.message_id().expect("a message id").to_owned();
+            let handle = message
+                .receipt_handle()
+                .expect("a receipt handle")
+                .to_owned();
+            records.push(json!({
+                "messageId": id,
+                "receiptHandle": handle,
+                "body": message.body().unwrap_or_default(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body().unwrap_or_default(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }));
+            handles.push((id, handle));
+        }
+        Self {
+            event: json!({"Records": records}),
+            handles,
+        }
+    }
+
+    /// What Lambda does with the consumer's answer (`batchItemFailures`): deletes every message
+    /// not named in it, and leaves those named to come back after their visibility timeout.
+    /// Returns the ids of the messages named.
+    pub async fn settle(
+        &self,
+        moto: &crate::MotoServer,
+        queue_url: &str,
+        answer: &Value,
+    ) -> Vec<String> {
+        let failed: Vec<String> = answer["batchItemFailures"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a partial batch response: {answer}"))
+            .iter()
+            .map(|failure| {
+                failure["itemIdentifier"]
+                    .as_str()
+                    .expect("an itemIdentifier")
+                    .to_owned()
+            })
+            .collect();
+        for (id, handle) in &self.handles {
+            if !failed.contains(id) {
+                moto.sqs()
+                    .delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("moto deletes the message");
+            }
+        }
+        failed
+    }
+}

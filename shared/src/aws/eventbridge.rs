@@ -85,7 +85,9 @@ impl EventBus {
         let mut backoff = FIRST_BACKOFF;
         let mut sends = 1;
         loop {
-            let error = match self.send_once(event, budget, keep).await {
+            // Boxed: the SDK's future is a deep type, past the compiler's layout limit in the
+            // binaries that nest it in their Lambda loop.
+            let error = match Box::pin(self.send_once(event, budget, keep)).await {
                 Ok(event_id) => return Ok(event_id),
                 Err(error) => error,
             };

@@ -23,8 +23,6 @@ use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_SQS";
-/// How long a message taken by a redrive stays hidden from another reader.
-const REDRIVE_VISIBILITY_SECONDS: i32 = 60;
 /// The fallback queue's `MaximumMessageSize` (template.yaml), SQS's largest: 1 MiB.
 pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
 /// The message's JSON around the base64 body: its field names and punctuation, the delivery
@@ -68,13 +66,6 @@ pub(crate) struct FallbackQueue {
     url: String,
 }
 
-/// A message taken off the queue: its event, and the handle that deletes it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    pub(crate) event: Result<WebhookEvent, String>,
-    pub(crate) receipt_handle: String,
-}
-
 impl FallbackQueue {
     pub(crate) fn new(environment: &AwsEnvironment, url: impl Into<String>) -> Self {
         Self {
@@ -109,40 +100,6 @@ impl FallbackQueue {
                 )
             })?;
         Ok(output.message_id().unwrap_or_default().to_owned())
-    }
-
-    /// Up to 10 messages, each hidden from other readers for a minute; none when the queue is
-    /// empty.
-    pub(crate) async fn take(&self) -> Result<Vec<Taken>, String> {
-        let output = self
-            .client
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(REDRIVE_VISIBILITY_SECONDS)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(|error| format!("cannot read {}: {}", self.url, error_chain(&error)))?;
-        Ok(output
-            .messages()
-            .iter()
-            .map(|message| Taken {
-                event: decode(message.body().unwrap_or_default()),
-                receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
-            })
-            .collect())
-    }
-
-    pub(crate) async fn delete(&self, receipt_handle: &str) -> Result<(), String> {
-        self.client
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| format!("cannot delete from {}: {}", self.url, error_chain(&error)))
     }
 }
 

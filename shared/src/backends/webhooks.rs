@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use crate::aws::budget::{Budget, QUEUE_SEND_RESERVE};
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
-use crate::aws::fallback_queue::FallbackQueue;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
+
+use crate::aws::fallback_queue::{FallbackQueue, decode};
 use crate::aws::metrics;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
@@ -181,53 +183,80 @@ pub(crate) struct NotDelivered {
     queue: Option<String>,
 }
 
-/// What a redrive did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RedriveReport {
-    /// Put on the bus and deleted from the queue.
-    pub published: usize,
-    /// Left in the queue: not a queued webhook, or its detail no longer matches its id.
-    pub unreadable: usize,
+/// The fallback queue's consumer (`videosdk-webhook-drain`): SQS delivers the queued webhooks
+/// in batches (an event source mapping with `ReportBatchItemFailures`), and each is put on the
+/// bus with its delivery id and the time it was first received. A message the bus did not take,
+/// or that is no queued webhook, is reported failed: SQS delivers it again after its visibility
+/// timeout, and after the queue's `maxReceiveCount` receives moves it to the dead-letter queue.
+/// The others Lambda deletes.
+#[derive(Debug)]
+pub struct WebhookDrain {
+    bus: EventBus,
 }
 
-/// Puts every webhook waiting in the fallback queue on the bus, each with its delivery id and
-/// the time it was first received, deleting each message once EventBridge took its event.
-/// Reads `EVENT_BUS_NAME`, `WEBHOOK_FALLBACK_QUEUE_URL` and the AWS environment through
-/// `lookup`. Stops at the first event the bus refuses (it stays queued: run it again).
-pub async fn redrive(lookup: impl Fn(&str) -> Option<String>) -> Result<RedriveReport, String> {
-    let var = |name: &'static str| {
-        lookup(name)
+impl WebhookDrain {
+    /// Reads `EVENT_BUS_NAME` and the AWS environment through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let bus_name = lookup("EVENT_BUS_NAME")
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
-            .ok_or(format!("{name} is not set"))
-    };
-    let bus_name = var("EVENT_BUS_NAME")?;
-    let queue_url = var("WEBHOOK_FALLBACK_QUEUE_URL")?;
-    let aws =
-        AwsEnvironment::from_lookup(&lookup).map_err(|missing| format!("{missing} is not set"))?;
-    let bus = EventBus::new(&aws, bus_name);
-    let queue = FallbackQueue::new(&aws, queue_url);
-    let mut report = RedriveReport::default();
-    loop {
-        let taken = queue.take().await?;
-        if taken.is_empty() {
-            return Ok(report);
-        }
-        for message in taken {
-            match message.event {
-                Ok(event) => {
-                    bus.publish(&event, &Budget::unbounded(), Duration::ZERO)
-                        .await
-                        .map_err(|error| format!("{error} (the event stays in {})", queue.url()))?;
-                    queue.delete(&message.receipt_handle).await?;
-                    report.published += 1;
-                }
+            .ok_or("EVENT_BUS_NAME is not set")?;
+        let aws = AwsEnvironment::from_lookup(&lookup)
+            .map_err(|missing| format!("{missing} is not set"))?;
+        Ok(Self {
+            bus: EventBus::new(&aws, bus_name),
+        })
+    }
+
+    /// Puts each message's webhook on the bus within `budget`; the answer names the messages
+    /// to be delivered again.
+    pub async fn drain(&self, messages: &[SqsMessage], budget: &Budget) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in messages {
+            let message_id = message.message_id.as_deref().unwrap_or_default();
+            let receives = message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .map(String::as_str)
+                .unwrap_or("?");
+            let event = match decode(message.body.as_deref().unwrap_or_default()) {
+                Ok(event) => event,
                 Err(why) => {
-                    tracing::error!(queue = queue.url(), why, "a message left in the queue");
-                    report.unreadable += 1;
+                    tracing::error!(
+                        message_id,
+                        receives,
+                        why,
+                        "not a queued webhook; left to the dead-letter queue"
+                    );
+                    response.add_failure(message_id);
+                    continue;
+                }
+            };
+            match self.bus.publish(&event, budget, Duration::ZERO).await {
+                Ok(event_id) => tracing::info!(
+                    message_id,
+                    receives,
+                    webhook_type = event.kind(),
+                    delivery_id = event.delivery_id(),
+                    event_id,
+                    published = true,
+                    "queued webhook"
+                ),
+                Err(error) => {
+                    tracing::error!(
+                        message_id,
+                        receives,
+                        webhook_type = event.kind(),
+                        delivery_id = event.delivery_id(),
+                        published = false,
+                        error = %error,
+                        "queued webhook"
+                    );
+                    response.add_failure(message_id);
                 }
             }
         }
+        response
     }
 }
 
