@@ -24,7 +24,11 @@ where
     crate::aws::lambda::run(move |request| handler(state, request)).await
 }
 
-/// The fallback queue's consumer (`videosdk-webhook-drain`): every SQS batch Lambda delivers
+/// The binary of the fallback queue's consumer: a function with no HTTP route, which Lambda
+/// invokes with the queue's messages (template.yaml's event source mapping).
+pub const WEBHOOK_DRAIN: &str = "videosdk-webhook-drain";
+
+/// The fallback queue's consumer ([`WEBHOOK_DRAIN`]): every SQS batch Lambda delivers
 /// drained onto the bus within the invocation's deadline, the messages to deliver again named
 /// in the answer. A cold start that fails exits with status 1 after the line that says why.
 pub async fn serve_webhook_drain() -> Result<(), Error> {

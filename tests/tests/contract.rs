@@ -1,6 +1,8 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
-//! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
+//! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them
+//! (but the fallback queue's consumer, `shared::function::WEBHOOK_DRAIN`, which has no route and
+//! is invoked by its queue's event source mapping);
 //! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`, and the
 //! template's `AllowedRoomOptions` exactly the options `ALLOWED_ROOM_OPTIONS` governs. Every
 //! function and the API have their alarms in `template.yaml`, and the README documents every
@@ -60,16 +62,35 @@ fn the_template_deploys_exactly_the_registry() {
     assert_eq!(apis.len(), 1, "one HTTP API");
     let api_name = apis[0].0;
     let mut deployed = BTreeSet::new();
+    let mut consumers = Vec::new();
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let binary = get(function, "Metadata")
             .and_then(|metadata| get(metadata, "BuildProperties"))
             .and_then(|properties| get(properties, "Binary"))
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{name} builds no Binary"));
-        let events = get(function, "Properties")
-            .and_then(|properties| get(properties, "Events"))
-            .map(|events| mapping(events, "Events"))
-            .unwrap_or_else(|| panic!("{name} has no Events"));
+        let Some(events) =
+            get(function, "Properties").and_then(|properties| get(properties, "Events"))
+        else {
+            // No route: invoked by an event source mapping, and only the queue's consumer.
+            let mappings: Vec<_> = resources_of_type(&template, "AWS::Lambda::EventSourceMapping")
+                .into_iter()
+                .filter(|(_, mapping)| {
+                    get(mapping, "Properties")
+                        .and_then(|properties| get(properties, "FunctionName"))
+                        .and_then(reference)
+                        == Some(name)
+                })
+                .collect();
+            assert_eq!(
+                mappings.len(),
+                1,
+                "{name} has no Events and one event source mapping"
+            );
+            consumers.push(binary);
+            continue;
+        };
+        let events = mapping(events, "Events");
         for event in events.values() {
             assert_eq!(
                 get(event, "Type").and_then(Value::as_str),
@@ -91,6 +112,7 @@ fn the_template_deploys_exactly_the_registry() {
             deployed.insert((field("Method").to_ascii_uppercase(), field("Path"), binary));
         }
     }
+    assert_eq!(consumers, [shared::function::WEBHOOK_DRAIN]);
     let expected: BTreeSet<(String, String, &str)> = ROUTES
         .iter()
         .map(|route| (route.method.to_string(), route.path.to_owned(), route.name))
@@ -158,22 +180,39 @@ fn openapi_lists_exactly_the_error_codes() {
 }
 
 /// `(namespace, metric, dimensions as "Name=Value")` watched by each alarm of the template, after
-/// checking that it notifies `AlarmTopicArn` when that is set, and no one otherwise.
+/// checking that it notifies `AlarmTopicArn` and the `AlarmEmail` topic when each is set, and no
+/// one otherwise.
 fn alarms(template: &Value) -> Vec<(String, String, BTreeSet<String>)> {
     resources_of_type(template, "AWS::CloudWatch::Alarm")
         .into_iter()
         .map(|(name, alarm)| {
             let properties = get(alarm, "Properties").expect("alarm Properties");
+            // Each action list: AlarmTopicArn when set, the AlarmEmail topic when set.
             for actions in ["AlarmActions", "OKActions"] {
-                let choice = get(properties, actions)
-                    .and_then(|value| intrinsic(value, "Fn::If"))
+                let choices = get(properties, actions)
                     .and_then(Value::as_sequence)
-                    .unwrap_or_else(|| panic!("{name}: {actions} is not an !If"));
-                assert_eq!(choice[0].as_str(), Some("NotifyAlarmTopic"), "{name}");
-                let topics = choice[1].as_sequence().expect("a list of topics");
-                assert_eq!(topics.len(), 1, "{name}");
-                assert_eq!(reference(&topics[0]), Some("AlarmTopicArn"), "{name}");
-                assert_eq!(reference(&choice[2]), Some("AWS::NoValue"), "{name}");
+                    .unwrap_or_else(|| panic!("{name}: {actions} is not a list"));
+                let notified: Vec<(&str, &str, &str)> = choices
+                    .iter()
+                    .map(|choice| {
+                        let choice = intrinsic(choice, "Fn::If")
+                            .and_then(Value::as_sequence)
+                            .unwrap_or_else(|| panic!("{name}: {actions} holds no !If"));
+                        (
+                            choice[0].as_str().unwrap_or_default(),
+                            reference(&choice[1]).unwrap_or_default(),
+                            reference(&choice[2]).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(
+                    notified,
+                    [
+                        ("NotifyAlarmTopic", "AlarmTopicArn", "AWS::NoValue"),
+                        ("NotifyAlarmEmail", "AlarmEmailTopic", "AWS::NoValue")
+                    ],
+                    "{name}: {actions}"
+                );
             }
             let text = |key| {
                 get(properties, key)
@@ -223,12 +262,39 @@ fn every_function_and_the_api_have_their_alarms() {
         "5xx".to_owned(),
         BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
     ));
-    // Any webhook waiting in the fallback queue (README, "VideoSDK webhooks").
-    let (queue, _) = resources_of_type(&template, "AWS::SQS::Queue")[0];
+    // Any webhook waiting in the fallback queue, the oldest waiting over an hour, any in the
+    // dead-letter queue (docs/webhook-delivery.md).
+    let queue = |name: &str| {
+        assert!(
+            resources_of_type(&template, "AWS::SQS::Queue")
+                .iter()
+                .any(|(queue, _)| *queue == name),
+            "no queue {name}"
+        );
+        BTreeSet::from([format!("QueueName={name}.QueueName")])
+    };
+    for (metric, name) in [
+        ("ApproximateNumberOfMessagesVisible", "WebhookFallbackQueue"),
+        ("ApproximateAgeOfOldestMessage", "WebhookFallbackQueue"),
+        (
+            "ApproximateNumberOfMessagesVisible",
+            "WebhookDeadLetterQueue",
+        ),
+    ] {
+        expected.push(("AWS/SQS".to_owned(), metric.to_owned(), queue(name)));
+    }
+    // A surge of refused webhook signatures (a forgery storm).
     expected.push((
-        "AWS/SQS".to_owned(),
-        "ApproximateNumberOfMessagesVisible".to_owned(),
-        BTreeSet::from([format!("QueueName={queue}.QueueName")]),
+        metrics::NAMESPACE.to_owned(),
+        metrics::REFUSALS.name.to_owned(),
+        BTreeSet::from([
+            format!("{}=VideoSdkWebhookFunction", metrics::FUNCTION_NAME),
+            format!(
+                "{}={}",
+                metrics::ERROR_CODE,
+                ErrorCode::InvalidSignature.as_str()
+            ),
+        ]),
     ));
     let mut found = alarms(&template);
     found.sort();
@@ -319,8 +385,9 @@ fn the_template_offers_exactly_the_gated_room_options() {
     );
 }
 
-/// The README's table of SAM parameters (`| `Name`, `Other` | setting | default | ... |`) names
-/// every parameter of `template.yaml` once, with its default.
+/// The README's table of SAM parameters (`| `Name`, `Other` | setting | default | ... |`), with
+/// that of docs/webhook-delivery.md, names every parameter of `template.yaml` once, with its
+/// default.
 #[test]
 fn the_readme_lists_every_template_parameter_with_its_default() {
     let readme = read("README.md");
@@ -328,8 +395,18 @@ fn the_readme_lists_every_template_parameter_with_its_default() {
         .split_once("## Deploying with SAM")
         .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
         .expect("README.md has a \"Deploying with SAM\" section");
+    // The webhook delivery's own parameters, in its page until the README takes them in.
+    let delivery = read("docs/webhook-delivery.md");
+    let delivery_section = delivery
+        .split_once("## Template parameters")
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(rest))
+        .expect("docs/webhook-delivery.md has a \"Template parameters\" section");
     let mut documented: Vec<(String, String)> = Vec::new();
-    for line in section.lines().filter(|line| line.starts_with("| `")) {
+    for line in section
+        .lines()
+        .chain(delivery_section.lines())
+        .filter(|line| line.starts_with("| `"))
+    {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let names: Vec<&str> = cells[1]
             .split(", ")
@@ -371,4 +448,30 @@ fn the_readme_lists_every_template_parameter_with_its_default() {
         documented, declared,
         "README's parameter table and template.yaml"
     );
+}
+
+/// The webhook route's own throttling names the route as the registry does (API Gateway's route
+/// key, `METHOD /path`), with its own parameters; the other routes keep the default.
+#[test]
+fn the_webhook_route_has_throttling_of_its_own() {
+    let template = template();
+    let (_, api) = resources_of_type(&template, "AWS::Serverless::HttpApi")[0];
+    let settings = get(api, "Properties")
+        .and_then(|properties| get(properties, "RouteSettings"))
+        .map(|settings| mapping(settings, "RouteSettings"))
+        .expect("the HttpApi's RouteSettings");
+    let webhook = shared::routes::VIDEOSDK_WEBHOOK;
+    let keys: Vec<&str> = settings.keys().filter_map(Value::as_str).collect();
+    assert_eq!(keys, [format!("{} {}", webhook.method, webhook.path)]);
+    let route = settings.values().next().expect("one route");
+    for (setting, parameter) in [
+        ("ThrottlingRateLimit", "WebhookThrottlingRateLimit"),
+        ("ThrottlingBurstLimit", "WebhookThrottlingBurstLimit"),
+    ] {
+        assert_eq!(
+            get(route, setting).and_then(reference),
+            Some(parameter),
+            "{setting}"
+        );
+    }
 }
