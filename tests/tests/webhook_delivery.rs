@@ -193,3 +193,99 @@ async fn any_body_the_route_takes_fits_a_queue_message() {
         assert!(queued == body.as_bytes(), "the body, byte for byte");
     }
 }
+
+/// AWS's Lambda Runtime Interface Emulator, as the SAM CLI ships it (`scripts/venv-sam`).
+fn lambda_emulator() -> std::path::PathBuf {
+    let lib = api_tests::workspace_root().join(".venv-sam/lib");
+    std::fs::read_dir(&lib)
+        .unwrap_or_else(|error| panic!("{}: {error}: run scripts/venv-sam", lib.display()))
+        .filter_map(|entry| entry.ok())
+        .map(|entry| {
+            entry
+                .path()
+                .join("site-packages/samcli/local/rapid/aws-lambda-rie-x86_64")
+        })
+        .find(|path| path.exists())
+        .expect("the SAM CLI's aws-lambda-rie-x86_64")
+}
+
+/// The same incident through the real `videosdk-webhook` binary under AWS's Lambda emulator,
+/// which gives it Lambda's deadline (`AWS_LAMBDA_FUNCTION_TIMEOUT`, 4 s here) and kills it
+/// there, answering with an error instead of the function's answer. Twice: the cold start (the
+/// secret read while Secrets Manager answers), then with Secrets Manager stalled and its refresh
+/// due. Each answer is API Gateway's 202, and each webhook is in the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn the_binary_queues_within_lambdas_timeout_under_the_emulator() {
+    let moto = MotoServer::start();
+    let queue = fallback_queue(&moto, "videosdk-emulator-fallback").await;
+    let credentials = api_tests::dev_credentials();
+    let stored = json!({"VIDEOSDK_API_KEY": credentials.api_key(),
+                        "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key())});
+    let secrets = SlowSecretsManager::start(&stored.to_string()).await;
+    let eventbridge = SilentEndpoint::start().await;
+    let [runtime_port, invoke_port] = [api_tests::free_port(), api_tests::free_port()];
+    let mut command = std::process::Command::new(lambda_emulator());
+    command
+        .args(["--log-level", "error"])
+        .arg("--runtime-api-address")
+        .arg(format!("127.0.0.1:{runtime_port}"))
+        .arg("--runtime-interface-emulator-address")
+        .arg(format!("127.0.0.1:{invoke_port}"))
+        .arg(api_tests::function_binary("videosdk-webhook"))
+        .env_clear()
+        .envs(api_tests::aws_test_environment(&moto.endpoint))
+        .envs([
+            ("PATH", "/usr/bin:/bin".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_TIMEOUT", "4".to_owned()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", secrets.uri()),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", eventbridge.uri().to_owned()),
+            ("VIDEOSDK_SECRET_ID", SLOW_SECRET_ARN.to_owned()),
+            ("SECRET_REFRESH_SECONDS", "0".to_owned()),
+            ("EVENT_BUS_NAME", "videosdk-emulator".to_owned()),
+            ("WEBHOOK_FALLBACK_QUEUE_URL", queue.clone()),
+            (
+                "VIDEOSDK_WEBHOOK_PUBLIC_KEY",
+                api_tests::webhooks::development_public_key(),
+            ),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _emulator = api_tests::ChildGuard::spawn(&mut command).expect("the emulator starts");
+    api_tests::wait_for_port(invoke_port, Duration::from_secs(10), "the Lambda emulator");
+    // A webhook as API Gateway delivers it, signed with the development key.
+    let event = std::fs::read_to_string(
+        api_tests::workspace_root().join("events/videosdk-webhook/session-started.204.json"),
+    )
+    .expect("the event");
+    let invoke = || async {
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{invoke_port}/2015-03-31/functions/function/invocations"
+            ))
+            .body(event.clone())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .expect("the emulator answers")
+            .text()
+            .await
+            .expect("a body");
+        // The function's answer, or the emulator's text when it ended the function.
+        serde_json::from_str(&answer).unwrap_or(serde_json::Value::String(answer))
+    };
+    let cold = invoke().await;
+    assert_eq!(cold["statusCode"], 202, "{cold}");
+    let at_cold_start = secrets.calls();
+    secrets.stall();
+    let warm = invoke().await;
+    assert_eq!(
+        warm["statusCode"], 202,
+        "{warm} (a text is the emulator's: the function ran past its timeout)"
+    );
+    assert!(secrets.calls() > at_cold_start, "the due refresh was tried");
+    let mut messages = moto.receive(&queue).await;
+    messages.extend(moto.receive(&queue).await);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+}
