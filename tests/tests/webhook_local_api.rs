@@ -758,3 +758,76 @@ fn drain(api: &LocalApi, event: &Value) -> Value {
     std::fs::write(file.path(), event.to_string()).expect("the event file");
     api.invoke(DRAIN, file.path())
 }
+
+/// A key pinned in the secret follows the secret without a cold start: replaced there (as a
+/// rotation puts a new version), a webhook signed with the new key verifies, through the read a
+/// refused signature makes (at most once per 5 s) or through the periodic refresh, which runs
+/// beside a delivery; the old key is refused once the secret no longer holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_key_pinned_in_the_secret_follows_the_secret() {
+    let moto = MotoServer::start();
+    let queue = moto
+        .bus_to_queue(api_tests::webhooks::TEST_BUS, "videosdk-follow-events")
+        .await;
+    let [old, new, forger] = ["webhook-secret-old", "webhook-secret-new", "webhook-forger"]
+        .map(|seed| generate_key(seed, 2048));
+    let credentials = dev_credentials();
+    let stored = |key: &TestKey| {
+        json!({
+            "VIDEOSDK_API_KEY": credentials.api_key(),
+            "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key()),
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY": key.spki_pem,
+        })
+        .to_string()
+    };
+    let arn = moto.create_secret("videosdk/follow", &stored(&old)).await;
+    let nowhere = format!("http://127.0.0.1:{}", api_tests::free_port());
+    let body = canonical(&json!({"webhookType": "session-started", "data": {}}));
+    let build = |refresh: &'static str| {
+        let pairs = [
+            ("VIDEOSDK_SECRET_ID", arn.as_str()),
+            ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", ""),
+            ("VIDEOSDK_API_ENDPOINT", nowhere.as_str()),
+            ("SECRET_REFRESH_SECONDS", refresh),
+        ];
+        State::<WebhookBackend>::from_settings(webhook_settings(&moto.endpoint, &pairs))
+    };
+    let on_miss = build("86400").await.expect("the key from the secret");
+    let periodic = build("0").await.expect("the key from the secret");
+    assert_eq!(signed_status(&on_miss, &body, &old).await, 204);
+    assert_eq!(signed_status(&periodic, &body, &old).await, 204);
+    // Spends the periodic state's read after a refused signature (one per 5 s), so that only
+    // its periodic refresh can bring the new key below.
+    assert_eq!(signed_status(&periodic, &body, &forger).await, 401);
+    moto.rotate_secret("videosdk/follow", &stored(&new)).await;
+    assert_eq!(
+        signed_status(&on_miss, &body, &new).await,
+        204,
+        "the refused signature read the secret"
+    );
+    assert_eq!(
+        signed_status(&on_miss, &body, &old).await,
+        401,
+        "the old key is gone"
+    );
+    assert_eq!(
+        signed_status(&periodic, &body, &old).await,
+        204,
+        "still the key read before; the refresh beside it reads the new one"
+    );
+    assert_eq!(
+        signed_status(&periodic, &body, &new).await,
+        204,
+        "the refresh brought the new key"
+    );
+    assert_eq!(moto.receive(&queue).await.len(), 5);
+}
+
+/// The status the webhook state answers `body` signed with `key`.
+async fn signed_status(state: &State<WebhookBackend>, body: &str, key: &TestKey) -> u16 {
+    let request =
+        api_tests::webhooks::webhook_request(body, Some(&key.signer().sign(body.as_bytes())));
+    let Ok(response) = shared::routes::videosdk_webhook::handler(state, request).await;
+    response.status().as_u16()
+}

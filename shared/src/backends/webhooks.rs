@@ -1,15 +1,18 @@
 //! The webhook function's backend: the public key VideoSDK's webhooks are verified with, and the
-//! EventBridge bus they go on. Built once per cold start (`State<WebhookBackend>`).
+//! EventBridge bus they go on. Built once per cold start (`State<WebhookBackend>`). Also the
+//! fallback queue's consumer ([`WebhookDrain`]), which puts queued webhooks on the same bus.
 //!
 //! The key, in this order: `VIDEOSDK_WEBHOOK_PUBLIC_KEY` (pinned in the environment); else the
-//! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start); else
+//! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start and again
+//! at each refresh of the secret, which may replace it); else
 //! fetched from VideoSDK (`GET {VIDEOSDK_API_ENDPOINT}/v2/public/rsa-public-key`) at cold start
 //! and kept. A fetched key is fetched again when a signature fails with it, in case VideoSDK
 //! rotated it, but at most once per `WEBHOOK_KEY_REFETCH_SECONDS` (30 s; the first time at
 //! once): a stream of forged webhooks costs VideoSDK one call per interval. A signature that
 //! fails while the interval forbids a fetch is answered 429 with `Retry-After`, not 401: it may
 //! be a genuine webhook signed with a key VideoSDK rotated after a forgery spent the fetch, and
-//! it verifies when sent again after the interval. A pinned key is never replaced.
+//! it verifies when sent again after the interval. A key pinned in the environment is never
+//! replaced.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
