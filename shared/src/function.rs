@@ -1,6 +1,6 @@
 //! A Lambda function's whole `main`: logging, its state built once per cold start, then every
-//! event answered by its handler (each function's `main.rs` is one call of [`serve`], or of
-//! [`serve_webhook_drain`] for the fallback queue's consumer).
+//! event answered by its handler (each function's `main.rs` is one call of [`serve`], or, for
+//! the fallback queue's consumer, of `backends::webhooks::serve_drain`).
 
 use std::convert::Infallible;
 
@@ -27,31 +27,3 @@ where
 /// The binary of the fallback queue's consumer: a function with no HTTP route, which Lambda
 /// invokes with the queue's messages (template.yaml's event source mapping).
 pub const WEBHOOK_DRAIN: &str = "videosdk-webhook-drain";
-
-/// The fallback queue's consumer ([`WEBHOOK_DRAIN`]): every SQS batch Lambda delivers
-/// drained onto the bus within the invocation's deadline, the messages to deliver again named
-/// in the answer. A cold start that fails exits with status 1 after the line that says why.
-pub async fn serve_webhook_drain() -> Result<(), Error> {
-    use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-    use lambda_http::lambda_runtime::{self, LambdaEvent};
-
-    use crate::aws::budget::Budget;
-    use crate::backends::webhooks::WebhookDrain;
-
-    crate::aws::logging::init();
-    let drain = match WebhookDrain::from_lookup(|name| std::env::var(name).ok()) {
-        Ok(drain) => drain,
-        Err(error) => {
-            tracing::error!(error = %error, "init failed");
-            std::process::exit(1);
-        }
-    };
-    let drain = &drain;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<SqsEvent>| async move {
-            let budget = Budget::from_context(Some(&event.context));
-            Ok::<SqsBatchResponse, Infallible>(drain.drain(&event.payload.records, &budget).await)
-        },
-    ))
-    .await
-}

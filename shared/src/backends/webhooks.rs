@@ -263,6 +263,34 @@ impl WebhookDrain {
     }
 }
 
+/// The whole `main` of the fallback queue's consumer ([`crate::function::WEBHOOK_DRAIN`]): every
+/// SQS batch Lambda delivers drained onto the bus within the invocation's deadline, the messages
+/// to deliver again named in the answer. A cold start that fails exits with status 1 after the
+/// line that says why.
+pub async fn serve_drain() -> Result<(), lambda_http::Error> {
+    use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+
+    crate::aws::logging::init();
+    let drain = match WebhookDrain::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(drain) => drain,
+        Err(error) => {
+            tracing::error!(error = %error, "init failed");
+            std::process::exit(1);
+        }
+    };
+    let drain = &drain;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<SqsEvent>| async move {
+            let budget = Budget::from_context(Some(&event.context));
+            Ok::<SqsBatchResponse, std::convert::Infallible>(
+                drain.drain(&event.payload.records, &budget).await,
+            )
+        },
+    ))
+    .await
+}
+
 impl WebhookBackend {
     /// Checks `signature` over `body` with the key in hand; when that fails with a fetched key,
     /// fetches VideoSDK's key again (if [`KEY_REFETCH_INTERVAL`] allows) and, if VideoSDK now
