@@ -475,3 +475,32 @@ fn the_webhook_route_has_throttling_of_its_own() {
         );
     }
 }
+
+/// API Gateway's HTTP API gives an integration 30 s: every function behind a route times out
+/// before that, so that its budget (shared::aws::budget), not API Gateway, decides what happens
+/// to a slow webhook (queued, 202) and the caller gets the function's answer.
+#[test]
+fn every_routed_function_times_out_before_api_gateway() {
+    const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS: u64 = 30;
+    let template = template();
+    let global = get(&template, "Globals")
+        .and_then(|globals| get(globals, "Function"))
+        .and_then(|function| get(function, "Timeout"))
+        .and_then(Value::as_u64);
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let routed = get(function, "Properties")
+            .and_then(|properties| get(properties, "Events"))
+            .is_some();
+        let timeout = get(function, "Properties")
+            .and_then(|properties| get(properties, "Timeout"))
+            .and_then(Value::as_u64)
+            .or(global)
+            .unwrap_or(3);
+        if routed {
+            assert!(
+                timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+                "{name}: {timeout} s"
+            );
+        }
+    }
+}
