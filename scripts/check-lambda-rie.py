@@ -6,7 +6,10 @@ What a pass proves, for each function of template.yaml built with rust-cargolamb
   - the deployable .aws-sam/build/<LogicalId>/bootstrap (arm64; through qemu-user on another
     machine) starts as a Lambda `provided` runtime under AWS's own emulator, reads its settings
     from the template's environment as SAM resolves it, and answers every
-    events/<Binary>/<case>.<status>.json with that status (API Gateway payload 2.0);
+    events/<Binary>/<case>.<status>.json with that status (API Gateway payload 2.0); a
+    function with no route, invoked by an SQS event source mapping (the webhook fallback queue's
+    consumer), is sent events/<Binary>/<case>.<n>-failed.json (Lambda's SQS event) and must name
+    exactly n of its messages in its partial batch response (`batchItemFailures`);
   - it does so twice: with the development key from dev/env-vars.json (as `sam local invoke`
     runs it), and with its key read from a Secrets Manager secret in moto_server through the
     real AWS SDK (VIDEOSDK_SECRET_ID set, the development key variables blank);
@@ -19,7 +22,8 @@ What a pass proves, for each function of template.yaml built with rust-cargolamb
     at moto_server (AWS_ENDPOINT_URL_EVENTBRIDGE, as a deployed function reaches the real
     service), where the bus its EVENT_BUS_NAME names (as SAM resolves the template's !Ref)
     exists with a rule to an SQS queue, and the queue must end with exactly one event per
-    event file answered 2xx, per run.
+    event file answered 2xx, and one per message the queue's consumer did not name failed, per
+    run.
 
 Run by scripts/check-lambda-rie after `sam build` (scripts/check-lambda-build); it builds nothing.
 Offline: dummy AWS credentials, every server on a free port of 127.0.0.1, every process it starts
@@ -60,6 +64,9 @@ MOTO_SERVER = ROOT / ".venv/bin/moto_server"
 
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 EVENT_NAME = re.compile(r"^(?P<case>[A-Za-z0-9_-]+)\.(?P<status>[1-5][0-9][0-9])\.json$")
+# The events of a function an SQS event source mapping invokes: how many messages it must name
+# failed.
+SQS_EVENT_NAME = re.compile(r"^(?P<case>[A-Za-z0-9_-]+)\.(?P<failed>[0-9]+)-failed\.json$")
 
 # Bounds on every wait: the emulator listening, one invocation (the first one includes the cold
 # start under qemu, and the function's own 10 s timeout), moto_server listening.
@@ -103,7 +110,8 @@ class Function:
     bootstrap: Path
     handler: str
     environment: dict  # as `sam local invoke --env-vars dev/env-vars.json` resolves it
-    events: list  # (path, expected status)
+    events: list  # (path, expected status; for a queue consumer, messages named failed)
+    consumer: bool = False  # invoked by an SQS event source mapping, not API Gateway
 
 
 @dataclass
@@ -155,7 +163,7 @@ def main() -> int:
             # only the test-only TEST_ONLY_EXTRA_CA_FILE adds to the compiled-in roots.
             with videosdk_stand_in(work, DEV_WEBHOOK_KEY_FILE.read_text()) as videosdk:
                 for function in functions:
-                    if function.environment.get("EVENT_BUS_NAME") is None:
+                    if function.environment.get("EVENT_BUS_NAME") is None or function.consumer:
                         continue
                     environment = dict(function.environment)
                     environment.update(
@@ -199,8 +207,9 @@ def main() -> int:
         return 1
     print(f"OK: {len(functions)} functions x 2 secret sources (and the webhook function once more with "
           f"VideoSDK's key fetched over HTTPS from a stand-in with a test CA), {invocations} invocations "
-          f"under the Lambda RIE, each answered with the status in its event's name, every webhook "
-          f"answered as published on the EventBridge bus ({seconds:.1f} s)")
+          f"under the Lambda RIE, each answered with the status in its event's name (the queue consumer's "
+          f"naming the messages its event's name says failed), every webhook answered as published "
+          f"on the EventBridge bus ({seconds:.1f} s)")
     return 0
 
 
@@ -248,7 +257,11 @@ def discover_functions() -> list:
     from samtranslator.yaml_helper import yaml_parse
 
     wanted = {}
-    for name, resource in yaml_parse(TEMPLATE.read_text())["Resources"].items():
+    resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+    consumers = {resource["Properties"]["FunctionName"].get("Ref")
+                 for resource in resources.values()
+                 if resource.get("Type") == "AWS::Lambda::EventSourceMapping"}
+    for name, resource in resources.items():
         metadata = resource.get("Metadata") or {}
         if resource.get("Type") == "AWS::Serverless::Function" and metadata.get("BuildMethod") == "rust-cargolambda":
             wanted[name] = metadata["BuildProperties"]["Binary"]
@@ -287,8 +300,9 @@ def discover_functions() -> list:
                     raise Failure(f"{ENV_VARS_FILE.relative_to(ROOT)} sets {name}, which template.yaml "
                                   f"does not declare for {sam_function.name}, so SAM ignores it: declare "
                                   f'it in Globals.Function.Environment.Variables (with "" as its value)')
+        consumer = sam_function.name in consumers
         functions.append(Function(sam_function.name, binary, architecture, bootstrap, sam_function.handler,
-                                  environment, discover_events(binary)))
+                                  environment, discover_events(binary, consumer), consumer))
     if wanted:
         raise Failure(f"{', '.join(sorted(wanted))} not in {BUILT_TEMPLATE.relative_to(ROOT)}: "
                       "run sam build again (scripts/check-lambda-build)")
@@ -321,17 +335,19 @@ def sam_invoke_configs(env_vars_values: dict):
         os.environ.update(saved)
 
 
-def discover_events(binary: str) -> list:
+def discover_events(binary: str, consumer: bool) -> list:
     folder = EVENTS / binary
     files = sorted(folder.glob("*")) if folder.is_dir() else []
+    pattern, form, group = ((SQS_EVENT_NAME, "<case>.<n>-failed.json", "failed") if consumer
+                            else (EVENT_NAME, "<case>.<status>.json", "status"))
     if not files:
-        raise Failure(f"no events for {binary}: add events/{binary}/<case>.<status>.json")
+        raise Failure(f"no events for {binary}: add events/{binary}/{form}")
     events = []
     for path in files:
-        match = EVENT_NAME.match(path.name)
+        match = pattern.match(path.name)
         if not match:
-            raise Failure(f"{binary}/{path.name}: not named <case>.<status>.json")
-        events.append((path, int(match["status"])))
+            raise Failure(f"{binary}/{path.name}: not named {form}")
+        events.append((path, int(match[group])))
     return events
 
 
@@ -351,7 +367,7 @@ def check_dev_env_vars(functions: list) -> None:
         if env.get("MEETING_BACKEND") != "local":
             raise Failure(f"{source} must set MEETING_BACKEND=local for {function.logical_id}: the events "
                           "assume the local backend (videosdk calls VideoSDK's cloud)")
-        if env.get("EVENT_BUS_NAME") is not None:
+        if env.get("EVENT_BUS_NAME") is not None and not function.consumer:
             pinned = env.get("VIDEOSDK_WEBHOOK_PUBLIC_KEY", "").strip()
             if pinned != DEV_WEBHOOK_KEY_FILE.read_text().strip():
                 raise Failure(f"{source} must pin VIDEOSDK_WEBHOOK_PUBLIC_KEY for {function.logical_id} "
@@ -383,7 +399,7 @@ def run_function(rie: Path, function: Function, secret_source: str, tag: str, en
         wait_for_port(invoke_port, READY_SECONDS, f"the emulator for {function.logical_id}", emulator, log_path)
         url = f"http://127.0.0.1:{invoke_port}{INVOKE_PATH}"
         for path, expected in function.events:
-            problem = invoke(url, path.read_bytes(), expected)
+            problem = (invoke_consumer if function.consumer else invoke)(url, path.read_bytes(), expected)
             if problem:
                 run.failures.append(f"{run.function.binary}/{path.name}: {problem}")
             else:
@@ -448,6 +464,36 @@ def invoke(url: str, event: bytes, expected: int) -> str | None:
         return f"expected {expected}, got no statusCode ({kind})"
     if status != expected:
         return f"expected {expected}, got {status}"
+    return None
+
+
+def invoke_consumer(url: str, event: bytes, failed: int) -> str | None:
+    """Sends one SQS event to a queue consumer; None when its partial batch response names
+    exactly `failed` of the event's messages (and no other id), else what went wrong."""
+    request = urllib.request.Request(url, data=event, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=INVOKE_SECONDS) as response:
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        return f"the emulator answered HTTP {error.code} (did the function exit? see its log below)"
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        return f"no answer within {INVOKE_SECONDS} s ({error})"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return f"the answer is not JSON ({len(body)} bytes)"
+    named = answer.get("batchItemFailures") if isinstance(answer, dict) else None
+    if not isinstance(named, list):
+        kind = answer.get("errorType", "no errorType") if isinstance(answer, dict) else type(answer).__name__
+        return f"expected a partial batch response, got no batchItemFailures ({kind})"
+    ids = {record["messageId"] for record in json.loads(event)["Records"]}
+    strays = [failure for failure in named
+              if not isinstance(failure, dict) or failure.get("itemIdentifier") not in ids]
+    if strays:
+        return f"batchItemFailures names {len(strays)} item(s) that are no message of the event"
+    if len(named) != failed:
+        return f"expected {failed} messages named failed, got {len(named)}"
     return None
 
 
@@ -610,7 +656,12 @@ def check_published(endpoint: str, queue: str, runs: list) -> None:
                 received += 1
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     expected = sum(1 for run in runs if run.function.environment.get("EVENT_BUS_NAME")
+                   and not run.function.consumer
                    for _, status in run.function.events if 200 <= status < 300)
+    # The consumer publishes every message of its events it does not name failed.
+    expected += sum(len(json.loads(path.read_bytes())["Records"]) - failed
+                    for run in runs if run.function.consumer
+                    for path, failed in run.function.events)
     if received != expected:
         raise Failure(f"the webhook functions answered {expected} events as published, but "
                       f"{received} reached the EventBridge bus's queue in moto")

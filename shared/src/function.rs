@@ -1,5 +1,6 @@
 //! A Lambda function's whole `main`: logging, its state built once per cold start, then every
-//! event answered by its handler (each function's `main.rs` is one call of [`serve`]).
+//! event answered by its handler (each function's `main.rs` is one call of [`serve`], or, for
+//! the fallback queue's consumer, of `backends::webhooks::serve_drain`).
 
 use std::convert::Infallible;
 
@@ -22,3 +23,7 @@ where
     let (state, handler) = (&state, &handler);
     crate::aws::lambda::run(move |request| handler(state, request)).await
 }
+
+/// The binary of the fallback queue's consumer: a function with no HTTP route, which Lambda
+/// invokes with the queue's messages (template.yaml's event source mapping).
+pub const WEBHOOK_DRAIN: &str = "videosdk-webhook-drain";

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::budget::Budget;
 use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
 use crate::domain::credentials::{ApiCredentials, SecretVersions};
@@ -35,6 +36,9 @@ pub trait Backend: Sized {
     /// task of its own (the cold start ends no later for it, and a first call that finds it
     /// unfinished does not wait for it).
     fn start_warm_up(&self) {}
+    /// A warm function read the secret again, and `current` is its current version: nothing,
+    /// but for the webhook backend, whose key pinned in the secret follows it.
+    fn secret_read(&self, _current: &ApiCredentials) {}
 }
 
 #[derive(Debug)]
@@ -168,44 +172,75 @@ impl<B: Backend> State<B> {
     }
 }
 
-impl<B> State<B> {
+impl<B: Backend> State<B> {
     /// The keys to use for this request, refreshed first when the refresh interval has passed.
     /// A failed refresh is logged and the keys in hand stay in use.
     pub async fn keys(&self) -> Arc<Keyring> {
         if let Some(refresh) = &self.refresh
             && refresh.claim_due()
         {
-            self.refresh_keys(refresh, RefreshCause::Interval).await;
+            self.refresh_keys(refresh, RefreshCause::Interval, &Budget::unbounded())
+                .await;
         }
         self.current_keys()
+    }
+
+    /// The refresh of [`State::keys`], when due, within `budget`, for a path that does not need
+    /// the keys first (the webhook's, whose pinned key is checked without them).
+    pub(crate) async fn refresh_if_due(&self, budget: &Budget) {
+        if let Some(refresh) = &self.refresh
+            && refresh.claim_due()
+        {
+            self.refresh_keys(refresh, RefreshCause::Interval, budget)
+                .await;
+        }
     }
 
     /// After a token, meeting id or VideoSDK call that no key held matched: the keys read again
     /// from Secrets Manager, when that may be done now and they changed (a rotation another
     /// instance saw first); `None` otherwise, and the caller's answer stands.
     pub(crate) async fn keys_after_miss(&self) -> Option<Arc<Keyring>> {
+        self.keys_after_miss_within(&Budget::unbounded()).await
+    }
+
+    /// [`State::keys_after_miss`], the read within `budget`.
+    pub(crate) async fn keys_after_miss_within(&self, budget: &Budget) -> Option<Arc<Keyring>> {
         let refresh = self.refresh.as_ref()?;
         if !refresh.claim_miss() {
             return None;
         }
         let before = self.current_keys();
-        let after = self.refresh_keys(refresh, RefreshCause::UnknownKey).await?;
+        let after = self
+            .refresh_keys(refresh, RefreshCause::UnknownKey, budget)
+            .await?;
         (after.versions() != before.versions()).then_some(after)
     }
 
-    /// Reads the secret and installs the keys made from it; a failure is logged and the keys in
-    /// hand stay in use.
+    /// Reads the secret (within `budget`) and installs the keys made from it; a failure is
+    /// logged and the keys in hand stay in use.
     async fn refresh_keys(
         &self,
         refresh: &SecretRefresh,
         cause: RefreshCause,
+        budget: &Budget,
     ) -> Option<Arc<Keyring>> {
         let held = self.current_keys();
-        let read =
-            metrics::secret_refresh(match refresh.store.fetch(Some(held.versions())).await {
-                Ok(versions) => Keyring::new(&versions).map_err(InitError::from),
-                Err(error) => Err(error.into()),
-            });
+        let fetched = budget
+            .run_aws(
+                std::time::Duration::ZERO,
+                // Boxed: a deep future type otherwise, past the compiler's layout limit in the
+                // crates that nest the handlers further.
+                Box::pin(refresh.store.fetch(Some(held.versions()))),
+            )
+            .await;
+        let read = metrics::secret_refresh(match fetched {
+            Ok(Ok(versions)) => Keyring::new(&versions).map_err(InitError::from),
+            Ok(Err(error)) => Err(error.into()),
+            Err(out_of_time) => Err(InitError::Secret(SecretError::Unreachable {
+                secret_id: refresh.store.secret_id().to_owned(),
+                detail: out_of_time.to_string(),
+            })),
+        });
         match read {
             Ok(keyring) => {
                 let changed = keyring.versions() != held.versions();
@@ -215,6 +250,7 @@ impl<B> State<B> {
                     changed,
                     "secret refreshed"
                 );
+                self.backend.secret_read(&keyring.versions().current);
                 let keyring = Arc::new(keyring);
                 *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&keyring);
                 Some(keyring)
@@ -231,7 +267,8 @@ impl<B> State<B> {
         }
     }
 
-    fn current_keys(&self) -> Arc<Keyring> {
+    /// The keys in hand, never refreshed first.
+    pub(crate) fn current_keys(&self) -> Arc<Keyring> {
         Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
     }
 }

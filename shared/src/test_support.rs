@@ -31,7 +31,7 @@ pub fn settings_from_pairs(pairs: &[(&str, &str)]) -> Result<Settings, SettingsE
 }
 
 /// Puts the verified webhook `body` into the fallback queue at `queue_url`, as the webhook
-/// function does when the bus refuses it, as received at `received_at`: what a redrive finds
+/// function does when the bus refuses it, as received at `received_at`: what the consumer finds
 /// after an outage that began then. Returns SQS's message id.
 pub async fn queue_webhook(
     environment: &crate::aws::environment::AwsEnvironment,
@@ -80,4 +80,11 @@ pub fn warm_up_pending(state: &State<MeetingBackend>) -> bool {
 /// Waits for the meeting backend's warm-up to end, if it started.
 pub async fn warm_up_ended(state: &State<MeetingBackend>) {
     state.backend.warm_up_ended().await;
+}
+
+/// A message of the fallback queue read as the queue's consumer reads it: the webhook's type
+/// and its body, byte for byte; or why it is no queued webhook.
+pub fn read_queued_webhook(message_body: &str) -> Result<(String, Vec<u8>), String> {
+    crate::aws::fallback_queue::decode(message_body)
+        .map(|event| (event.kind().to_owned(), event.detail().as_bytes().to_vec()))
 }

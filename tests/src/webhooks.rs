@@ -208,6 +208,8 @@ pub enum PutEventsAnswer {
     /// HTTP 200 with the entry failed (`FailedEntryCount: 1`), as EventBridge answers a
     /// throttled or refused entry.
     FailEntry { code: String, message: String },
+    /// [`PutEventsAnswer::FailEntry`] for the next call only, then [`PutEventsAnswer::Accept`].
+    FailEntryOnce { code: String, message: String },
     /// This HTTP status, with EventBridge's error shape.
     Status(u16),
 }
@@ -273,15 +275,31 @@ impl Respond for PutEvents {
         let entries = body["Entries"].as_array().cloned().unwrap_or_default();
         let mut recorded = lock(&self.0);
         recorded.calls.push(entries.clone());
+        if let PutEventsAnswer::FailEntryOnce { code, message } = &recorded.answer {
+            let failure = PutEventsAnswer::FailEntry {
+                code: code.clone(),
+                message: message.clone(),
+            };
+            recorded.answer = PutEventsAnswer::Accept;
+            return answer_to(&failure, &entries, recorded.calls.len());
+        }
+        answer_to(&recorded.answer, &entries, recorded.calls.len())
+    }
+}
+
+/// The answer `answer` gives to the `entries` of call number `call`.
+fn answer_to(answer: &PutEventsAnswer, entries: &[Value], call: usize) -> ResponseTemplate {
+    {
         let json_answer = |status: u16, value: Value| {
             ResponseTemplate::new(status)
                 .insert_header("content-type", "application/x-amz-json-1.1")
                 .set_body_string(value.to_string())
         };
-        match &recorded.answer {
+        match answer {
+            PutEventsAnswer::FailEntryOnce { .. } => unreachable!("answered by the caller"),
             PutEventsAnswer::Accept => {
                 let ids: Vec<Value> = (0..entries.len())
-                    .map(|n| json!({"EventId": format!("stand-in-{}-{n}", recorded.calls.len())}))
+                    .map(|n| json!({"EventId": format!("stand-in-{call}-{n}")}))
                     .collect();
                 json_answer(200, json!({"FailedEntryCount": 0, "Entries": ids}))
             }
@@ -363,5 +381,243 @@ impl Functions {
         } else {
             crate::invoke(function, &self.api, request).await
         }
+    }
+}
+
+/// An endpoint that takes every connection and never answers: a service in a regional
+/// incident, as a client with no timeout of its own would wait on it forever. Counts the
+/// connections it took.
+pub struct SilentEndpoint {
+    uri: String,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentEndpoint {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a local port");
+        let uri = format!("http://{}", listener.local_addr().expect("an address"));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&connections);
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        Self {
+            uri,
+            connections,
+            task,
+        }
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Connections taken so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SilentEndpoint {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Secrets Manager's `GetSecretValue` on 127.0.0.1 (wiremock), serving `secret_string` as
+/// `AWSCURRENT` (and no `AWSPREVIOUS`), promptly until [`SlowSecretsManager::stall`], then
+/// after a minute: a refresh that would hold up whatever waits for it.
+pub struct SlowSecretsManager {
+    server: MockServer,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The secret's ARN the stand-in answers with.
+pub const SLOW_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:videosdk/slow-AbCdEf";
+
+impl SlowSecretsManager {
+    pub async fn start(secret_string: &str) -> Self {
+        let server = MockServer::start().await;
+        let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "secretsmanager.GetSecretValue"))
+            .respond_with(GetSecretValue {
+                secret_string: secret_string.to_owned(),
+                stalled: Arc::clone(&stalled),
+                calls: Arc::clone(&calls),
+            })
+            .mount(&server)
+            .await;
+        Self {
+            server,
+            stalled,
+            calls,
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// From now on, every answer comes a minute late.
+    pub fn stall(&self) {
+        self.stalled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// `GetSecretValue` calls so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+struct GetSecretValue {
+    secret_string: String,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Respond for GetSecretValue {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let answer = if body["VersionStage"] == "AWSPREVIOUS" {
+            ResponseTemplate::new(400).set_body_string(
+                json!({"__type": "ResourceNotFoundException",
+                       "message": "Secrets Manager can't find the specified secret version."})
+                .to_string(),
+            )
+        } else {
+            ResponseTemplate::new(200).set_body_string(
+                json!({"ARN": SLOW_SECRET_ARN, "Name": "videosdk/slow", "VersionId": "v1",
+                       "SecretString": self.secret_string, "VersionStages": ["AWSCURRENT"],
+                       "CreatedDate": 1_767_225_600})
+                .to_string(),
+            )
+        }
+        .insert_header("content-type", "application/x-amz-json-1.1");
+        if self.stalled.load(std::sync::atomic::Ordering::SeqCst) {
+            answer.set_delay(std::time::Duration::from_secs(60))
+        } else {
+            answer
+        }
+    }
+}
+
+/// Messages of a queue in moto, received as a Lambda event source mapping receives them (a long
+/// poll, every system attribute), and the event Lambda gives the consumer for them: AWS's
+/// documented SQS event (`Records` of `messageId`, `receiptHandle`, `body`, `attributes`,
+/// `messageAttributes`, `md5OfBody`, `eventSource`, `eventSourceARN`, `awsRegion`).
+pub struct SqsBatch {
+    pub event: Value,
+    /// (message id, receipt handle) of each record.
+    pub handles: Vec<(String, String)>,
+}
+
+impl SqsBatch {
+    /// Up to 10 messages of `queue_url` (none when it stays empty through a 1 s long poll), each
+    /// hidden for `visibility_seconds` as the queue's visibility timeout would hide it.
+    pub async fn receive(
+        moto: &crate::MotoServer,
+        queue_url: &str,
+        visibility_seconds: i32,
+    ) -> Self {
+        use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+        let sqs = moto.sqs();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("the queue's attributes")
+            .attributes()
+            .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("the queue's ARN");
+        let output = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(visibility_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("moto answers ReceiveMessage");
+        let mut records = Vec::new();
+        let mut handles = Vec::new();
+        for message in output.messages() {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| (name.as_str().to_owned(), Value::from(value.as_str())))
+                .collect();
+            let id = message.message_id().expect("a message id").to_owned();
+            let handle = message
+                .receipt_handle()
+                .expect("a receipt handle")
+                .to_owned();
+            records.push(json!({
+                "messageId": id,
+                "receiptHandle": handle,
+                "body": message.body().unwrap_or_default(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body().unwrap_or_default(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": "us-east-1",
+            }));
+            handles.push((id, handle));
+        }
+        Self {
+            event: json!({"Records": records}),
+            handles,
+        }
+    }
+
+    /// What Lambda does with the consumer's answer (`batchItemFailures`): deletes every message
+    /// not named in it, and leaves those named to come back after their visibility timeout.
+    /// Returns the ids of the messages named.
+    pub async fn settle(
+        &self,
+        moto: &crate::MotoServer,
+        queue_url: &str,
+        answer: &Value,
+    ) -> Vec<String> {
+        let failed: Vec<String> = answer["batchItemFailures"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a partial batch response: {answer}"))
+            .iter()
+            .map(|failure| {
+                failure["itemIdentifier"]
+                    .as_str()
+                    .expect("an itemIdentifier")
+                    .to_owned()
+            })
+            .collect();
+        for (id, handle) in &self.handles {
+            if !failed.contains(id) {
+                moto.sqs()
+                    .delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("moto deletes the message");
+            }
+        }
+        failed
     }
 }

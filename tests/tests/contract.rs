@@ -1,6 +1,8 @@
 //! The files that must repeat a fact of the code say what the code says: every route of the
 //! registry (`shared::routes::ALL`) is served by `cargo lambda watch`'s router in `Cargo.toml`,
-//! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them;
+//! deployed by `template.yaml` and described by `openapi.yaml`, with nothing more in any of them
+//! (but the fallback queue's consumer, `shared::function::WEBHOOK_DRAIN`, which has no route and
+//! is invoked by its queue's event source mapping);
 //! and `openapi.yaml` lists exactly the error codes of `shared::http::error::ErrorCode`, and the
 //! template's `AllowedRoomOptions` exactly the options `ALLOWED_ROOM_OPTIONS` governs. Every
 //! function and the API have their alarms in `template.yaml`; `docs/operations.md` documents
@@ -62,16 +64,35 @@ fn the_template_deploys_exactly_the_registry() {
     assert_eq!(apis.len(), 1, "one HTTP API");
     let api_name = apis[0].0;
     let mut deployed = BTreeSet::new();
+    let mut consumers = Vec::new();
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let binary = get(function, "Metadata")
             .and_then(|metadata| get(metadata, "BuildProperties"))
             .and_then(|properties| get(properties, "Binary"))
             .and_then(Value::as_str)
             .unwrap_or_else(|| panic!("{name} builds no Binary"));
-        let events = get(function, "Properties")
-            .and_then(|properties| get(properties, "Events"))
-            .map(|events| mapping(events, "Events"))
-            .unwrap_or_else(|| panic!("{name} has no Events"));
+        let Some(events) =
+            get(function, "Properties").and_then(|properties| get(properties, "Events"))
+        else {
+            // No route: invoked by an event source mapping, and only the queue's consumer.
+            let mappings: Vec<_> = resources_of_type(&template, "AWS::Lambda::EventSourceMapping")
+                .into_iter()
+                .filter(|(_, mapping)| {
+                    get(mapping, "Properties")
+                        .and_then(|properties| get(properties, "FunctionName"))
+                        .and_then(reference)
+                        == Some(name)
+                })
+                .collect();
+            assert_eq!(
+                mappings.len(),
+                1,
+                "{name} has no Events and one event source mapping"
+            );
+            consumers.push(binary);
+            continue;
+        };
+        let events = mapping(events, "Events");
         for event in events.values() {
             assert_eq!(
                 get(event, "Type").and_then(Value::as_str),
@@ -93,6 +114,7 @@ fn the_template_deploys_exactly_the_registry() {
             deployed.insert((field("Method").to_ascii_uppercase(), field("Path"), binary));
         }
     }
+    assert_eq!(consumers, [shared::function::WEBHOOK_DRAIN]);
     let expected: BTreeSet<(String, String, &str)> = ROUTES
         .iter()
         .map(|route| (route.method.to_string(), route.path.to_owned(), route.name))
@@ -160,22 +182,39 @@ fn openapi_lists_exactly_the_error_codes() {
 }
 
 /// `(namespace, metric, dimensions as "Name=Value")` watched by each alarm of the template, after
-/// checking that it notifies `AlarmTopicArn` when that is set, and no one otherwise.
+/// checking that it notifies `AlarmTopicArn` and the `AlarmEmail` topic when each is set, and no
+/// one otherwise.
 fn alarms(template: &Value) -> Vec<(String, String, BTreeSet<String>)> {
     resources_of_type(template, "AWS::CloudWatch::Alarm")
         .into_iter()
         .map(|(name, alarm)| {
             let properties = get(alarm, "Properties").expect("alarm Properties");
+            // Each action list: AlarmTopicArn when set, the AlarmEmail topic when set.
             for actions in ["AlarmActions", "OKActions"] {
-                let choice = get(properties, actions)
-                    .and_then(|value| intrinsic(value, "Fn::If"))
+                let choices = get(properties, actions)
                     .and_then(Value::as_sequence)
-                    .unwrap_or_else(|| panic!("{name}: {actions} is not an !If"));
-                assert_eq!(choice[0].as_str(), Some("NotifyAlarmTopic"), "{name}");
-                let topics = choice[1].as_sequence().expect("a list of topics");
-                assert_eq!(topics.len(), 1, "{name}");
-                assert_eq!(reference(&topics[0]), Some("AlarmTopicArn"), "{name}");
-                assert_eq!(reference(&choice[2]), Some("AWS::NoValue"), "{name}");
+                    .unwrap_or_else(|| panic!("{name}: {actions} is not a list"));
+                let notified: Vec<(&str, &str, &str)> = choices
+                    .iter()
+                    .map(|choice| {
+                        let choice = intrinsic(choice, "Fn::If")
+                            .and_then(Value::as_sequence)
+                            .unwrap_or_else(|| panic!("{name}: {actions} holds no !If"));
+                        (
+                            choice[0].as_str().unwrap_or_default(),
+                            reference(&choice[1]).unwrap_or_default(),
+                            reference(&choice[2]).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(
+                    notified,
+                    [
+                        ("NotifyAlarmTopic", "AlarmTopicArn", "AWS::NoValue"),
+                        ("NotifyAlarmEmail", "AlarmEmailTopic", "AWS::NoValue")
+                    ],
+                    "{name}: {actions}"
+                );
             }
             let text = |key| {
                 get(properties, key)
@@ -225,12 +264,39 @@ fn every_function_and_the_api_have_their_alarms() {
         "5xx".to_owned(),
         BTreeSet::from([format!("ApiId={api}"), "Stage=$default".to_owned()]),
     ));
-    // Any webhook waiting in the fallback queue (docs/webhooks.md).
-    let (queue, _) = resources_of_type(&template, "AWS::SQS::Queue")[0];
+    // Any webhook waiting in the fallback queue, the oldest waiting over an hour, any in the
+    // dead-letter queue (docs/webhook-delivery.md).
+    let queue = |name: &str| {
+        assert!(
+            resources_of_type(&template, "AWS::SQS::Queue")
+                .iter()
+                .any(|(queue, _)| *queue == name),
+            "no queue {name}"
+        );
+        BTreeSet::from([format!("QueueName={name}.QueueName")])
+    };
+    for (metric, name) in [
+        ("ApproximateNumberOfMessagesVisible", "WebhookFallbackQueue"),
+        ("ApproximateAgeOfOldestMessage", "WebhookFallbackQueue"),
+        (
+            "ApproximateNumberOfMessagesVisible",
+            "WebhookDeadLetterQueue",
+        ),
+    ] {
+        expected.push(("AWS/SQS".to_owned(), metric.to_owned(), queue(name)));
+    }
+    // A surge of refused webhook signatures (a forgery storm).
     expected.push((
-        "AWS/SQS".to_owned(),
-        "ApproximateNumberOfMessagesVisible".to_owned(),
-        BTreeSet::from([format!("QueueName={queue}.QueueName")]),
+        metrics::NAMESPACE.to_owned(),
+        metrics::REFUSALS.name.to_owned(),
+        BTreeSet::from([
+            format!("{}=VideoSdkWebhookFunction", metrics::FUNCTION_NAME),
+            format!(
+                "{}={}",
+                metrics::ERROR_CODE,
+                ErrorCode::InvalidSignature.as_str()
+            ),
+        ]),
     ));
     let mut found = alarms(&template);
     found.sort();
@@ -239,8 +305,27 @@ fn every_function_and_the_api_have_their_alarms() {
 
     // docs/operations.md counts them in words.
     let words = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
     ];
     let page = read("docs/operations.md");
     let alarms_section = section(&page, "## Alarms");
@@ -542,8 +627,13 @@ fn the_configuration_table_is_the_template_and_the_code() {
                 "{variable} is made from {made_from:?}; its row names {:?}",
                 row.parameters
             );
+            // A variable only some functions are given names them, every one of them.
             if let Some(binary) = &only_for {
-                assert_eq!(&row.used_by, binary, "{variable} is given to {binary} only");
+                assert!(
+                    row.used_by.split(", ").any(|function| function == binary),
+                    "{variable} is given to {binary}, which its row ({}) does not name",
+                    row.used_by
+                );
             }
         }
     }
@@ -562,5 +652,60 @@ fn the_configuration_table_is_the_template_and_the_code() {
             named_in_shared_source(variable),
             "the table lists {variable}, which nothing in shared/src reads"
         );
+    }
+}
+
+/// The webhook route's own throttling names the route as the registry does (API Gateway's route
+/// key, `METHOD /path`), with its own parameters; the other routes keep the default.
+#[test]
+fn the_webhook_route_has_throttling_of_its_own() {
+    let template = template();
+    let (_, api) = resources_of_type(&template, "AWS::Serverless::HttpApi")[0];
+    let settings = get(api, "Properties")
+        .and_then(|properties| get(properties, "RouteSettings"))
+        .map(|settings| mapping(settings, "RouteSettings"))
+        .expect("the HttpApi's RouteSettings");
+    let webhook = shared::routes::VIDEOSDK_WEBHOOK;
+    let keys: Vec<&str> = settings.keys().filter_map(Value::as_str).collect();
+    assert_eq!(keys, [format!("{} {}", webhook.method, webhook.path)]);
+    let route = settings.values().next().expect("one route");
+    for (setting, parameter) in [
+        ("ThrottlingRateLimit", "WebhookThrottlingRateLimit"),
+        ("ThrottlingBurstLimit", "WebhookThrottlingBurstLimit"),
+    ] {
+        assert_eq!(
+            get(route, setting).and_then(reference),
+            Some(parameter),
+            "{setting}"
+        );
+    }
+}
+
+/// API Gateway's HTTP API gives an integration 30 s: every function behind a route times out
+/// before that, so that its budget (shared::aws::budget), not API Gateway, decides what happens
+/// to a slow webhook (queued, 202) and the caller gets the function's answer.
+#[test]
+fn every_routed_function_times_out_before_api_gateway() {
+    const API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS: u64 = 30;
+    let template = template();
+    let global = get(&template, "Globals")
+        .and_then(|globals| get(globals, "Function"))
+        .and_then(|function| get(function, "Timeout"))
+        .and_then(Value::as_u64);
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let routed = get(function, "Properties")
+            .and_then(|properties| get(properties, "Events"))
+            .is_some();
+        let timeout = get(function, "Properties")
+            .and_then(|properties| get(properties, "Timeout"))
+            .and_then(Value::as_u64)
+            .or(global)
+            .unwrap_or(3);
+        if routed {
+            assert!(
+                timeout < API_GATEWAY_INTEGRATION_TIMEOUT_SECONDS,
+                "{name}: {timeout} s"
+            );
+        }
     }
 }

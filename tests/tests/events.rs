@@ -255,3 +255,68 @@ fn every_function_has_a_success_and_failures() {
         .count();
     assert!(failures >= 8, "{failures} failure events");
 }
+
+/// `events/videosdk-webhook-drain/<case>.<n>-failed.json`: Lambda's SQS event for the fallback
+/// queue's consumer (the shape AWS documents, with the messages' real MD5s), which must name
+/// exactly `n` of its messages failed, those that are no queued webhook, and put every other
+/// one on the bus, body and delivery id intact. The Lambda RIE run (scripts/check-lambda-rie.py)
+/// sends the same files to the built consumer.
+#[tokio::test]
+async fn every_drain_event_gets_its_expected_failures() {
+    use api_tests::webhooks::{EventBridgeStandIn, webhook_environment};
+    use aws_lambda_events::event::sqs::SqsEvent;
+    let folder = events::committed_root().join(shared::function::WEBHOOK_DRAIN);
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("the consumer's events")
+        .map(|entry| entry.expect("an entry").path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    let eventbridge = EventBridgeStandIn::start().await;
+    let environment = webhook_environment(&eventbridge.uri());
+    let drain = shared::backends::webhooks::WebhookDrain::from_lookup(|name| {
+        environment
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("the consumer's settings");
+    let (mut successes, mut failures) = (0, 0);
+    for path in &files {
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap();
+        let failed: usize = name
+            .strip_suffix("-failed.json")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .and_then(|(_, count)| count.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is not named <case>.<n>-failed.json"));
+        let event: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let before = eventbridge.entries().len();
+        let answer = drain
+            .drain(&event.records, &shared::aws::budget::Budget::unbounded())
+            .await;
+        let named: Vec<&str> = answer
+            .batch_item_failures
+            .iter()
+            .map(|failure| failure.item_identifier.as_str())
+            .collect();
+        let mut unreadable = Vec::new();
+        let mut published = Vec::new();
+        for record in &event.records {
+            match shared::test_support::read_queued_webhook(record.body.as_deref().unwrap()) {
+                Ok((_, body)) => published.push(String::from_utf8(body).unwrap()),
+                Err(_) => unreadable.push(record.message_id.as_deref().unwrap()),
+            }
+        }
+        assert_eq!(named, unreadable, "{name}");
+        assert_eq!(named.len(), failed, "{name}");
+        let details: Vec<String> = eventbridge.entries()[before..]
+            .iter()
+            .map(|entry| entry["Detail"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(details, published, "{name}");
+        successes += usize::from(failed < event.records.len());
+        failures += usize::from(failed > 0);
+    }
+    assert!(successes > 0 && failures > 0, "both kinds of case");
+}

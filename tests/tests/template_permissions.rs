@@ -1,10 +1,13 @@
-//! Least privilege in `template.yaml`: every function may read the secret through the one
-//! `SecretReadPolicy` (and decrypt it with a customer-managed KMS key only via Secrets Manager);
-//! the webhook function may also put events on the stack's own bus and send to its fallback
-//! queue, and nothing else; no other function has any EventBridge or SQS right. The bus, the
-//! queue (encrypted, 14 days, an alarm, a policy that lets only the webhook function send) and
-//! their outputs exist. Checked in the template as
-//! written, and in the IAM roles SAM's transform makes of it (what CloudFormation deploys).
+//! Least privilege in `template.yaml`: every function that answers a route may read the secret
+//! through the one `SecretReadPolicy` (and decrypt it with a customer-managed KMS key only via
+//! Secrets Manager); the webhook function may also put events on the stack's own bus and send to
+//! its fallback queue, and nothing else; the queue's consumer may put events on the same bus and
+//! receive, delete and read the attributes of that queue's messages, and nothing else (not even
+//! the secret); no other function has any EventBridge or SQS right. The bus, the queue
+//! (encrypted, 14 days, alarms, a policy that lets only the webhook function send, a dead-letter
+//! queue after 20 receives), the dead-letter queue (encrypted, 14 days, an alarm) and their
+//! outputs exist. Checked in the template as written, and in the IAM roles SAM's transform makes
+//! of it (what CloudFormation deploys).
 
 use std::collections::BTreeSet;
 
@@ -12,6 +15,7 @@ use api_tests::template::{get, mapping, reference, resources_of_type, template, 
 use api_tests::workspace_root;
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
+use shared::function::WEBHOOK_DRAIN;
 use shared::routes::VIDEOSDK_WEBHOOK;
 
 /// The logical id of the function whose binary is `binary`.
@@ -208,9 +212,21 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
+    let drain = function_of(&template, WEBHOOK_DRAIN);
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let policies = policy_templates(function);
-        if name == webhook {
+        if name == drain {
+            // PutEvents on the bus, and one inline statement (the queue's, checked whole in the
+            // deployed roles below); no secret.
+            assert_eq!(
+                policies,
+                BTreeSet::from([
+                    "EventBridgePutEventsPolicy".to_owned(),
+                    "Statement".to_owned()
+                ]),
+                "{name}"
+            );
+        } else if name == webhook {
             assert_eq!(
                 policies,
                 BTreeSet::from([
@@ -284,12 +300,20 @@ fn role_statements() -> Vec<(String, Vec<PolicyStatement>)> {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        assert_eq!(managed.len(), 2, "{name}: {managed:?}");
-        assert!(
-            managed.contains(&serde_json::json!({"Ref": "SecretReadPolicy"}))
-                && managed
-                    .iter()
-                    .any(|arn| arn.to_string().contains("AWSLambdaBasicExecutionRole")),
+        let basic = managed
+            .iter()
+            .filter(|arn| arn.to_string().contains("AWSLambdaBasicExecutionRole"))
+            .count();
+        let secret = managed
+            .iter()
+            .filter(|arn| **arn == serde_json::json!({"Ref": "SecretReadPolicy"}))
+            .count();
+        // The consumer reads no secret; SAM's SQS event would have added
+        // AWSLambdaSQSQueueExecutionRole (every queue of the account), which counts here too.
+        let consumer = name.starts_with("VideoSdkWebhookDrain");
+        assert_eq!(
+            (basic, secret, managed.len()),
+            if consumer { (1, 0, 1) } else { (1, 1, 2) },
             "{name}: the basic execution role (logs) and the secret's read, nothing else managed: \
              {managed:?}"
         );
@@ -303,17 +327,16 @@ fn role_statements() -> Vec<(String, Vec<PolicyStatement>)> {
 fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone() {
     let template = template();
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
+    let drain = function_of(&template, WEBHOOK_DRAIN);
     let roles = role_statements();
     let buses = resources_of_type(&template, "AWS::Events::EventBus");
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
-    let queues = resources_of_type(&template, "AWS::SQS::Queue");
-    assert_eq!(queues.len(), 1, "one queue: {queues:?}");
-    let queue = queues[0].0;
+    let queue = "WebhookFallbackQueue";
     assert_eq!(
         roles.len(),
-        shared::routes::ALL.len(),
-        "one role per function: {roles:?}"
+        shared::routes::ALL.len() + 1,
+        "one role per function, the consumer's included: {roles:?}"
     );
     for (name, statements) in roles {
         let events: Vec<_> = statements
@@ -334,7 +357,24 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
                     .any(|action| action.starts_with("sqs:"))
             })
             .collect();
-        if name == webhook {
+        if name == drain {
+            // What Lambda's polling of the one queue needs, nothing more.
+            assert_eq!(
+                sqs,
+                [&PolicyStatement {
+                    only_if: None,
+                    effect: json!("Allow"),
+                    actions: vec![
+                        "sqs:ReceiveMessage".to_owned(),
+                        "sqs:DeleteMessage".to_owned(),
+                        "sqs:GetQueueAttributes".to_owned()
+                    ],
+                    resource: json!({"Fn::GetAtt": [queue, "Arn"]}),
+                    condition: None,
+                }],
+                "{name}: the fallback queue's messages only"
+            );
+        } else if name == webhook {
             assert_eq!(sqs.len(), 1, "{name}: {statements:?}");
             let statement = sqs[0];
             // SAM's SQSSendMessagePolicy: SendMessage and SendMessageBatch, allowed always, on
@@ -371,7 +411,7 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
             "{name}: no other inline statement (the secret is read through SecretReadPolicy): \
              {statements:?}"
         );
-        if name == webhook {
+        if name == webhook || name == drain {
             // PutEvents, on the ARN of the bus named by the stack's own bus (SAM's
             // EventBridgePutEventsPolicy template), unconditionally and with nothing else.
             let bus_arn = json!({"Fn::Sub": [
@@ -403,17 +443,72 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
  {
     let template = template();
     let queues = resources_of_type(&template, "AWS::SQS::Queue");
-    assert_eq!(queues.len(), 1, "one queue: {queues:?}");
-    let (queue, resource) = queues[0];
-    let properties = get(resource, "Properties").expect("its properties");
+    let names: BTreeSet<&str> = queues.iter().map(|(name, _)| *name).collect();
     assert_eq!(
-        get(properties, "MessageRetentionPeriod").and_then(Value::as_u64),
-        Some(14 * 24 * 3600)
+        names,
+        BTreeSet::from(["WebhookFallbackQueue", "WebhookDeadLetterQueue"]),
+        "the fallback queue and its dead-letter queue"
     );
+    let (queue, dead_letters) = ("WebhookFallbackQueue", "WebhookDeadLetterQueue");
+    let resources = get(&template, "Resources").unwrap();
+    let properties_of =
+        |name: &str| get(get(resources, name).unwrap(), "Properties").expect("its properties");
+    for name in [queue, dead_letters] {
+        let properties = properties_of(name);
+        assert_eq!(
+            get(properties, "MessageRetentionPeriod").and_then(Value::as_u64),
+            Some(14 * 24 * 3600),
+            "{name}"
+        );
+        assert_eq!(
+            get(properties, "SqsManagedSseEnabled").and_then(Value::as_bool),
+            Some(true),
+            "{name}: encrypted at rest"
+        );
+        assert_eq!(
+            get(properties, "MaximumMessageSize").and_then(Value::as_u64),
+            Some(shared::aws::fallback_queue::MAX_MESSAGE_BYTES as u64),
+            "{name}"
+        );
+    }
+    let properties = properties_of(queue);
     assert_eq!(
-        get(properties, "SqsManagedSseEnabled").and_then(Value::as_bool),
-        Some(true),
-        "encrypted at rest"
+        get(properties, "RedrivePolicy").map(as_json),
+        Some(json!({
+            "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]},
+            "maxReceiveCount": 20
+        })),
+        "to the dead-letter queue after 20 receives"
+    );
+    // AWS: a queue's visibility timeout at least six times its consumer's timeout.
+    let drain = function_of(&template, WEBHOOK_DRAIN);
+    let timeout = get(properties_of(&drain), "Timeout")
+        .or_else(|| {
+            get(&template, "Globals")
+                .and_then(|globals| get(globals, "Function"))
+                .and_then(|function| get(function, "Timeout"))
+        })
+        .and_then(Value::as_u64)
+        .expect("the consumer's timeout");
+    let visibility = get(properties, "VisibilityTimeout")
+        .and_then(Value::as_u64)
+        .expect("a visibility timeout");
+    assert!(
+        visibility >= 6 * timeout,
+        "{visibility} s for a {timeout} s consumer"
+    );
+    let mappings = resources_of_type(&template, "AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), 1, "{mappings:?}");
+    assert_eq!(
+        as_json(get(mappings[0].1, "Properties").unwrap()),
+        json!({
+            "EventSourceArn": {"Fn::GetAtt": [queue, "Arn"]},
+            "FunctionName": {"Ref": drain},
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 2}
+        }),
+        "the consumer on the fallback queue, partial batch responses, two at once at most"
     );
 
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
@@ -439,8 +534,8 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
     );
 
     let policies = resources_of_type(&template, "AWS::SQS::QueuePolicy");
-    assert_eq!(policies.len(), 1, "{policies:?}");
-    let policy = get(policies[0].1, "Properties").unwrap();
+    assert_eq!(policies.len(), 2, "{policies:?}");
+    let policy = properties_of("WebhookFallbackQueuePolicy");
     let queues: Vec<_> = untag(get(policy, "Queues").unwrap())
         .as_sequence()
         .unwrap()
@@ -462,9 +557,12 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
                     "Principal": "*",
                     "Action": "sqs:SendMessage",
                     "Resource": queue_arn,
-                    "Condition": {"ArnNotEquals": {
-                        "aws:PrincipalArn": {"Fn::GetAtt": [format!("{webhook}Role"), "Arn"]}
-                    }}
+                    "Condition": {
+                        "ArnNotEquals": {
+                            "aws:PrincipalArn": {"Fn::GetAtt": [format!("{webhook}Role"), "Arn"]}
+                        },
+                        "BoolIfExists": {"aws:ViaAWSService": "false"}
+                    }
                 },
                 {
                     "Sid": "TlsOnly",
@@ -476,37 +574,77 @@ fn the_webhook_fallback_queue_is_encrypted_kept_14_days_watched_and_only_the_web
                 }
             ]
         }),
-        "everyone but the webhook function's role is denied SendMessage on the queue"
+        "everyone but the webhook function's role (and SQS's move task on a principal's behalf) \
+         is denied SendMessage on the queue"
+    );
+    let dead_letter_policy = properties_of("WebhookDeadLetterQueuePolicy");
+    assert_eq!(
+        as_json(get(dead_letter_policy, "Queues").unwrap()),
+        json!([{"Ref": dead_letters}])
+    );
+    assert_eq!(
+        as_json(get(dead_letter_policy, "PolicyDocument").unwrap()),
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": {"Fn::GetAtt": [dead_letters, "Arn"]},
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            }]
+        })
     );
 
-    let alarms: Vec<_> = resources_of_type(&template, "AWS::CloudWatch::Alarm")
+    // Any message waiting, the oldest over an hour, any in the dead-letter queue.
+    let mut alarms: Vec<Json> = resources_of_type(&template, "AWS::CloudWatch::Alarm")
         .into_iter()
-        .filter(|(_, alarm)| {
-            get(alarm, "Properties")
-                .and_then(|properties| get(properties, "Namespace"))
-                .and_then(Value::as_str)
-                == Some("AWS/SQS")
+        .filter_map(|(_, alarm)| get(alarm, "Properties"))
+        .filter(|properties| {
+            get(properties, "Namespace").and_then(Value::as_str) == Some("AWS/SQS")
+        })
+        .map(|properties| {
+            json!([
+                as_json(get(properties, "Dimensions").unwrap()),
+                as_json(get(properties, "MetricName").unwrap()),
+                as_json(get(properties, "ComparisonOperator").unwrap()),
+                as_json(get(properties, "Threshold").unwrap()),
+            ])
         })
         .collect();
-    assert_eq!(alarms.len(), 1, "{alarms:?}");
-    let alarm = get(alarms[0].1, "Properties").unwrap();
-    assert_eq!(
-        get(alarm, "MetricName").and_then(Value::as_str),
-        Some("ApproximateNumberOfMessagesVisible")
-    );
-    assert_eq!(get(alarm, "Threshold").and_then(Value::as_u64), Some(0));
-    assert_eq!(
-        get(alarm, "ComparisonOperator").and_then(Value::as_str),
-        Some("GreaterThanThreshold"),
-        "any visible message"
-    );
-    assert_eq!(
-        get(alarm, "Dimensions").map(as_json),
-        Some(json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]))
-    );
+    alarms.sort_by_key(Json::to_string);
+    let on =
+        |name: &str| json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": [name, "QueueName"]}}]);
+    let mut expected = vec![
+        json!([
+            on(queue),
+            "ApproximateNumberOfMessagesVisible",
+            "GreaterThanThreshold",
+            0
+        ]),
+        json!([
+            on(queue),
+            "ApproximateAgeOfOldestMessage",
+            "GreaterThanThreshold",
+            3600
+        ]),
+        json!([
+            on(dead_letters),
+            "ApproximateNumberOfMessagesVisible",
+            "GreaterThanThreshold",
+            0
+        ]),
+    ];
+    expected.sort_by_key(Json::to_string);
+    assert_eq!(alarms, expected);
 
     assert_eq!(
         output(&template, "WebhookFallbackQueueUrl").and_then(reference),
         Some(queue)
+    );
+    assert_eq!(
+        output(&template, "WebhookDeadLetterQueueArn").map(as_json),
+        Some(json!({"Fn::GetAtt": [dead_letters, "Arn"]}))
     );
 }

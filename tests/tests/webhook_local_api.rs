@@ -5,7 +5,7 @@
 
 use api_tests::https::TestCa;
 use api_tests::local_api::http_client;
-use api_tests::webhooks::{TestKey, generate_key, webhook_settings};
+use api_tests::webhooks::{SqsBatch, TestKey, generate_key, webhook_settings};
 use api_tests::{LocalApi, MotoServer, VideoSdkStandIn, aws_test_environment, dev_credentials};
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
@@ -417,12 +417,14 @@ async fn operator_webhooks_need_a_reachable_url_under_the_local_api() {
 }
 
 /// Nothing lost when EventBridge fails: the binary puts the verified webhook into the fallback
-/// queue and answers 202; once the bus is back, `videosdk-webhook redrive` (what
-/// scripts/redrive-webhooks runs) puts each queued event on it exactly once, body, delivery id
-/// and time received intact. Only when the queue fails too is the answer 503.
+/// queue and answers 202. The queue's consumer (the real `videosdk-webhook-drain` binary under
+/// `cargo lambda watch`, given the queue's real messages from moto as Lambda's SQS event)
+/// reports each failed while the bus is gone, and they stay queued; once the bus is back it puts
+/// each queued event on it exactly once, body, delivery id and time received intact, and Lambda
+/// deletes them. Only when the queue fails too is the webhook's answer 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
-async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_once() {
+async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_the_consumer_drains_it_once() {
     let moto = MotoServer::start();
     let bus = "videosdk-fallback";
     let before = moto.bus_to_queue(bus, "videosdk-before").await;
@@ -446,6 +448,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
             key.spki_pem.trim_end().replace('\n', "\\n"),
         ),
     ]);
+    api_tests::function_binary(DRAIN);
     let api = LocalApi::start(&environment, true);
     let body = |n: usize| {
         canonical(&json!({"webhookType": "participant-joined",
@@ -476,25 +479,38 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
         .unwrap_or_else(|| panic!("no queued line:\n{}", api.log()));
     assert!(queued.contains("ResourceNotFound"), "{queued}");
 
-    // Restored (a new bus of the same name, its rule to a new queue), then redriven.
+    // The consumer while the bus is still gone: every message failed, none deleted (received
+    // with no visibility timeout, so that they are back at once).
+    let batch = SqsBatch::receive(&moto, &fallback, 0).await;
+    assert_eq!(batch.handles.len(), 3, "{}", batch.event);
+    let answer = drain(&api, &batch.event);
+    assert_eq!(
+        batch.settle(&moto, &fallback, &answer).await.len(),
+        3,
+        "{answer}"
+    );
+
+    // Restored (a new bus of the same name, its rule to a new queue): the next delivery of the
+    // same messages (their second receive) goes onto the bus.
     let after = moto.bus_to_queue(bus, "videosdk-after").await;
-    let redrive = |environment: Vec<(&'static str, String)>| async move {
-        let mut command =
-            std::process::Command::new(api_tests::function_binary("videosdk-webhook"));
-        command.arg("redrive").env_clear().envs(environment);
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .expect("the redrive runs")
-            .expect("the redrive runs");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned()
-                + &String::from_utf8_lossy(&output.stderr),
-        )
-    };
-    let (code, text) = redrive(environment.clone()).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("3 published"), "{text}");
+    let batch = SqsBatch::receive(&moto, &fallback, 60).await;
+    assert_eq!(batch.handles.len(), 3, "{}", batch.event);
+    assert!(
+        batch.event["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|record| record["attributes"]["ApproximateReceiveCount"] == "2"),
+        "{}",
+        batch.event
+    );
+    let answer = drain(&api, &batch.event);
+    assert_eq!(
+        batch.settle(&moto, &fallback, &answer).await,
+        Vec::<String>::new(),
+        "{answer}\n{}",
+        api.log()
+    );
     let mut events: Vec<Value> = moto
         .receive(&after)
         .await
@@ -513,7 +529,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
             body(n),
             "the body intact"
         );
-        // The time it was received, not the time of the redrive (EventBridge's time is to the
+        // The time it was received, not the time of the drain (EventBridge's time is to the
         // second, in RFC 3339).
         let time = event["time"].as_str().expect("a time");
         assert!(
@@ -521,7 +537,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
             "{time}"
         );
     }
-    // Deleted, not merely hidden for the redrive's visibility timeout.
+    // Deleted, not merely hidden.
     let attributes = moto
         .sqs()
         .get_queue_attributes()
@@ -543,14 +559,6 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_redriven_on
         ),
         ("0".to_owned(), "0".to_owned()),
         "the queue is empty"
-    );
-    let (code, text) = redrive(environment.clone()).await;
-    assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("0 published"), "{text}");
-    assert_eq!(
-        moto.receive(&after).await,
-        Vec::<String>::new(),
-        "nothing twice"
     );
 
     // Both gone: 503.
@@ -667,13 +675,15 @@ fn format_utc(seconds: u64) -> String {
     )
 }
 
-/// A redrive publishes each event with the time it was first received, however long ago: a
+/// The consumer publishes each event with the time it was first received, however long ago: a
 /// webhook queued as received on 2 January 2026 reaches the bus with that time (to the second,
-/// as EventBridge keeps it), not the redrive's. The end-to-end test above redrives within
-/// seconds of receipt, too soon to tell the two apart.
+/// as EventBridge keeps it), not the drain's. The end-to-end test above drains within seconds
+/// of receipt, too soon to tell the two apart. A message that is no queued webhook is reported
+/// failed (SQS delivers it again, then moves it to the dead-letter queue), and the others of its
+/// batch are published.
 #[tokio::test]
 #[ignore = "needs the test tools; scripts/test runs it"]
-async fn a_redriven_webhook_keeps_the_time_it_was_first_received() {
+async fn a_drained_webhook_keeps_the_time_it_was_first_received() {
     let moto = MotoServer::start();
     let bus = "videosdk-redrive-time";
     let published = moto.bus_to_queue(bus, "videosdk-redrive-time-events").await;
@@ -699,23 +709,125 @@ async fn a_redriven_webhook_keeps_the_time_it_was_first_received() {
     )
     .await
     .expect("SQS takes the message");
+    moto.sqs()
+        .send_message()
+        .queue_url(&fallback)
+        .message_body("{\"not\":\"a queued webhook\"}")
+        .send()
+        .await
+        .expect("SQS takes the message");
 
     let mut environment = aws_test_environment(&moto.endpoint);
-    environment.extend([
-        ("EVENT_BUS_NAME", bus.to_owned()),
-        ("WEBHOOK_FALLBACK_QUEUE_URL", fallback),
-    ]);
-    let report = shared::backends::webhooks::redrive(|name| {
+    environment.push(("EVENT_BUS_NAME", bus.to_owned()));
+    let drain = shared::backends::webhooks::WebhookDrain::from_lookup(|name| {
         environment
             .iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.clone())
     })
-    .await
-    .expect("the redrive runs");
-    assert_eq!((report.published, report.unreadable), (1, 0));
+    .expect("the consumer's settings");
+    let batch = SqsBatch::receive(&moto, &fallback, 60).await;
+    assert_eq!(batch.handles.len(), 2, "{}", batch.event);
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_value(batch.event.clone()).expect("Lambda's SQS event");
+    let answer = drain
+        .drain(&event.records, &shared::aws::budget::Budget::unbounded())
+        .await;
+    let answer = serde_json::to_value(answer).expect("JSON");
+    let failed = batch.settle(&moto, &fallback, &answer).await;
+    let unreadable: Vec<&String> = batch
+        .handles
+        .iter()
+        .zip(batch.event["Records"].as_array().unwrap())
+        .filter(|(_, record)| record["body"].as_str().unwrap().contains("not"))
+        .map(|((id, _), _)| id)
+        .collect();
+    assert_eq!(failed.iter().collect::<Vec<_>>(), unreadable, "{answer}");
     let events = moto.receive(&published).await;
     assert_eq!(only_event(&events, "recording-stopped"), body);
     let event: Value = serde_json::from_str(&events[0]).expect("an event");
     assert_eq!(event["time"], "2026-01-02T03:04:05Z", "{event}");
+}
+
+/// The consumer's binary.
+const DRAIN: &str = "videosdk-webhook-drain";
+
+/// `event` (Lambda's SQS event) given to the consumer under `cargo lambda watch`; its answer.
+fn drain(api: &LocalApi, event: &Value) -> Value {
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(file.path(), event.to_string()).expect("the event file");
+    api.invoke(DRAIN, file.path())
+}
+
+/// A key pinned in the secret follows the secret without a cold start: replaced there (as a
+/// rotation puts a new version), a webhook signed with the new key verifies, through the read a
+/// refused signature makes (at most once per 5 s) or through the periodic refresh, which runs
+/// beside a delivery; the old key is refused once the secret no longer holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_key_pinned_in_the_secret_follows_the_secret() {
+    let moto = MotoServer::start();
+    let queue = moto
+        .bus_to_queue(api_tests::webhooks::TEST_BUS, "videosdk-follow-events")
+        .await;
+    let [old, new, forger] = ["webhook-secret-old", "webhook-secret-new", "webhook-forger"]
+        .map(|seed| generate_key(seed, 2048));
+    let credentials = dev_credentials();
+    let stored = |key: &TestKey| {
+        json!({
+            "VIDEOSDK_API_KEY": credentials.api_key(),
+            "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key()),
+            "VIDEOSDK_WEBHOOK_PUBLIC_KEY": key.spki_pem,
+        })
+        .to_string()
+    };
+    let arn = moto.create_secret("videosdk/follow", &stored(&old)).await;
+    let nowhere = format!("http://127.0.0.1:{}", api_tests::free_port());
+    let body = canonical(&json!({"webhookType": "session-started", "data": {}}));
+    let build = |refresh: &'static str| {
+        let pairs = [
+            ("VIDEOSDK_SECRET_ID", arn.as_str()),
+            ("VIDEOSDK_WEBHOOK_PUBLIC_KEY", ""),
+            ("VIDEOSDK_API_ENDPOINT", nowhere.as_str()),
+            ("SECRET_REFRESH_SECONDS", refresh),
+        ];
+        State::<WebhookBackend>::from_settings(webhook_settings(&moto.endpoint, &pairs))
+    };
+    let on_miss = build("86400").await.expect("the key from the secret");
+    let periodic = build("0").await.expect("the key from the secret");
+    assert_eq!(signed_status(&on_miss, &body, &old).await, 204);
+    assert_eq!(signed_status(&periodic, &body, &old).await, 204);
+    // Spends the periodic state's read after a refused signature (one per 5 s), so that only
+    // its periodic refresh can bring the new key below.
+    assert_eq!(signed_status(&periodic, &body, &forger).await, 401);
+    moto.rotate_secret("videosdk/follow", &stored(&new)).await;
+    assert_eq!(
+        signed_status(&on_miss, &body, &new).await,
+        204,
+        "the refused signature read the secret"
+    );
+    assert_eq!(
+        signed_status(&on_miss, &body, &old).await,
+        401,
+        "the old key is gone"
+    );
+    assert_eq!(
+        signed_status(&periodic, &body, &old).await,
+        204,
+        "still the key read before; the refresh beside it reads the new one"
+    );
+    assert_eq!(
+        signed_status(&periodic, &body, &new).await,
+        204,
+        "the refresh brought the new key"
+    );
+    assert_eq!(moto.receive(&queue).await.len(), 5);
+}
+
+/// The status the webhook state answers `body` signed with `key`.
+async fn signed_status(state: &State<WebhookBackend>, body: &str, key: &TestKey) -> u16 {
+    let request =
+        api_tests::webhooks::webhook_request(body, Some(&key.signer().sign(body.as_bytes())));
+    let Ok(response) = shared::routes::videosdk_webhook::handler(state, request).await;
+    response.status().as_u16()
 }

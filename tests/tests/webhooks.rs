@@ -12,6 +12,7 @@ use api_tests::{Functions, VideoSdkStandIn, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use shared::aws::eventbridge::MAX_ENTRY_SENDS;
 use shared::backends::webhooks::WebhookBackend;
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::VIDEOSDK_WEBHOOK;
@@ -242,10 +243,26 @@ async fn an_eventbridge_failure_is_503_so_that_videosdk_delivers_again() {
     let functions = Functions::development(&[]).await;
     let body = webhook_body("session-started");
     for (answer_with, calls) in [
+        // Sent again with backoff, as AWS advises for these two codes, then given up.
         (
             PutEventsAnswer::FailEntry {
                 code: "ThrottlingException".into(),
                 message: "Rate exceeded".into(),
+            },
+            MAX_ENTRY_SENDS,
+        ),
+        (
+            PutEventsAnswer::FailEntry {
+                code: "InternalFailure".into(),
+                message: "Internal service failure.".into(),
+            },
+            MAX_ENTRY_SENDS,
+        ),
+        // Any other code: sending it again would fail again.
+        (
+            PutEventsAnswer::FailEntry {
+                code: "InvalidArgument".into(),
+                message: "Parameter Detail is not valid.".into(),
             },
             1,
         ),
@@ -277,6 +294,29 @@ async fn an_eventbridge_failure_is_503_so_that_videosdk_delivers_again() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(code(&response), "event_bus_unavailable");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A failed entry inside a 200 is sent again when EventBridge says to (`ThrottlingException`,
+/// `InternalFailure`): the same entry, once more, and the webhook is on the bus (204), not
+/// queued.
+#[tokio::test]
+async fn an_entry_eventbridge_failed_once_is_sent_again_and_published() {
+    let functions = Functions::development(&[]).await;
+    let body = webhook_body("participant-left");
+    for code in ["ThrottlingException", "InternalFailure"] {
+        functions
+            .eventbridge
+            .answer_with(PutEventsAnswer::FailEntryOnce {
+                code: code.into(),
+                message: "try again".into(),
+            });
+        let before = functions.eventbridge.calls().len();
+        let response = functions.invoke(VIDEOSDK_WEBHOOK.name, signed(&body)).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{code}");
+        let calls = functions.eventbridge.calls();
+        assert_eq!(calls.len() - before, 2, "{code}: sent twice");
+        assert_eq!(calls[before], calls[before + 1], "{code}: the same entry");
+    }
 }
 
 #[tokio::test]

@@ -1,13 +1,17 @@
 //! The EventBridge bus VideoSDK's webhooks go on: one `PutEvents` entry per webhook, source
 //! `videosdk`, detail-type the webhook's type, detail its body, resources its delivery id, time
-//! when it was received. A refusal of any kind (the call
-//! failed, or EventBridge answered it with a failed entry) is an error, so that the route
-//! answers 503 and VideoSDK delivers the webhook again.
+//! when it was received. An entry that EventBridge failed inside a 200 with a code AWS advises
+//! retrying (`ThrottlingException`, `InternalFailure`) is sent again with backoff, within the
+//! invocation's budget; a refusal of any other kind, or one that outlasts the retries, is an
+//! error, and the caller queues the webhook or answers 503.
 
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
+use std::time::Duration;
+
+use crate::aws::budget::Budget;
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::webhooks::{
     MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_TYPE_LENGTH, WEBHOOK_EVENT_SOURCE, WebhookEvent,
@@ -16,6 +20,11 @@ use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_EVENTBRIDGE";
+/// The codes of a failed entry that AWS's PutEvents documentation advises retrying.
+const RETRIED_ENTRY_CODES: [&str; 2] = ["ThrottlingException", "InternalFailure"];
+/// Sends of one entry at most, and the wait before the second (doubled before each next one).
+pub const MAX_ENTRY_SENDS: usize = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The most an entry of `PutEvents` may hold: its source, detail-type and detail, in bytes.
 const MAX_ENTRY_BYTES: usize = 256 * 1024;
 // Every webhook body the route takes fits in one entry.
@@ -64,8 +73,46 @@ impl EventBus {
         &self.name
     }
 
-    /// Puts `event` on the bus; returns the id EventBridge gave it.
-    pub(crate) async fn publish(&self, event: &WebhookEvent) -> Result<String, PublishError> {
+    /// Puts `event` on the bus within `budget`, keeping `keep` for what the caller does after;
+    /// returns the id EventBridge gave it. A failed entry with a retried code is sent again
+    /// (at most [`MAX_ENTRY_SENDS`] sends) while the budget has time for the wait and the send.
+    pub(crate) async fn publish(
+        &self,
+        event: &WebhookEvent,
+        budget: &Budget,
+        keep: Duration,
+    ) -> Result<String, PublishError> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut sends = 1;
+        loop {
+            // Boxed: the SDK's future is a deep type, past the compiler's layout limit in the
+            // binaries that nest it in their Lambda loop.
+            let error = match Box::pin(self.send_once(event, budget, keep)).await {
+                Ok(event_id) => return Ok(event_id),
+                Err(error) => error,
+            };
+            let retried = matches!(&error, PublishError::Refused { code, .. }
+                if RETRIED_ENTRY_CODES.contains(&code.as_str()));
+            // The wait, and then at least as long again for the send, must fit.
+            if !retried
+                || sends >= MAX_ENTRY_SENDS
+                || budget.timeout(keep + backoff * 2, backoff).is_none()
+            {
+                return Err(error);
+            }
+            tracing::warn!(error = %error, sends, "EventBridge failed the entry; sending it again");
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            sends += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        event: &WebhookEvent,
+        budget: &Budget,
+        keep: Duration,
+    ) -> Result<String, PublishError> {
         let entry = PutEventsRequestEntry::builder()
             .event_bus_name(&self.name)
             .source(WEBHOOK_EVENT_SOURCE)
@@ -78,12 +125,13 @@ impl EventBus {
                 event.received_at(),
             ))
             .build();
-        let output = self
-            .client
-            .put_events()
-            .entries(entry)
-            .send()
+        let output = budget
+            .run_aws(keep, self.client.put_events().entries(entry).send())
             .await
+            .map_err(|out_of_time| PublishError::Unreachable {
+                bus: self.name.clone(),
+                detail: out_of_time.to_string(),
+            })?
             .map_err(|error| self.classify(error))?;
         // One entry sent: it is either the one result, with an id, or a failure.
         match output.entries() {

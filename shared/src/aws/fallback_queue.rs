@@ -1,50 +1,69 @@
 //! The webhook function's fallback: an SQS queue (`WEBHOOK_FALLBACK_QUEUE_URL`) that takes a
 //! verified webhook when EventBridge refused it or could not be reached (after the SDK's own
-//! retries), so that the webhook is kept for 14 days instead of lost, and VideoSDK, which
-//! documents no retry policy, gets a 2xx. `scripts/redrive-webhooks` puts the queued events on
-//! the bus later, each with its delivery id and the time it was first received.
+//! retries), so that the webhook is kept instead of lost, and VideoSDK, which documents no retry
+//! policy, gets a 2xx. The queue's consumer (`videosdk-webhook-drain`) puts each queued event on
+//! the bus once EventBridge takes it again, with its delivery id and the time it was first
+//! received.
+//!
+//! A message holds the body as base64, not as JSON text: base64 keeps the exact bytes, is ASCII
+//! (SQS refuses U+FFFE, U+FFFF and other characters JSON may carry unescaped), and grows a body
+//! by a third at most, where JSON escaping doubles a body of quotes and backslashes: every body
+//! the route accepts fits [`MAX_MESSAGE_BYTES`]. Messages of the older form (the body as JSON
+//! text in `detail`) are still read.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::Client;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::aws::environment::AwsEnvironment;
-use crate::domain::webhooks::WebhookEvent;
+use crate::domain::webhooks::{DELIVERY_ID_PREFIX, MAX_WEBHOOK_BODY_BYTES, WebhookEvent};
 use crate::error_chain::error_chain;
 
 /// The endpoint variable of this service (besides `AWS_ENDPOINT_URL`).
 const ENDPOINT_VARIABLE: &str = "AWS_ENDPOINT_URL_SQS";
-/// How long a message taken by a redrive stays hidden from another reader.
-const REDRIVE_VISIBILITY_SECONDS: i32 = 60;
+/// The fallback queue's `MaximumMessageSize` (template.yaml), SQS's largest: 1 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 1_048_576;
+/// The message's JSON around the base64 body: its field names and punctuation, the delivery
+/// id, and the time (at most 20 digits).
+const ENVELOPE_BYTES: usize =
+    r#"{"deliveryId":"","receivedAt":,"bodyBase64":""}"#.len() + DELIVERY_ID_PREFIX.len() + 64 + 20;
+// The largest body the route takes fits one message.
+const _: () = assert!(ENVELOPE_BYTES + MAX_WEBHOOK_BODY_BYTES.div_ceil(3) * 4 <= MAX_MESSAGE_BYTES);
 
 /// An SQS client, configured as every AWS client here is (see [`crate::aws::environment`]).
 pub fn client(environment: &AwsEnvironment) -> Client {
     Client::new(&environment.sdk_config(ENDPOINT_VARIABLE))
 }
 
-/// One queued webhook, as the message body holds it: what the event on the bus needs.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+/// One queued webhook, as the message body holds it.
+#[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Queued {
-    delivery_id: String,
+struct Queued<'a> {
+    delivery_id: &'a str,
     /// Milliseconds since the Unix epoch.
     received_at: u64,
-    detail_type: String,
-    /// The body exactly as VideoSDK sent it.
-    detail: String,
+    /// The body exactly as VideoSDK sent it, in base64 (standard, padded).
+    body_base64: String,
+}
+
+/// A message of either form: `bodyBase64`, or the older `detailType` and `detail` (the body as
+/// JSON text).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Read {
+    delivery_id: String,
+    received_at: u64,
+    body_base64: Option<String>,
+    detail_type: Option<String>,
+    detail: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct FallbackQueue {
     client: Client,
     url: String,
-}
-
-/// A message taken off the queue: its event, and the handle that deletes it.
-#[derive(Debug)]
-pub(crate) struct Taken {
-    pub(crate) event: Result<WebhookEvent, String>,
-    pub(crate) receipt_handle: String,
 }
 
 impl FallbackQueue {
@@ -65,13 +84,7 @@ impl FallbackQueue {
             .received_at()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        let body = serde_json::to_string(&Queued {
-            delivery_id: event.delivery_id().to_owned(),
-            received_at: u64::try_from(received_at.as_millis()).unwrap_or(u64::MAX),
-            detail_type: event.kind().to_owned(),
-            detail: event.detail().to_owned(),
-        })
-        .map_err(|error| format!("cannot encode the message: {error}"))?;
+        let body = encode(event, received_at)?;
         let output = self
             .client
             .send_message()
@@ -88,52 +101,38 @@ impl FallbackQueue {
             })?;
         Ok(output.message_id().unwrap_or_default().to_owned())
     }
-
-    /// Up to 10 messages, each hidden from other readers for a minute; none when the queue is
-    /// empty.
-    pub(crate) async fn take(&self) -> Result<Vec<Taken>, String> {
-        let output = self
-            .client
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(REDRIVE_VISIBILITY_SECONDS)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .map_err(|error| format!("cannot read {}: {}", self.url, error_chain(&error)))?;
-        Ok(output
-            .messages()
-            .iter()
-            .map(|message| Taken {
-                event: decode(message.body().unwrap_or_default()),
-                receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
-            })
-            .collect())
-    }
-
-    pub(crate) async fn delete(&self, receipt_handle: &str) -> Result<(), String> {
-        self.client
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| format!("cannot delete from {}: {}", self.url, error_chain(&error)))
-    }
 }
 
-/// The event of a queued message, checked: its detail must still be a webhook body whose
-/// delivery id is the one queued with it.
-fn decode(body: &str) -> Result<WebhookEvent, String> {
-    let queued: Queued =
+/// The message body of `event`, received `received_at` after the epoch.
+fn encode(event: &WebhookEvent, received_at: Duration) -> Result<String, String> {
+    serde_json::to_string(&Queued {
+        delivery_id: event.delivery_id(),
+        received_at: u64::try_from(received_at.as_millis()).unwrap_or(u64::MAX),
+        body_base64: STANDARD.encode(event.detail()),
+    })
+    .map_err(|error| format!("cannot encode the message: {error}"))
+}
+
+/// The event of a queued message, checked: its body must still be a webhook body whose
+/// delivery id (and, in the older form, type) is the one queued with it.
+pub(crate) fn decode(body: &str) -> Result<WebhookEvent, String> {
+    let queued: Read =
         serde_json::from_str(body).map_err(|_| "not a queued webhook message".to_owned())?;
-    let event = WebhookEvent::from_verified_body(queued.detail.as_bytes())
-        .map_err(|error| format!("its detail is no webhook: {error}"))?
+    let (bytes, kind) = match (queued.body_base64, queued.detail) {
+        (Some(encoded), None) => (
+            STANDARD
+                .decode(encoded)
+                .map_err(|_| "its bodyBase64 is not base64".to_owned())?,
+            None,
+        ),
+        (None, Some(detail)) => (detail.into_bytes(), queued.detail_type),
+        _ => return Err("not a queued webhook message".to_owned()),
+    };
+    let event = WebhookEvent::from_verified_body(&bytes)
+        .map_err(|error| format!("its body is no webhook: {error}"))?
         .received_at_time(SystemTime::UNIX_EPOCH + Duration::from_millis(queued.received_at));
-    if event.delivery_id() != queued.delivery_id || event.kind() != queued.detail_type {
-        return Err("its detail does not match its delivery id and type".to_owned());
+    if event.delivery_id() != queued.delivery_id || kind.is_some_and(|kind| kind != event.kind()) {
+        return Err("its body does not match its delivery id and type".to_owned());
     }
     Ok(event)
 }
@@ -148,7 +147,7 @@ mod tests {
         let event = WebhookEvent::from_verified_body(body.as_bytes()).unwrap();
         let message = |detail: &str, id: &str| {
             serde_json::json!({"deliveryId": id, "receivedAt": 1_700_000_000_123_u64,
-                               "detailType": "session-ended", "detail": detail})
+                               "bodyBase64": STANDARD.encode(detail)})
             .to_string()
         };
         let decoded = decode(&message(body, event.delivery_id())).unwrap();
@@ -159,14 +158,37 @@ mod tests {
         );
         let altered = body.replace("ended", "started");
         assert!(decode(&message(&altered, event.delivery_id())).is_err());
-        // Of the same type, so that only the delivery id tells them apart.
         let other = r#"{"webhookType":"session-ended","data":{"sessionId":"s2"}}"#;
         assert_eq!(
             decode(&message(other, event.delivery_id())).unwrap_err(),
-            "its detail does not match its delivery id and type"
+            "its body does not match its delivery id and type"
         );
-        let other_id = WebhookEvent::from_verified_body(other.as_bytes()).unwrap();
-        assert!(decode(&message(body, other_id.delivery_id())).is_err());
         assert!(decode("{}").is_err());
+        let both = serde_json::json!({"deliveryId": event.delivery_id(), "receivedAt": 1,
+                                      "bodyBase64": STANDARD.encode(body), "detail": body});
+        assert!(decode(&both.to_string()).is_err(), "one form or the other");
+    }
+
+    /// What the function queued before the body went into base64: still read, and checked.
+    #[test]
+    fn messages_of_the_older_form_are_read() {
+        let body = r#"{"webhookType":"session-ended","data":{}}"#;
+        let event = WebhookEvent::from_verified_body(body.as_bytes()).unwrap();
+        let older = |kind: &str| {
+            serde_json::json!({"deliveryId": event.delivery_id(), "receivedAt": 1_700_000_000_123_u64,
+                               "detailType": kind, "detail": body})
+            .to_string()
+        };
+        assert_eq!(decode(&older("session-ended")).unwrap().detail(), body);
+        assert!(decode(&older("session-started")).is_err());
+    }
+
+    #[test]
+    fn a_message_is_ascii_and_keeps_the_exact_bytes() {
+        let body = "{\"webhookType\":\"x\",\"data\":\"\u{ffff}\u{fffe} \\\"\\\\ Zoë\"}";
+        let event = WebhookEvent::from_verified_body(body.as_bytes()).unwrap();
+        let message = encode(&event, Duration::from_millis(5)).unwrap();
+        assert!(message.is_ascii(), "{message}");
+        assert_eq!(decode(&message).unwrap().detail(), body);
     }
 }

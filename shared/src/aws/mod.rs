@@ -1,7 +1,8 @@
-//! The AWS side: the Lambda loop, the function's AWS environment and clients (Secrets Manager,
+//! The AWS side: the Lambda loop and the time an invocation has left, the function's AWS environment and clients (Secrets Manager,
 //! EventBridge, SQS), log output as Lambda's logging controls ask for it, and CloudWatch metrics in
 //! that output.
 
+pub mod budget;
 pub mod environment;
 pub mod eventbridge;
 pub mod fallback_queue;

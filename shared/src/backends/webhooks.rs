@@ -1,29 +1,35 @@
 //! The webhook function's backend: the public key VideoSDK's webhooks are verified with, and the
-//! EventBridge bus they go on. Built once per cold start (`State<WebhookBackend>`).
+//! EventBridge bus they go on. Built once per cold start (`State<WebhookBackend>`). Also the
+//! fallback queue's consumer ([`WebhookDrain`]), which puts queued webhooks on the same bus.
 //!
 //! The key, in this order: `VIDEOSDK_WEBHOOK_PUBLIC_KEY` (pinned in the environment); else the
-//! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start); else
+//! field of that name in the Secrets Manager secret's JSON (pinned, read at cold start and again
+//! at each refresh of the secret, which may replace it); else
 //! fetched from VideoSDK (`GET {VIDEOSDK_API_ENDPOINT}/v2/public/rsa-public-key`) at cold start
 //! and kept. A fetched key is fetched again when a signature fails with it, in case VideoSDK
 //! rotated it, but at most once per `WEBHOOK_KEY_REFETCH_SECONDS` (30 s; the first time at
 //! once): a stream of forged webhooks costs VideoSDK one call per interval. A signature that
 //! fails while the interval forbids a fetch is answered 429 with `Retry-After`, not 401: it may
 //! be a genuine webhook signed with a key VideoSDK rotated after a forgery spent the fetch, and
-//! it verifies when sent again after the interval. A pinned key is never replaced.
+//! it verifies when sent again after the interval. A key pinned in the environment is never
+//! replaced.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::budget::{Budget, QUEUE_SEND_RESERVE};
 use crate::aws::environment::AwsEnvironment;
 use crate::aws::eventbridge::{EventBus, PublishError};
-use crate::aws::fallback_queue::FallbackQueue;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
+
+use crate::aws::fallback_queue::{FallbackQueue, decode};
 use crate::aws::metrics;
 use crate::domain::credentials::ApiCredentials;
 use crate::domain::keyring::Keyring;
 use crate::domain::webhooks::{SignatureError, WebhookEvent, WebhookPublicKey};
 use crate::settings::{Settings, SettingsError};
 use crate::state::{Backend, InitError};
-use crate::videosdk::{KeyFetchError, VideoSdkWebhookKey};
+use crate::videosdk::{KeyFetchError, VIDEOSDK_REQUEST_TIMEOUT, VideoSdkWebhookKey};
 
 /// Where the key in use came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +139,31 @@ impl Backend for WebhookBackend {
         );
         Ok(())
     }
+
+    /// A key pinned in the secret follows the secret: a new one read on a refresh replaces it.
+    /// One that is gone or unusable leaves the key in hand in use, with a warning.
+    fn secret_read(&self, current: &ApiCredentials) {
+        let Some((key, KeyOrigin::Secret)) = self.current() else {
+            return;
+        };
+        match current.webhook_public_key().map(WebhookPublicKey::from_pem) {
+            Some(Ok(read)) if read == *key => {}
+            Some(Ok(read)) => {
+                tracing::warn!(
+                    "the webhook public key pinned in the secret changed; using the new one"
+                );
+                self.replace(read, KeyOrigin::Secret);
+            }
+            Some(Err(error)) => tracing::warn!(
+                error = %error,
+                "the secret's VIDEOSDK_WEBHOOK_PUBLIC_KEY cannot be used; keeping the key in hand"
+            ),
+            None => tracing::warn!(
+                "the secret no longer pins VIDEOSDK_WEBHOOK_PUBLIC_KEY; keeping the key in hand \
+                 until the next cold start"
+            ),
+        }
+    }
 }
 
 /// Where a verified webhook went.
@@ -155,54 +186,109 @@ pub(crate) struct NotDelivered {
     queue: Option<String>,
 }
 
-/// What a redrive did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RedriveReport {
-    /// Put on the bus and deleted from the queue.
-    pub published: usize,
-    /// Left in the queue: not a queued webhook, or its detail no longer matches its id.
-    pub unreadable: usize,
+/// The fallback queue's consumer (`videosdk-webhook-drain`): SQS delivers the queued webhooks
+/// in batches (an event source mapping with `ReportBatchItemFailures`), and each is put on the
+/// bus with its delivery id and the time it was first received. A message the bus did not take,
+/// or that is no queued webhook, is reported failed: SQS delivers it again after its visibility
+/// timeout, and after the queue's `maxReceiveCount` receives moves it to the dead-letter queue.
+/// The others Lambda deletes.
+#[derive(Debug)]
+pub struct WebhookDrain {
+    bus: EventBus,
 }
 
-/// Puts every webhook waiting in the fallback queue on the bus, each with its delivery id and
-/// the time it was first received, deleting each message once EventBridge took its event.
-/// Reads `EVENT_BUS_NAME`, `WEBHOOK_FALLBACK_QUEUE_URL` and the AWS environment through
-/// `lookup`. Stops at the first event the bus refuses (it stays queued: run it again).
-pub async fn redrive(lookup: impl Fn(&str) -> Option<String>) -> Result<RedriveReport, String> {
-    let var = |name: &'static str| {
-        lookup(name)
+impl WebhookDrain {
+    /// Reads `EVENT_BUS_NAME` and the AWS environment through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let bus_name = lookup("EVENT_BUS_NAME")
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
-            .ok_or(format!("{name} is not set"))
-    };
-    let bus_name = var("EVENT_BUS_NAME")?;
-    let queue_url = var("WEBHOOK_FALLBACK_QUEUE_URL")?;
-    let aws =
-        AwsEnvironment::from_lookup(&lookup).map_err(|missing| format!("{missing} is not set"))?;
-    let bus = EventBus::new(&aws, bus_name);
-    let queue = FallbackQueue::new(&aws, queue_url);
-    let mut report = RedriveReport::default();
-    loop {
-        let taken = queue.take().await?;
-        if taken.is_empty() {
-            return Ok(report);
-        }
-        for message in taken {
-            match message.event {
-                Ok(event) => {
-                    bus.publish(&event)
-                        .await
-                        .map_err(|error| format!("{error} (the event stays in {})", queue.url()))?;
-                    queue.delete(&message.receipt_handle).await?;
-                    report.published += 1;
-                }
+            .ok_or("EVENT_BUS_NAME is not set")?;
+        let aws = AwsEnvironment::from_lookup(&lookup)
+            .map_err(|missing| format!("{missing} is not set"))?;
+        Ok(Self {
+            bus: EventBus::new(&aws, bus_name),
+        })
+    }
+
+    /// Puts each message's webhook on the bus within `budget`; the answer names the messages
+    /// to be delivered again.
+    pub async fn drain(&self, messages: &[SqsMessage], budget: &Budget) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for message in messages {
+            let message_id = message.message_id.as_deref().unwrap_or_default();
+            let receives = message
+                .attributes
+                .get("ApproximateReceiveCount")
+                .map(String::as_str)
+                .unwrap_or("?");
+            let event = match decode(message.body.as_deref().unwrap_or_default()) {
+                Ok(event) => event,
                 Err(why) => {
-                    tracing::error!(queue = queue.url(), why, "a message left in the queue");
-                    report.unreadable += 1;
+                    tracing::error!(
+                        message_id,
+                        receives,
+                        why,
+                        "not a queued webhook; left to the dead-letter queue"
+                    );
+                    response.add_failure(message_id);
+                    continue;
+                }
+            };
+            match self.bus.publish(&event, budget, Duration::ZERO).await {
+                Ok(event_id) => tracing::info!(
+                    message_id,
+                    receives,
+                    webhook_type = event.kind(),
+                    delivery_id = event.delivery_id(),
+                    event_id,
+                    published = true,
+                    "queued webhook"
+                ),
+                Err(error) => {
+                    tracing::error!(
+                        message_id,
+                        receives,
+                        webhook_type = event.kind(),
+                        delivery_id = event.delivery_id(),
+                        published = false,
+                        error = %error,
+                        "queued webhook"
+                    );
+                    response.add_failure(message_id);
                 }
             }
         }
+        response
     }
+}
+
+/// The whole `main` of the fallback queue's consumer ([`crate::function::WEBHOOK_DRAIN`]): every
+/// SQS batch Lambda delivers drained onto the bus within the invocation's deadline, the messages
+/// to deliver again named in the answer. A cold start that fails exits with status 1 after the
+/// line that says why.
+pub async fn serve_drain() -> Result<(), lambda_http::Error> {
+    use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+
+    crate::aws::logging::init();
+    let drain = match WebhookDrain::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(drain) => drain,
+        Err(error) => {
+            tracing::error!(error = %error, "init failed");
+            std::process::exit(1);
+        }
+    };
+    let drain = &drain;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: LambdaEvent<SqsEvent>| async move {
+            let budget = Budget::from_context(Some(&event.context));
+            Ok::<SqsBatchResponse, std::convert::Infallible>(
+                drain.drain(&event.payload.records, &budget).await,
+            )
+        },
+    ))
+    .await
 }
 
 impl WebhookBackend {
@@ -214,6 +300,7 @@ impl WebhookBackend {
         body: &[u8],
         signature: &[u8],
         keys: &Keyring,
+        budget: &Budget,
     ) -> Result<(), VerifyError> {
         let Some((key, origin)) = self.current() else {
             // Only before `start`, which fails the cold start when it finds no key.
@@ -223,12 +310,19 @@ impl WebhookBackend {
             (Err(SignatureError::Invalid), Some(videosdk)) if origin == KeyOrigin::VideoSdk => {
                 self.claim_refetch(Instant::now())
                     .map_err(|retry_after| VerifyError::RefreshPending { retry_after })?;
-                let fetched = fetch_counted(videosdk, keys).await.map_err(|error| {
-                    VerifyError::KeyUnavailable {
+                // The fetch keeps the time a queue send needs: a verified webhook is kept.
+                let fetched = budget
+                    .run(
+                        QUEUE_SEND_RESERVE,
+                        VIDEOSDK_REQUEST_TIMEOUT,
+                        fetch_counted(videosdk, keys),
+                    )
+                    .await
+                    .unwrap_or(Err(KeyFetchError::TimedOut))
+                    .map_err(|error| VerifyError::KeyUnavailable {
                         url: videosdk.url().to_owned(),
                         error,
-                    }
-                })?;
+                    })?;
                 if fetched == *key {
                     tracing::info!("VideoSDK's webhook public key is unchanged");
                     return Err(SignatureError::Invalid.into());
@@ -243,22 +337,45 @@ impl WebhookBackend {
     }
 
     /// Puts a verified webhook on the bus or, when the bus does not take it, into the fallback
-    /// queue.
-    pub(crate) async fn deliver(&self, event: &WebhookEvent) -> Result<Delivered, NotDelivered> {
-        let bus = match self.bus.publish(event).await {
+    /// queue; the bus within `budget` less the time the queue needs, the queue with the rest.
+    pub(crate) async fn deliver(
+        &self,
+        event: &WebhookEvent,
+        budget: &Budget,
+    ) -> Result<Delivered, NotDelivered> {
+        let keep = match self.fallback {
+            Some(_) => QUEUE_SEND_RESERVE,
+            None => Duration::ZERO,
+        };
+        let bus = match self.bus.publish(event, budget, keep).await {
             Ok(event_id) => return Ok(Delivered::Published { event_id }),
             Err(error) => error,
         };
         let Some(fallback) = &self.fallback else {
             return Err(NotDelivered { bus, queue: None });
         };
-        match fallback.send(event).await {
+        let sent = budget
+            .run_aws(Duration::ZERO, fallback.send(event))
+            .await
+            .unwrap_or_else(|out_of_time| {
+                Err(format!(
+                    "SQS did not take it into {}: {out_of_time}",
+                    fallback.url()
+                ))
+            });
+        match sent {
             Ok(message_id) => Ok(Delivered::Queued { message_id, bus }),
             Err(queue) => Err(NotDelivered {
                 bus,
                 queue: Some(queue),
             }),
         }
+    }
+
+    /// Whether the key in use is the one pinned in the secret (which a refresh of the secret
+    /// may replace).
+    pub(crate) fn key_pinned_in_secret(&self) -> bool {
+        matches!(self.current(), Some((_, KeyOrigin::Secret)))
     }
 
     fn current(&self) -> Option<(Arc<WebhookPublicKey>, KeyOrigin)> {

@@ -191,7 +191,7 @@ pub const DELIVERY_ID_PREFIX: &str = "videosdk-webhook:sha256:";
 
 /// A verified webhook as one event: its type and its body, which is the event's detail as
 /// received; its delivery id, derived from the exact body bytes, the same for every copy of
-/// one body (a redelivery by VideoSDK, a redrive from the fallback queue); and when it was
+/// one body (a redelivery by VideoSDK, a message drained from the fallback queue); and when it was
 /// received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEvent {

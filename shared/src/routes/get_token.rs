@@ -13,9 +13,12 @@ use crate::domain::unix_now;
 use crate::http::error::ApiError;
 use crate::http::request::{caller_claims, query_parameter, room_scope};
 use crate::http::response::json_response;
-use crate::state::State;
+use crate::state::{Backend, State};
 
-pub async fn handler<B>(state: &State<B>, request: Request) -> Result<Response<Body>, Infallible> {
+pub async fn handler<B: Backend>(
+    state: &State<B>,
+    request: Request,
+) -> Result<Response<Body>, Infallible> {
     Ok(GET_TOKEN
         .serve(&state.cors, &request, |request| get_token(state, request))
         .await)
@@ -23,7 +26,10 @@ pub async fn handler<B>(state: &State<B>, request: Request) -> Result<Response<B
 
 /// Who the token is for comes from the identity policy: the signed-in caller's claim, or the
 /// anonymous rules; the query may only repeat it.
-async fn get_token<B>(state: &State<B>, request: &Request) -> Result<Response<Body>, ApiError> {
+async fn get_token<B: Backend>(
+    state: &State<B>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
     let requested = query_parameter(request, &["permissions"])?;
     let requested_id = query_parameter(request, &["participantId", "peerId"])?;
     let participant = state

@@ -26,7 +26,7 @@ use crate::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{self, MAX_BODY_BYTES, api_base_url};
 use crate::http::route::Route;
-use crate::state::State;
+use crate::state::{Backend, State};
 
 pub mod create_meeting;
 pub mod get_token;
@@ -113,7 +113,7 @@ pub async fn answer(
 /// signature no key held matches may come from a rotated secret another instance read first:
 /// the keys are read again (rate-limited, see `State::keys_after_miss`) and the token checked
 /// once more, so a rotation fails no request.
-async fn authenticate<B>(
+async fn authenticate<B: Backend>(
     state: &State<B>,
     request: &Request,
     body: &Map<String, Value>,
