@@ -98,6 +98,11 @@ pub async fn secrets_manager_state(
 
 /// The state a function builds at cold start with the development credentials.
 pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
+    dev_state_of(pairs).await
+}
+
+/// [`dev_state`], for a function with backend `B`.
+pub async fn dev_state_of<B: shared::state::Backend>(pairs: &[(&str, &str)]) -> State<B> {
     let credentials = dev_credentials();
     let mut all = vec![
         ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
@@ -111,7 +116,20 @@ pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
     all.splice(0..0, pairs.iter().map(|(k, v)| (*k, v.to_string())));
     all.push(("MEETING_BACKEND", "local".to_owned()));
     let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    state(&borrowed).await
+    State::from_settings(settings(&borrowed))
+        .await
+        .expect("state builds")
+}
+
+/// The functions, each once (one function may answer several routes), in the registry's order.
+pub fn functions() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for route in routes::ALL {
+        if !names.contains(&route.name) {
+            names.push(route.name);
+        }
+    }
+    names
 }
 
 /// The route of the function named `function` (its crate, and its `events/` folder).

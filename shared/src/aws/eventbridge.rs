@@ -9,6 +9,7 @@ use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
 use crate::aws::environment::AwsEnvironment;
+use crate::domain::moderation::{AuditRecord, MODERATION_EVENT_SOURCE};
 use crate::domain::webhooks::{
     MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_TYPE_LENGTH, WEBHOOK_EVENT_SOURCE, WebhookEvent,
 };
@@ -78,6 +79,25 @@ impl EventBus {
                 event.received_at(),
             ))
             .build();
+        self.put(entry).await
+    }
+
+    /// Puts a moderation action's record on the bus, source [`MODERATION_EVENT_SOURCE`] and
+    /// detail type the action's; returns the id EventBridge gave it.
+    pub(crate) async fn publish_audit(&self, record: &AuditRecord) -> Result<String, PublishError> {
+        let detail = serde_json::to_string(record)
+            .map_err(|error| self.refused("Unserializable", &error.to_string()))?;
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.name)
+            .source(MODERATION_EVENT_SOURCE)
+            .detail_type(record.action.detail_type())
+            .detail(detail)
+            .build();
+        self.put(entry).await
+    }
+
+    /// One `PutEvents` of one entry; the id EventBridge gave it.
+    async fn put(&self, entry: PutEventsRequestEntry) -> Result<String, PublishError> {
         let output = self
             .client
             .put_events()
