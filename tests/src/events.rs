@@ -276,6 +276,50 @@ fn join(body: Option<&Value>, caller: Option<SignedIn>) -> Event<'static> {
     }
 }
 
+/// An event of moderation route `route` from API Gateway's route: `input`'s fields as its query
+/// (GET) or its JSON body (POST), from `caller` when signed in, with `Authorization: Bearer
+/// {token}` when a token of this API is given instead.
+pub fn moderation_event(
+    route: &'static Route,
+    input: &Value,
+    caller: Option<&SignedIn>,
+    token: Option<&str>,
+) -> Value {
+    let fields: Vec<(String, String)> = input
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(name, value)| {
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    (name.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let query: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let is_get = route.method == lambda_http::http::Method::GET;
+    let mut headers = vec![("content-type", "application/json".to_owned())];
+    if let Some(token) = token {
+        headers.push(("authorization", format!("Bearer {token}")));
+    }
+    Event {
+        method: route.method.as_str(),
+        path: route.path,
+        route: Some(route),
+        query: if is_get { &query } else { &[] },
+        headers,
+        body: (!is_get).then(|| input.to_string()),
+        caller: caller.cloned(),
+    }
+    .to_json()
+}
+
 /// A `POST /create-meeting` event from API Gateway's route with `Authorization: Bearer {token}`
 /// and `body` (JSON), as a page sends the token get-token gave it.
 pub fn create_meeting_event(token: &str, body: Option<&Value>) -> Value {

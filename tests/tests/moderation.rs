@@ -1,0 +1,505 @@
+//! Moderation that holds (issue #30), through the handlers of get-token, join and the moderation
+//! function, each on its own function's state as deployed: bans in a DynamoDB table (moto's),
+//! the audit trail on an EventBridge bus (moto's, read back through a rule and a queue), rooms
+//! and sessions at the VideoSDK stand-in (which checks every call as VideoSDK does), and callers
+//! signed in with real Cognito tokens (moto's user pool), as API Gateway's JWT authorizer hands
+//! them over. Time, for the bans, is a clock the test moves: a ban ends on time without sleeping.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use api_tests::authorizer::SignedIn;
+use api_tests::events::{get_token_event, join_event, moderation_event};
+use api_tests::{MotoServer, VideoSdkStandIn, aws_test_environment, json};
+use serde_json::{Value, json};
+use shared::aws::bans::BanTable;
+use shared::backends::NoMeetingBackend;
+use shared::backends::meetings::MeetingBackend;
+use shared::backends::moderation::ModerationBackend;
+use shared::domain::moderation::{Ban, MODERATION_EVENT_SOURCE};
+use shared::domain::unix_now;
+use shared::routes::moderation::{
+    DEACTIVATE_ROOM, END_SESSION, LIFT_BAN, LIST_BANS, REMOVE_PARTICIPANT,
+};
+use shared::routes::{self};
+use shared::state::{Backend, State};
+
+const TABLE: &str = "videosdk-bans";
+const BUS: &str = "videosdk-moderation-test";
+
+/// The time the states' bans are read and written at.
+static NOW: AtomicU64 = AtomicU64::new(0);
+
+fn now() -> u64 {
+    NOW.load(Ordering::SeqCst)
+}
+
+/// A ban table client of the tests' own, as the functions build theirs.
+fn table(moto: &MotoServer) -> BanTable {
+    BanTable::new(&api_tests::test_aws_environment(&moto.endpoint), TABLE)
+}
+
+fn ban(room: &str, participant: &str, ends_at: u64) -> Ban {
+    Ban {
+        room_id: room.to_owned(),
+        participant_id: participant.to_owned(),
+        banned_at: ends_at - 60,
+        ends_at,
+        banned_by: "moderator".to_owned(),
+        reason: Some("spam".to_owned()),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_ban_holds_until_its_end_though_its_item_stays_and_binds_one_room_and_participant() {
+    let moto = MotoServer::start();
+    moto.create_bans_table(TABLE).await;
+    let bans = table(&moto);
+    let t = 1_800_000_000;
+    bans.put(&ban("room-a", "member", t + 60)).await.unwrap();
+    bans.put(&ban("room-a", "other", t + 10)).await.unwrap();
+
+    let held = bans.active_ban("room-a", "member", t).await.unwrap();
+    assert_eq!(held, Some(ban("room-a", "member", t + 60)));
+    assert!(
+        bans.active_ban("room-a", "member", t + 59)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Ended: the item is still there (TTL deletes lazily), and it bans no one.
+    assert_eq!(
+        bans.active_ban("room-a", "member", t + 60).await.unwrap(),
+        None
+    );
+    let item = moto
+        .dynamodb()
+        .get_item()
+        .table_name(TABLE)
+        .key(
+            "roomId",
+            aws_sdk_dynamodb::types::AttributeValue::S("room-a".into()),
+        )
+        .key(
+            "participantId",
+            aws_sdk_dynamodb::types::AttributeValue::S("member".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        item.item().is_some(),
+        "the ended ban's item is still stored"
+    );
+    // Another room, another participant: not banned.
+    assert_eq!(bans.active_ban("room-b", "member", t).await.unwrap(), None);
+    assert_eq!(bans.active_ban("room-a", "someone", t).await.unwrap(), None);
+
+    let listed = bans.bans_of_room("room-a", t + 20).await.unwrap();
+    assert_eq!(
+        listed,
+        [ban("room-a", "member", t + 60)],
+        "only bans that hold"
+    );
+    assert!(bans.lift("room-a", "member", t).await.unwrap());
+    assert!(
+        !bans.lift("room-a", "member", t).await.unwrap(),
+        "lifted once"
+    );
+    assert_eq!(bans.active_ban("room-a", "member", t).await.unwrap(), None);
+
+    // A table that cannot be reached is an error, never "not banned".
+    let missing = BanTable::new(
+        &api_tests::test_aws_environment(&moto.endpoint),
+        "no-such-table",
+    );
+    assert!(missing.active_ban("room-a", "member", t).await.is_err());
+}
+
+/// Signs in moto's Cognito users (`tests/python/cognito_tokens.py`): their real tokens.
+fn cognito_tokens(moto: &MotoServer) -> Value {
+    let output = std::process::Command::new(api_tests::venv_tool("python"))
+        .arg(api_tests::workspace_root().join("tests/python/cognito_tokens.py"))
+        .arg(&moto.endpoint)
+        .envs(aws_test_environment(&moto.endpoint))
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "cognito_tokens.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("tokens as JSON")
+}
+
+/// The three functions that make and act on rooms' tokens, each on its own state, as the stack
+/// deploys them behind the JWT authorizer.
+struct Stack {
+    get_token: State<NoMeetingBackend>,
+    join: State<MeetingBackend>,
+    moderation: State<ModerationBackend>,
+}
+
+async fn state<B: Backend>(pairs: &[(&str, String)]) -> State<B> {
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    State::<B>::from_settings(api_tests::settings(&pairs))
+        .await
+        .expect("the state builds")
+        .with_clock(now)
+}
+
+impl Stack {
+    async fn start(moto: &MotoServer, videosdk: &VideoSdkStandIn) -> Self {
+        let credentials = api_tests::dev_credentials();
+        let mut pairs = aws_test_environment(&moto.endpoint);
+        pairs.extend([
+            ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
+            (
+                "VIDEOSDK_SECRET_KEY",
+                String::from_utf8_lossy(credentials.secret_key()).into_owned(),
+            ),
+            ("MEETING_BACKEND", "videosdk".to_owned()),
+            ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+            (
+                "ALLOWED_PERMISSIONS",
+                "allow_join,ask_join,allow_mod".to_owned(),
+            ),
+            ("MODERATOR_GROUPS", "moderators".to_owned()),
+            ("REQUIRE_IDENTITY", "true".to_owned()),
+            ("ROOM_CREATORS", "moderators".to_owned()),
+            ("BANS_TABLE_NAME", TABLE.to_owned()),
+        ]);
+        let mut moderation = pairs.clone();
+        moderation.push(("EVENT_BUS_NAME", BUS.to_owned()));
+        Self {
+            get_token: state(&pairs).await,
+            join: state(&pairs).await,
+            moderation: state(&moderation).await,
+        }
+    }
+
+    async fn get_token(&self, caller: &SignedIn, room: Option<&str>) -> (u16, Value) {
+        let query: Vec<(&str, &str)> = room.map(|room| ("roomId", room)).into_iter().collect();
+        let request = request(get_token_event(&query, Some(caller)));
+        let Ok(response) = routes::get_token::handler(&self.get_token, request).await;
+        (response.status().as_u16(), json(&response))
+    }
+
+    async fn join(&self, caller: &SignedIn, body: Value) -> (u16, Value) {
+        let request = request(join_event(Some(&body), Some(caller)));
+        let Ok(response) = routes::join::handler(&self.join, request).await;
+        (response.status().as_u16(), json(&response))
+    }
+
+    async fn moderate(
+        &self,
+        route: &'static shared::http::route::Route,
+        caller: &SignedIn,
+        input: Value,
+    ) -> (u16, Value) {
+        let request = request(moderation_event(route, &input, Some(caller), None));
+        let Ok(response) = routes::moderation::handler(&self.moderation, request).await;
+        (response.status().as_u16(), json(&response))
+    }
+}
+
+fn request(event: Value) -> lambda_http::Request {
+    shared::aws::lambda::into_request(serde_json::from_value(event).expect("an event"))
+        .expect("a valid event")
+}
+
+fn code(answer: &(u16, Value)) -> (u16, &str) {
+    (
+        answer.0,
+        answer.1["error"]["code"].as_str().unwrap_or_default(),
+    )
+}
+
+/// The moderation calls VideoSDK received since `from`: (path, body), authorized only.
+fn session_calls(videosdk: &VideoSdkStandIn, from: usize) -> Vec<(String, Value)> {
+    videosdk.calls()[from..]
+        .iter()
+        .filter(|call| call.path.starts_with("/v2/sessions") || call.path.ends_with("deactivate"))
+        .map(|call| {
+            assert!(call.authorized, "{call:?}");
+            let authorization = call.authorization.as_deref().unwrap_or_default();
+            assert!(
+                !authorization.starts_with("Bearer"),
+                "a bare management token"
+            );
+            (call.path.clone(), call.body.clone())
+        })
+        .collect()
+}
+
+// Multi-threaded: the stand-ins answer the handlers on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_until_it_ends() {
+    let moto = MotoServer::start();
+    moto.create_bans_table(TABLE).await;
+    moto.eventbridge()
+        .create_event_bus()
+        .name(BUS)
+        .send()
+        .await
+        .expect("moto creates the bus");
+    let audit = moto
+        .rule_to_queue(
+            BUS,
+            "moderation-audit",
+            &json!({ "source": [MODERATION_EVENT_SOURCE] }).to_string(),
+        )
+        .await;
+    let tokens = cognito_tokens(&moto);
+    let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
+    let member = SignedIn::new(tokens["member"]["id"].as_str().unwrap());
+    let member_id = api_tests::claims_of(tokens["member"]["id"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let videosdk = VideoSdkStandIn::development().await;
+    let stack = Stack::start(&moto, &videosdk).await;
+    let t0 = unix_now();
+    NOW.store(t0, Ordering::SeqCst);
+
+    // The moderator opens a named room and another one; the member joins the first.
+    let (status, hall) = stack
+        .join(&moderator, json!({"customRoomId": "town-hall"}))
+        .await;
+    assert_eq!(status, 200, "{hall}");
+    let room = hall["roomId"].as_str().unwrap().to_owned();
+    let (status, other) = stack.join(&moderator, json!({})).await;
+    assert_eq!(status, 200, "{other}");
+    let other_room = other["roomId"].as_str().unwrap().to_owned();
+    let (status, joined) = stack
+        .join(&member, json!({"customRoomId": "town-hall"}))
+        .await;
+    assert_eq!(
+        (status, joined["roomId"].as_str()),
+        (200, Some(room.as_str()))
+    );
+    videosdk.join(&room, &member_id);
+
+    // The member cannot moderate: refused before any call to VideoSDK.
+    let before = videosdk.calls().len();
+    for (route, input) in [
+        (
+            &REMOVE_PARTICIPANT,
+            json!({"roomId": room, "participantId": "someone", "ban": true}),
+        ),
+        (
+            &LIFT_BAN,
+            json!({"roomId": room, "participantId": member_id}),
+        ),
+        (&LIST_BANS, json!({"roomId": room})),
+        (&END_SESSION, json!({"roomId": room})),
+        (&DEACTIVATE_ROOM, json!({"roomId": room})),
+    ] {
+        let answer = stack.moderate(route, &member, input).await;
+        assert_eq!(
+            code(&answer),
+            (403, "moderation_not_allowed"),
+            "{}",
+            route.path
+        );
+    }
+    assert_eq!(videosdk.calls().len(), before, "VideoSDK saw no call");
+
+    // The moderator removes and bans the member for a minute (by the room's custom id).
+    let from = videosdk.calls().len();
+    let (status, removed) = stack
+        .moderate(
+            &REMOVE_PARTICIPANT,
+            &moderator,
+            json!({"roomId": "town-hall", "participantId": member_id, "ban": true,
+                "banSeconds": 60, "reason": "spam"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{removed}");
+    assert_eq!(removed["removed"], true);
+    assert_eq!(removed["ban"]["endsAt"], t0 + 60);
+    assert_eq!(
+        videosdk.session(&room),
+        Some(vec![]),
+        "dropped from the session"
+    );
+    assert_eq!(
+        session_calls(&videosdk, from),
+        [(
+            "/v2/sessions/participants/remove".to_owned(),
+            json!({"participantId": member_id, "roomId": room})
+        )]
+    );
+
+    // Banned from that room, by its id or its custom id, through get-token and join; no token
+    // without a room either (it would admit there); other rooms still work.
+    let refused = |answer: (u16, Value)| assert_eq!(code(&answer), (403, "participant_banned"));
+    refused(stack.get_token(&member, Some(&room)).await);
+    refused(stack.get_token(&member, Some("town-hall")).await);
+    refused(stack.join(&member, json!({"roomId": room})).await);
+    refused(
+        stack
+            .join(&member, json!({"customRoomId": "town-hall"}))
+            .await,
+    );
+    assert_eq!(
+        code(&stack.get_token(&member, None).await),
+        (403, "room_required")
+    );
+    assert_eq!(stack.get_token(&member, Some(&other_room)).await.0, 200);
+    assert_eq!(
+        stack.join(&member, json!({"roomId": other_room})).await.0,
+        200
+    );
+    // The moderator is not banned.
+    assert_eq!(stack.get_token(&moderator, Some(&room)).await.0, 200);
+
+    let (status, listed) = stack
+        .moderate(&LIST_BANS, &moderator, json!({"roomId": "town-hall"}))
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let bans = listed["bans"].as_array().unwrap();
+    assert_eq!(bans.len(), 1, "{listed}");
+    assert_eq!(bans[0]["participantId"], member_id.as_str());
+    assert_eq!(bans[0]["endsAt"], t0 + 60);
+    assert_eq!(bans[0]["reason"], "spam");
+
+    // The ban ends on time: still held a second before, gone at its end.
+    NOW.store(t0 + 59, Ordering::SeqCst);
+    refused(stack.get_token(&member, Some(&room)).await);
+    NOW.store(t0 + 60, Ordering::SeqCst);
+    assert_eq!(stack.get_token(&member, Some(&room)).await.0, 200);
+    assert_eq!(stack.get_token(&member, Some("town-hall")).await.0, 200);
+    assert_eq!(stack.join(&member, json!({"roomId": room})).await.0, 200);
+
+    // Banned again while away (no session to drop them from), then lifted.
+    let (status, banned) = stack
+        .moderate(
+            &REMOVE_PARTICIPANT,
+            &moderator,
+            json!({"roomId": room, "participantId": member_id, "ban": true}),
+        )
+        .await;
+    assert_eq!(
+        (status, &banned["removed"]),
+        (200, &json!(false)),
+        "{banned}"
+    );
+    assert_eq!(
+        banned["ban"]["endsAt"],
+        t0 + 60 + 86_400,
+        "a day by default"
+    );
+    refused(stack.get_token(&member, Some("town-hall")).await);
+    let (status, lifted) = stack
+        .moderate(
+            &LIFT_BAN,
+            &moderator,
+            json!({"roomId": room, "participantId": member_id}),
+        )
+        .await;
+    assert_eq!((status, &lifted["lifted"]), (200, &json!(true)), "{lifted}");
+    assert_eq!(stack.get_token(&member, Some("town-hall")).await.0, 200);
+    assert_eq!(stack.join(&member, json!({"roomId": room})).await.0, 200);
+
+    // Removing someone not in the session, without a ban, does nothing.
+    let answer = stack
+        .moderate(
+            &REMOVE_PARTICIPANT,
+            &moderator,
+            json!({"roomId": room, "participantId": "nobody-here"}),
+        )
+        .await;
+    assert_eq!(code(&answer), (404, "participant_not_in_session"));
+
+    // End the session, then deactivate the room.
+    videosdk.join(&room, &member_id);
+    let from = videosdk.calls().len();
+    let (status, ended) = stack
+        .moderate(&END_SESSION, &moderator, json!({"roomId": "town-hall"}))
+        .await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(videosdk.session(&room), None);
+    let again = stack
+        .moderate(&END_SESSION, &moderator, json!({"roomId": room}))
+        .await;
+    assert_eq!(code(&again), (409, "no_active_session"));
+    let (status, deactivated) = stack
+        .moderate(&DEACTIVATE_ROOM, &moderator, json!({"roomId": "town-hall"}))
+        .await;
+    assert_eq!(status, 200, "{deactivated}");
+    assert!(videosdk.is_disabled(&room));
+    assert_eq!(
+        session_calls(&videosdk, from),
+        [
+            ("/v2/sessions/end".to_owned(), json!({"roomId": room})),
+            ("/v2/sessions/end".to_owned(), json!({"roomId": room})),
+            ("/v2/rooms/deactivate".to_owned(), json!({"roomId": room})),
+        ],
+        "by the room's id, never its custom id"
+    );
+    assert_eq!(
+        code(&stack.join(&member, json!({"roomId": room})).await),
+        (410, "meeting_disabled")
+    );
+    let unknown = stack
+        .moderate(&END_SESSION, &moderator, json!({"roomId": "no-such-room"}))
+        .await;
+    assert_eq!(code(&unknown), (404, "meeting_not_found"));
+
+    // Every moderation call went onto the bus, by whom, on what, with VideoSDK's outcome, and
+    // with no token in it.
+    let events: Vec<Value> = moto
+        .receive(&audit)
+        .await
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("an event"))
+        .collect();
+    let summary: Vec<(String, String, String)> = events
+        .iter()
+        .map(|event| {
+            let detail = &event["detail"];
+            (
+                event["detail-type"].as_str().unwrap().to_owned(),
+                detail["videosdk"].as_str().unwrap().to_owned(),
+                detail["succeeded"].to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("Moderation RemoveParticipant", "done", "true"),
+        ("Moderation ListBans", "not_called", "true"),
+        ("Moderation RemoveParticipant", "no_session", "true"),
+        ("Moderation LiftBan", "not_called", "true"),
+        ("Moderation RemoveParticipant", "no_session", "false"),
+        ("Moderation EndSession", "done", "true"),
+        ("Moderation EndSession", "no_session", "false"),
+        ("Moderation DeactivateRoom", "done", "true"),
+    ]
+    .iter()
+    .map(|(kind, outcome, succeeded)| {
+        (kind.to_string(), outcome.to_string(), succeeded.to_string())
+    })
+    .collect();
+    let mut sorted_summary = summary.clone();
+    let mut sorted_expected = expected.clone();
+    sorted_summary.sort();
+    sorted_expected.sort();
+    assert_eq!(sorted_summary, sorted_expected, "{events:#?}");
+    let moderator_id = api_tests::claims_of(tokens["moderator"]["id"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for event in &events {
+        assert_eq!(event["source"], MODERATION_EVENT_SOURCE);
+        assert_eq!(event["detail"]["moderator"], moderator_id.as_str());
+        assert_eq!(event["detail"]["roomId"], room.as_str());
+        assert!(!event.to_string().contains("eyJ"), "no token: {event}");
+    }
+    let first = events
+        .iter()
+        .find(|event| event["detail"]["videosdk"] == "done")
+        .unwrap();
+    assert_eq!(first["detail"]["participantId"], member_id.as_str());
+}
