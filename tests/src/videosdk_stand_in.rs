@@ -54,6 +54,8 @@ struct Account {
     rooms: Mutex<Vec<Room>>,
     calls: Mutex<Vec<Call>>,
     webhook_key: Mutex<WebhookKey>,
+    /// What remove, end and deactivate answer instead, when a test says so.
+    moderation_failure: Mutex<Option<u16>>,
 }
 
 /// What `GET /v2/public/rsa-public-key` answers.
@@ -79,6 +81,7 @@ impl VideoSdkStandIn {
             rooms: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             webhook_key: Mutex::new(WebhookKey::Fail(404)),
+            moderation_failure: Mutex::new(None),
         });
         Mock::given(method("POST"))
             .and(path("/v2/rooms"))
@@ -175,6 +178,12 @@ impl VideoSdkStandIn {
             .and_then(|room| room.session.clone())
     }
 
+    /// Answers every removal, session end and deactivation with `status` from now on (429 with
+    /// `Retry-After: 7`), or as VideoSDK would again with `None`.
+    pub fn fail_moderation(&self, status: Option<u16>) {
+        *lock(&self.account.moderation_failure) = status;
+    }
+
     /// Whether `room_id` was deactivated.
     pub fn is_disabled(&self, room_id: &str) -> bool {
         lock(&self.account.rooms)
@@ -265,6 +274,19 @@ impl Account {
         Ok(())
     }
 
+    /// The failure a test asked for, recorded as a call like any other.
+    fn moderation_failure(&self, request: &Request) -> Option<ResponseTemplate> {
+        let status = (*lock(&self.moderation_failure))?;
+        let response = self.answer(request, || {
+            (status, json!({"message": "the stand-in was told to fail"}))
+        });
+        Some(if status == 429 {
+            response.insert_header("retry-after", "7")
+        } else {
+            response
+        })
+    }
+
     fn room_json(&self, room: &Room) -> Value {
         json!({
             "id": format!("id-{}", room.room_id),
@@ -343,6 +365,9 @@ struct DeactivateRoom(Arc<Account>);
 
 impl Respond for DeactivateRoom {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
         self.0.answer(request, || {
             let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
             let id = body["roomId"].as_str().unwrap_or_default();
@@ -385,6 +410,9 @@ struct RemoveParticipant(Arc<Account>);
 
 impl Respond for RemoveParticipant {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
         self.0.answer(request, || {
             let mut rooms = lock(&self.0.rooms);
             let room = match session_call(request, &mut rooms, &["participantId"]) {
@@ -416,6 +444,9 @@ struct EndSession(Arc<Account>);
 
 impl Respond for EndSession {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
         self.0.answer(request, || {
             let mut rooms = lock(&self.0.rooms);
             let room = match session_call(request, &mut rooms, &[]) {

@@ -503,3 +503,152 @@ async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_u
         .unwrap();
     assert_eq!(first["detail"]["participantId"], member_id.as_str());
 }
+
+/// A token get-token issues on `state` to an anonymous caller with `query`.
+async fn anonymous_token(state: &api_tests::ApiState, query: &[(&str, &str)]) -> String {
+    let request = request(get_token_event(query, None));
+    let response = api_tests::invoke("get-token", state, request).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+    json(&response)["token"].as_str().unwrap().to_owned()
+}
+
+// Multi-threaded: the stand-in answers the handlers on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_authorizer_a_token_scoped_to_the_room_moderates_and_videosdk_failures_are_mapped()
+ {
+    let videosdk = VideoSdkStandIn::development().await;
+    let endpoint = videosdk.uri();
+    let settings = [
+        ("MEETING_BACKEND", "videosdk"),
+        ("VIDEOSDK_API_ENDPOINT", endpoint.as_str()),
+        ("ALLOWED_PERMISSIONS", "allow_join,ask_join,allow_mod"),
+    ];
+    let api = api_tests::dev_state(&settings).await;
+    let moderation: State<ModerationBackend> = api_tests::dev_state_of(&settings).await;
+    let (status, joined) = {
+        let request = request(join_event(
+            Some(&json!({"customRoomId": "standup", "participantId": "host"})),
+            None,
+        ));
+        let response = api_tests::invoke("join", &api, request).await;
+        (response.status().as_u16(), json(&response))
+    };
+    assert_eq!(status, 200, "{joined}");
+    let room = joined["roomId"].as_str().unwrap().to_owned();
+    let moderate_standup = &[
+        ("roomId", "standup"),
+        ("permissions", "allow_join,allow_mod"),
+        ("participantId", "host"),
+    ];
+    let by_custom_id = anonymous_token(&api, moderate_standup).await;
+    let by_room_id = anonymous_token(
+        &api,
+        &[("roomId", &room), ("permissions", "allow_join,allow_mod")],
+    )
+    .await;
+    let member = anonymous_token(&api, &[("roomId", "standup")]).await;
+    let elsewhere = anonymous_token(
+        &api,
+        &[("roomId", "retro"), ("permissions", "allow_join,allow_mod")],
+    )
+    .await;
+    let unscoped = anonymous_token(&api, &[("permissions", "allow_join,allow_mod")]).await;
+    let moderate = async |route, input: Value, token: Option<&str>| {
+        let request = request(moderation_event(route, &input, None, token));
+        let Ok(response) = routes::moderation::handler(&moderation, request).await;
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| value.to_str().unwrap().to_owned());
+        (response.status().as_u16(), json(&response), retry_after)
+    };
+    let standup = json!({"roomId": "standup"});
+
+    // Refused before VideoSDK: no token, a token without allow_mod, one for another room (or
+    // for the room by its other id), one without a room; a ban where no table is kept.
+    let before = videosdk.calls().len();
+    for (token, expected) in [
+        (None, (401, "missing_token")),
+        (Some(&member), (403, "moderation_not_allowed")),
+        (Some(&elsewhere), (403, "token_scope_mismatch")),
+        (Some(&by_room_id), (403, "token_scope_mismatch")),
+        (Some(&unscoped), (403, "token_scope_mismatch")),
+    ] {
+        let (status, body, _) =
+            moderate(&END_SESSION, standup.clone(), token.map(String::as_str)).await;
+        assert_eq!(code(&(status, body)), expected);
+    }
+    let (status, body, _) = moderate(
+        &REMOVE_PARTICIPANT,
+        json!({"roomId": "standup", "participantId": "guest", "ban": true}),
+        Some(&by_custom_id),
+    )
+    .await;
+    assert_eq!(code(&(status, body)), (503, "bans_not_configured"));
+    let (status, body, _) = moderate(
+        &REMOVE_PARTICIPANT,
+        json!({"roomId": "standup", "participantId": "guest", "banSeconds": 60}),
+        Some(&by_custom_id),
+    )
+    .await;
+    assert_eq!(code(&(status, body)), (400, "invalid_body"));
+    assert_eq!(videosdk.calls().len(), before, "VideoSDK saw no call");
+
+    // The holder of the room's moderator token ends its session, by the room id.
+    videosdk.join(&room, "guest");
+    let (status, body, _) = moderate(&END_SESSION, standup.clone(), Some(&by_custom_id)).await;
+    assert_eq!((status, &body["ended"]), (200, &json!(true)), "{body}");
+    assert_eq!(videosdk.session(&room), None);
+    let (status, body, _) =
+        moderate(&END_SESSION, json!({"roomId": room}), Some(&by_room_id)).await;
+    assert_eq!(code(&(status, body)), (409, "no_active_session"));
+
+    // VideoSDK's failures, each a clear answer.
+    for (failure, expected, retry_after) in [
+        (500, (502, "upstream_unavailable"), None),
+        (401, (502, "upstream_auth_failed"), None),
+        (429, (503, "upstream_rate_limited"), Some("7".to_owned())),
+        (400, (404, "meeting_not_found"), None),
+    ] {
+        videosdk.fail_moderation(Some(failure));
+        for route in [&END_SESSION, &DEACTIVATE_ROOM] {
+            let (status, body, retry) = moderate(route, standup.clone(), Some(&by_custom_id)).await;
+            assert_eq!(
+                code(&(status, body)),
+                expected,
+                "{failure} to {}",
+                route.path
+            );
+            assert_eq!(retry, retry_after, "{failure}");
+        }
+        let (status, body, _) = moderate(
+            &REMOVE_PARTICIPANT,
+            json!({"roomId": "standup", "participantId": "guest"}),
+            Some(&by_custom_id),
+        )
+        .await;
+        assert_eq!(code(&(status, body)), expected, "{failure} to a removal");
+    }
+    videosdk.fail_moderation(None);
+    assert!(!videosdk.is_disabled(&room));
+}
+
+#[tokio::test]
+async fn room_tokens_live_room_token_ttl_seconds_and_others_token_ttl_seconds() {
+    let api = api_tests::dev_state(&[("ROOM_TOKEN_TTL_SECONDS", "120")]).await;
+    let lifetime = |token: &str| {
+        let claims = api_tests::claims_of(token);
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap()
+    };
+    let scoped = anonymous_token(&api, &[("roomId", "abcd-efgh-ijkl")]).await;
+    assert_eq!(lifetime(&scoped), 120);
+    let unscoped = anonymous_token(&api, &[]).await;
+    assert_eq!(lifetime(&unscoped), 600, "TOKEN_TTL_SECONDS' default");
+    let (status, room) = {
+        let request = request(join_event(Some(&json!({"participantId": "alice"})), None));
+        let response = api_tests::invoke("join", &api, request).await;
+        (response.status().as_u16(), json(&response))
+    };
+    assert_eq!(status, 200, "{room}");
+    assert_eq!(lifetime(room["token"].as_str().unwrap()), 120);
+}
