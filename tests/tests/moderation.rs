@@ -652,3 +652,157 @@ async fn room_tokens_live_room_token_ttl_seconds_and_others_token_ttl_seconds() 
     assert_eq!(status, 200, "{room}");
     assert_eq!(lifetime(room["token"].as_str().unwrap()), 120);
 }
+
+/// The same story through the real binaries under `cargo lambda watch`, each function its own
+/// process reading its environment as deployed: the bans table and the bus at moto, rooms and
+/// sessions at the stand-in.
+// Multi-threaded: the stand-in answers the functions on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_ban_holds_across_the_real_binaries() {
+    let moto = MotoServer::start();
+    moto.create_bans_table(TABLE).await;
+    moto.eventbridge()
+        .create_event_bus()
+        .name(BUS)
+        .send()
+        .await
+        .expect("moto creates the bus");
+    let audit = moto
+        .rule_to_queue(
+            BUS,
+            "moderation-audit",
+            &json!({ "source": [MODERATION_EVENT_SOURCE] }).to_string(),
+        )
+        .await;
+    let tokens = cognito_tokens(&moto);
+    let videosdk = VideoSdkStandIn::development().await;
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("MEETING_BACKEND", "videosdk".to_owned()),
+        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+        (
+            "ALLOWED_PERMISSIONS",
+            "allow_join,ask_join,allow_mod".to_owned(),
+        ),
+        ("MODERATOR_GROUPS", "moderators".to_owned()),
+        ("REQUIRE_IDENTITY", "true".to_owned()),
+        ("ROOM_CREATORS", "moderators".to_owned()),
+        ("BANS_TABLE_NAME", TABLE.to_owned()),
+        ("EVENT_BUS_NAME", BUS.to_owned()),
+    ]);
+    let api = api_tests::local_api::LocalApi::start(&environment, true);
+    let events = tempfile::tempdir().expect("a temporary directory");
+    let invoke = |function: &str, name: &str, event: Value| {
+        let path = events.path().join(format!("{name}.json"));
+        std::fs::write(&path, event.to_string()).expect("the event is written");
+        let response = api.invoke(function, &path);
+        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+            .unwrap_or(Value::Null);
+        (
+            response["statusCode"].as_u64().unwrap_or_default() as u16,
+            body,
+        )
+    };
+    let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
+    let member = SignedIn::new(tokens["member"]["id"].as_str().unwrap());
+    let member_id = api_tests::claims_of(tokens["member"]["id"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get_token = |name: &str, room: &str| {
+        invoke(
+            "get-token",
+            name,
+            get_token_event(&[("roomId", room)], Some(&member)),
+        )
+    };
+
+    let (status, hall) = invoke(
+        "join",
+        "moderator-opens",
+        join_event(
+            Some(&json!({"customRoomId": "town-hall"})),
+            Some(&moderator),
+        ),
+    );
+    assert_eq!(status, 200, "{hall}\n{}", api.log());
+    let room = hall["roomId"].as_str().unwrap().to_owned();
+    let (status, other) = invoke(
+        "join",
+        "moderator-opens-another",
+        join_event(Some(&json!({})), Some(&moderator)),
+    );
+    assert_eq!(status, 200, "{other}");
+    let other_room = other["roomId"].as_str().unwrap().to_owned();
+    assert_eq!(get_token("before", "town-hall").0, 200);
+    videosdk.join(&room, &member_id);
+
+    let before = videosdk.calls().len();
+    let removal = json!({"roomId": "town-hall", "participantId": member_id, "ban": true});
+    let answer = invoke(
+        "moderation",
+        "member-removes",
+        moderation_event(&REMOVE_PARTICIPANT, &removal, Some(&member), None),
+    );
+    assert_eq!(code(&answer), (403, "moderation_not_allowed"));
+    assert_eq!(videosdk.calls().len(), before, "VideoSDK saw no call");
+
+    let (status, removed) = invoke(
+        "moderation",
+        "moderator-removes",
+        moderation_event(&REMOVE_PARTICIPANT, &removal, Some(&moderator), None),
+    );
+    assert_eq!(
+        (status, &removed["removed"]),
+        (200, &json!(true)),
+        "{removed}\n{}",
+        api.log()
+    );
+    assert_eq!(videosdk.session(&room), Some(vec![]));
+    assert_eq!(
+        code(&get_token("banned-by-custom-id", "town-hall")),
+        (403, "participant_banned")
+    );
+    assert_eq!(
+        code(&get_token("banned-by-room-id", &room)),
+        (403, "participant_banned")
+    );
+    let answer = invoke(
+        "join",
+        "banned-joins",
+        join_event(Some(&json!({"roomId": room})), Some(&member)),
+    );
+    assert_eq!(code(&answer), (403, "participant_banned"));
+    assert_eq!(get_token("other-room", &other_room).0, 200);
+
+    let lift = json!({"roomId": room, "participantId": member_id});
+    let (status, lifted) = invoke(
+        "moderation",
+        "moderator-lifts",
+        moderation_event(&LIFT_BAN, &lift, Some(&moderator), None),
+    );
+    assert_eq!((status, &lifted["lifted"]), (200, &json!(true)), "{lifted}");
+    assert_eq!(get_token("lifted", "town-hall").0, 200);
+
+    let kinds: Vec<String> = moto
+        .receive(&audit)
+        .await
+        .iter()
+        .map(|body| {
+            serde_json::from_str::<Value>(body).expect("an event")["detail-type"].to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["\"Moderation RemoveParticipant\"", "\"Moderation LiftBan\""]
+    );
+    let log = api.log();
+    for token in [&tokens["member"]["id"], &tokens["moderator"]["id"]] {
+        assert!(
+            !log.contains(token.as_str().unwrap()),
+            "a Cognito token reached the log"
+        );
+    }
+    assert!(!log.contains("eyJ"), "no JWT of any kind reached the log");
+}
