@@ -806,3 +806,229 @@ async fn a_ban_holds_across_the_real_binaries() {
     }
     assert!(!log.contains("eyJ"), "no JWT of any kind reached the log");
 }
+
+/// The time of the property's states, apart from the other tests' [`NOW`].
+static PROPERTY_NOW: AtomicU64 = AtomicU64::new(0);
+
+fn property_now() -> u64 {
+    PROPERTY_NOW.load(Ordering::SeqCst)
+}
+
+/// A call of the property: moderators ban and lift, time passes, members ask for tokens.
+#[derive(Debug, Clone)]
+enum Step {
+    Ban {
+        member: usize,
+        room: usize,
+        by_custom_id: bool,
+        seconds: u64,
+    },
+    Lift {
+        member: usize,
+        room: usize,
+    },
+    Wait(u64),
+    GetToken {
+        member: usize,
+        room: usize,
+        by_custom_id: bool,
+    },
+    Join {
+        member: usize,
+        room: usize,
+        by_custom_id: bool,
+    },
+}
+
+fn any_step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..2usize, 0..2usize, any::<bool>(), 1..120u64).prop_map(
+            |(member, room, by_custom_id, seconds)| Step::Ban {
+                member,
+                room,
+                by_custom_id,
+                seconds
+            }
+        ),
+        (0..2usize, 0..2usize).prop_map(|(member, room)| Step::Lift { member, room }),
+        (0..150u64).prop_map(Step::Wait),
+        (0..2usize, 0..2usize, any::<bool>()).prop_map(|(member, room, by_custom_id)| {
+            Step::GetToken {
+                member,
+                room,
+                by_custom_id,
+            }
+        }),
+        (0..2usize, 0..2usize, any::<bool>()).prop_map(|(member, room, by_custom_id)| {
+            Step::Join {
+                member,
+                room,
+                by_custom_id,
+            }
+        }),
+    ]
+}
+
+/// Over any sequence of bans, lifts, time passing and token requests, by either id of a room:
+/// a member gets a token for a room exactly when no ban of theirs from it holds.
+#[test]
+#[ignore = "needs the test tools; scripts/test runs it"]
+fn a_banned_member_never_gets_a_token_for_the_room_and_others_always_do() {
+    use proptest::test_runner::{Config, TestRunner};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let moto = MotoServer::start();
+    let videosdk = runtime.block_on(VideoSdkStandIn::development());
+    let (stack, rooms, moderator, members) = runtime.block_on(async {
+        moto.create_bans_table(TABLE).await;
+        moto.eventbridge()
+            .create_event_bus()
+            .name(BUS)
+            .send()
+            .await
+            .expect("moto creates the bus");
+        let mut stack = Stack::start(&moto, &videosdk).await;
+        stack.get_token = stack.get_token.with_clock(property_now);
+        stack.join = stack.join.with_clock(property_now);
+        stack.moderation = stack.moderation.with_clock(property_now);
+        let moderator = SignedIn::with_claims(&json!({"sub": "mod-1",
+            "cognito:groups": ["moderators"], "token_use": "id"}));
+        let members: Vec<(String, SignedIn)> = ["member-1", "member-2"]
+            .iter()
+            .map(|sub| {
+                let claims = json!({"sub": sub, "cognito:groups": ["players"], "token_use": "id"});
+                (sub.to_string(), SignedIn::with_claims(&claims))
+            })
+            .collect();
+        let mut rooms = Vec::new();
+        for custom in ["alpha", "beta"] {
+            let (status, body) = stack
+                .join(&moderator, json!({ "customRoomId": custom }))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            rooms.push((body["roomId"].as_str().unwrap().to_owned(), custom));
+        }
+        (stack, rooms, moderator, members)
+    });
+    let table = table(&moto);
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = proptest::collection::vec(any_step(), 1..12);
+    let refused = std::cell::Cell::new(0);
+    let issued = std::cell::Cell::new(0);
+    let result = runner.run(&strategy, |steps| {
+        runtime.block_on(async {
+            // A clean table and a fresh clock for each sequence.
+            PROPERTY_NOW.store(1_900_000_000, Ordering::SeqCst);
+            for (room, custom) in &rooms {
+                for (member, _) in &members {
+                    for id in [room.as_str(), custom] {
+                        table.lift(id, member, 0).await.expect("moto deletes");
+                    }
+                }
+            }
+            // The model: when each (member, room) ban ends.
+            let mut ends: std::collections::HashMap<(usize, usize), u64> = Default::default();
+            for step in &steps {
+                let name = |room: usize, by_custom_id: bool| {
+                    let (id, custom) = &rooms[room];
+                    if by_custom_id {
+                        custom.to_string()
+                    } else {
+                        id.clone()
+                    }
+                };
+                let banned = |ends: &std::collections::HashMap<(usize, usize), u64>,
+                              member: usize,
+                              room: usize| {
+                    ends.get(&(member, room))
+                        .is_some_and(|end| property_now() < *end)
+                };
+                match *step {
+                    Step::Ban {
+                        member,
+                        room,
+                        by_custom_id,
+                        seconds,
+                    } => {
+                        let input = json!({"roomId": name(room, by_custom_id),
+                            "participantId": members[member].0, "ban": true,
+                            "banSeconds": seconds});
+                        let (status, body) =
+                            stack.moderate(&REMOVE_PARTICIPANT, &moderator, input).await;
+                        proptest::prop_assert_eq!(status, 200, "{}", body);
+                        ends.insert((member, room), property_now() + seconds);
+                    }
+                    Step::Lift { member, room } => {
+                        let input = json!({"roomId": name(room, false),
+                            "participantId": members[member].0});
+                        let (status, body) = stack.moderate(&LIFT_BAN, &moderator, input).await;
+                        proptest::prop_assert_eq!(status, 200, "{}", body);
+                        proptest::prop_assert_eq!(
+                            body["lifted"].as_bool(),
+                            Some(banned(&ends, member, room))
+                        );
+                        ends.remove(&(member, room));
+                    }
+                    Step::Wait(seconds) => {
+                        PROPERTY_NOW.fetch_add(seconds, Ordering::SeqCst);
+                    }
+                    Step::GetToken {
+                        member,
+                        room,
+                        by_custom_id,
+                    }
+                    | Step::Join {
+                        member,
+                        room,
+                        by_custom_id,
+                    } => {
+                        let caller = &members[member].1;
+                        let answer = if matches!(step, Step::GetToken { .. }) {
+                            stack
+                                .get_token(caller, Some(&name(room, by_custom_id)))
+                                .await
+                        } else {
+                            let field = if by_custom_id {
+                                "customRoomId"
+                            } else {
+                                "roomId"
+                            };
+                            stack
+                                .join(caller, json!({ field: name(room, by_custom_id) }))
+                                .await
+                        };
+                        if banned(&ends, member, room) {
+                            proptest::prop_assert_eq!(
+                                code(&answer),
+                                (403, "participant_banned"),
+                                "{:?}",
+                                step
+                            );
+                            refused.set(refused.get() + 1);
+                        } else {
+                            proptest::prop_assert_eq!(answer.0, 200, "{:?}: {}", step, answer.1);
+                            issued.set(issued.get() + 1);
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+    let (refused, issued) = (refused.get(), issued.get());
+    assert!(
+        refused > 0 && issued > 0,
+        "refused {refused}, issued {issued}"
+    );
+}
