@@ -188,12 +188,6 @@ impl<B> State<B> {
         self
     }
 
-    /// The state's backend, for tests that run a route of another state with it.
-    #[cfg(any(test, feature = "test-support"))]
-    pub fn backend(&self) -> &B {
-        &self.backend
-    }
-
     /// The keys to use for this request, refreshed first when the refresh interval has passed.
     /// A failed refresh is logged and the keys in hand stay in use.
     pub async fn keys(&self) -> Arc<Keyring> {

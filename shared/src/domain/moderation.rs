@@ -54,7 +54,7 @@ pub(crate) fn ban_seconds(requested: Option<u64>) -> Result<u64, BanDurationErro
 
 /// The moderation actions, as their names appear in the audit trail (the EventBridge detail
 /// type is `Moderation <Action>`, see [`ModerationAction::detail_type`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumIter)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
 pub enum ModerationAction {
