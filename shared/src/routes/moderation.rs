@@ -20,7 +20,7 @@ use super::authenticate;
 use crate::aws::bans::BanTable;
 use crate::backends::moderation::ModerationBackend;
 use crate::domain::identity::is_participant_id;
-use crate::domain::meetings::MeetingError;
+use crate::domain::meetings::{MeetingError, whole_number};
 use crate::domain::moderation::{
     AuditRecord, Ban, MAX_BAN_SECONDS, MAX_REASON_CHARS, ModeratedRoom, ModerationAction,
     SessionError, VideoSdkOutcome, ban_seconds,
@@ -301,7 +301,7 @@ fn read_request(
                     "banSeconds is the length of a ban: send it with \"ban\": true.",
                 ));
             }
-            Some(value) => Some(value.as_u64().ok_or_else(|| {
+            Some(value) => Some(whole_number(value).ok_or_else(|| {
                 invalid_body(format!(
                     "banSeconds must be a whole number of seconds from 1 to {MAX_BAN_SECONDS}."
                 ))
