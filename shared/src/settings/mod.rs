@@ -235,20 +235,23 @@ mod tests {
             );
         }
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
-        // Longer than TOKEN_TTL_SECONDS (600 by default) would widen the window, not narrow it.
-        for ttl in ["601", "0", "soon"] {
+        for ttl in ["0", "86401", "soon"] {
             assert_eq!(
                 with("ROOM_TOKEN_TTL_SECONDS", ttl),
                 "ROOM_TOKEN_TTL_SECONDS",
                 "{ttl}"
             );
         }
+        let room_ttl = |pairs: &[(&str, &str)]| dev_and(pairs).unwrap().policy.room_ttl_seconds;
+        assert_eq!(room_ttl(&[("ROOM_TOKEN_TTL_SECONDS", "120")]), 120);
+        // Never longer than TOKEN_TTL_SECONDS (600 by default): it narrows the window only.
+        assert_eq!(room_ttl(&[("ROOM_TOKEN_TTL_SECONDS", "601")]), 600);
         assert_eq!(
-            dev_and(&[("ROOM_TOKEN_TTL_SECONDS", "120")])
-                .unwrap()
-                .policy
-                .room_ttl_seconds,
-            120
+            room_ttl(&[
+                ("ROOM_TOKEN_TTL_SECONDS", "86400"),
+                ("TOKEN_TTL_SECONDS", "900")
+            ]),
+            900
         );
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
         assert_eq!(

@@ -42,17 +42,19 @@ impl Permissions {
     }
 }
 
-/// `ROOM_TOKEN_TTL_SECONDS`: 1 to `TOKEN_TTL_SECONDS` (it narrows, never widens, the window in
-/// which a token issued before a ban still admits); unset, `ttl_seconds`.
+/// `ROOM_TOKEN_TTL_SECONDS`: 1 to 86400, and room tokens live the shorter of it and
+/// `ttl_seconds` (it narrows, never widens, the window in which a token issued before a ban
+/// still admits); unset, `ttl_seconds`.
 pub(super) fn room_ttl_seconds(
     vars: &Variables<impl Fn(&str) -> Option<String>>,
     ttl_seconds: u64,
 ) -> Result<u64, SettingsError> {
-    vars.seconds(&Seconds {
+    let room = vars.seconds(&Seconds {
         name: ROOM_TTL_VARIABLE,
         default: ttl_seconds,
-        range: 1..=ttl_seconds,
-    })
+        range: TTL_SECONDS.range.clone(),
+    })?;
+    Ok(room.min(ttl_seconds))
 }
 
 /// The permissions, every default one among the allowed.
