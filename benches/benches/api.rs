@@ -140,6 +140,16 @@ fn handlers(c: &mut Criterion<ThreadCpuTime>) {
         &timed_event(&routes::VIDEOSDK_WEBHOOK),
         |r| functions.invoke(routes::VIDEOSDK_WEBHOOK.name, r),
     );
+    // The moderation function on its own state, timed on a refusal after its token is verified
+    // (its successes need VideoSDK's sessions or the bans table).
+    let moderation = &routes::moderation::REMOVE_PARTICIPANT;
+    bench_handler(
+        c,
+        &io_rt,
+        "handler_moderation",
+        &timed_event(moderation),
+        |r| functions.invoke(moderation.name, r),
+    );
 
     // Informative, no goal: what else a request costs in a running function. The handlers
     // above drop their request, so its drop is part of their time; here it is on its own.

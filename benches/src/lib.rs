@@ -64,14 +64,19 @@ impl Measurement for ThreadCpuTime {
 }
 
 /// The event of `events/<route>/` each handler is timed on: a request it answers with success
-/// (the status in its name).
-pub const TIMED_EVENTS: [(&Route, &str); 5] = [
+/// (the status in its name); for the moderation function, whose successes need VideoSDK's
+/// sessions or the bans table, a refusal after its token is verified.
+pub const TIMED_EVENTS: [(&Route, &str); 6] = [
     // An issued room joined (the local backend checks it and signs the token).
     (&JOIN, "anonymous-existing-room.200.json"),
     (&GET_TOKEN, "default-permissions.200.json"),
     (&CREATE_MEETING, "bearer-token.200.json"),
     (&VALIDATE_MEETING, "issued-id.200.json"),
     (&VIDEOSDK_WEBHOOK, "session-started.204.json"),
+    (
+        &shared::routes::moderation::REMOVE_PARTICIPANT,
+        "token-without-allow-mod.403.json",
+    ),
 ];
 
 /// `<route>/<case>.json`, the path under `events/` of a timed event.

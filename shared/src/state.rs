@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::aws::bans::BanTable;
 use crate::aws::budget::Budget;
 use crate::aws::metrics;
 use crate::aws::secrets_manager::{SecretError, SecretStore};
@@ -47,6 +48,10 @@ pub struct State<B> {
     pub(crate) identity: IdentityPolicy,
     pub(crate) cors: CorsPolicy,
     pub(crate) backend: B,
+    /// The moderation bans (`BANS_TABLE_NAME`), when configured.
+    pub(crate) bans: Option<BanTable>,
+    /// What time it is, in Unix seconds, for bans: `unix_now`, but for tests that move time.
+    pub(crate) clock: fn() -> u64,
     keys: RwLock<Arc<Keyring>>,
     refresh: Option<SecretRefresh>,
 }
@@ -130,6 +135,10 @@ impl<B: Backend> State<B> {
         // Round trips to another host than the secret's: side by side with the secret fetch,
         // and not waited for.
         backend.start_warm_up();
+        let bans = settings
+            .bans
+            .as_ref()
+            .map(|table| BanTable::new(&table.aws, table.name.clone()));
         let (versions, refresh) = match settings.secret_source {
             SecretSource::SecretsManager { secret_id, aws } => {
                 tracing::info!(secret_id = %secret_id, "reading the VideoSDK credentials from Secrets Manager");
@@ -161,6 +170,8 @@ impl<B: Backend> State<B> {
             identity: settings.identity,
             cors: settings.cors,
             backend,
+            bans,
+            clock: crate::domain::unix_now,
             keys: RwLock::new(Arc::new(Keyring::new(&versions)?)),
             refresh,
         };
@@ -173,6 +184,14 @@ impl<B: Backend> State<B> {
 }
 
 impl<B: Backend> State<B> {
+    /// This state with `clock` as the time of its bans: tests end a ban on time without
+    /// sleeping.
+    #[cfg(any(test, feature = "test-support"))]
+    pub fn with_clock(mut self, clock: fn() -> u64) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The keys to use for this request, refreshed first when the refresh interval has passed.
     /// A failed refresh is logged and the keys in hand stay in use.
     pub async fn keys(&self) -> Arc<Keyring> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use videosdk::{
     AutoCloseConfigInput, AutoCloseType, AutoStartConfig, MultiComposition, Region,
-    RoomCreateParams, RoomWebhookInput,
+    RoomCreateParams, RoomWebhookInput, SessionEndParams, SessionRemoveParticipantParams,
 };
 
 use crate::domain::keyring::Keyring;
@@ -16,6 +16,7 @@ use crate::domain::meetings::{
     AutoCloseKind, MAX_ROOM_ID_LENGTH, Meeting, MeetingError, RoomOptions, UpstreamFailure,
     is_plain_id,
 };
+use crate::domain::moderation::{ModeratedRoom, SessionError};
 use crate::domain::token::Claims;
 use crate::domain::unix_now;
 use crate::domain::webhooks::WebhookPublicKey;
@@ -218,6 +219,102 @@ impl VideoSdkRooms {
     }
 }
 
+impl VideoSdkRooms {
+    /// The room `id` names (a room id or a custom id), with both its ids.
+    pub(crate) async fn resolve(
+        &self,
+        keys: &Keyring,
+        id: &str,
+    ) -> Result<ModeratedRoom, MeetingError> {
+        let validation = self
+            .client(keys)?
+            .rooms()
+            .validate(id)
+            .await
+            .map_err(|error| upstream_failure(Call::Validate, &error))?;
+        if !validation.valid || !is_plain_id(&validation.room_id, MAX_ROOM_ID_LENGTH) {
+            return Err(MeetingError::NotFound);
+        }
+        let custom_room_id = validation
+            .room
+            .and_then(|room| room.custom_room_id)
+            .filter(|custom| is_plain_id(custom, MAX_ROOM_ID_LENGTH));
+        Ok(ModeratedRoom {
+            room_id: validation.room_id,
+            custom_room_id,
+        })
+    }
+
+    /// `POST /v2/sessions/participants/remove` `{participantId, roomId}`.
+    pub(crate) async fn remove_participant(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+        participant_id: &str,
+    ) -> Result<(), SessionError> {
+        self.client(keys)?
+            .sessions()
+            .remove_participant(SessionRemoveParticipantParams {
+                participant_id: participant_id.to_owned(),
+                room_id: Some(room_id.to_owned()),
+                session_id: None,
+            })
+            .await
+            .map(drop)
+            .map_err(|error| session_failure("remove a participant", &error))
+    }
+
+    /// `POST /v2/sessions/end` `{roomId}`: the room's live session, everyone in it dropped.
+    pub(crate) async fn end_session(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+    ) -> Result<(), SessionError> {
+        self.client(keys)?
+            .sessions()
+            .end(SessionEndParams {
+                room_id: Some(room_id.to_owned()),
+                ..SessionEndParams::default()
+            })
+            .await
+            .map(drop)
+            .map_err(|error| session_failure("end a session", &error))
+    }
+
+    /// `POST /v2/rooms/deactivate` `{roomId}`: no one joins the room again.
+    pub(crate) async fn deactivate(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+    ) -> Result<(), SessionError> {
+        self.client(keys)?
+            .rooms()
+            .end(room_id)
+            .await
+            .map(drop)
+            .map_err(|error| session_failure("deactivate a room", &error))
+    }
+}
+
+/// What a failed moderation call means: the room was resolved first, so VideoSDK's 404 is a
+/// session or participant that is not there now, and 400 or 402 a room it does not know.
+fn session_failure(action: &'static str, error: &videosdk::Error) -> SessionError {
+    match error.status() {
+        Some(404) => {
+            tracing::info!(action, "VideoSDK: no such session or participant now");
+            SessionError::NoSession
+        }
+        Some(400 | 402) => {
+            tracing::warn!(action, error = %error, "VideoSDK does not know the room");
+            SessionError::RoomNotFound
+        }
+        _ => match upstream_failure(Call::Moderate(action), error) {
+            MeetingError::Upstream(failure) => SessionError::Upstream(failure),
+            _ => SessionError::Upstream(UpstreamFailure::Unavailable),
+        },
+    }
+}
+
 /// The token of one call to VideoSDK: the management role and the claims of VideoSDK's own
 /// `forApi()` token, one minute, minted per call and never returned to a caller.
 fn call_token(keys: &Keyring) -> Result<String, UpstreamFailure> {
@@ -343,6 +440,7 @@ fn https_client(
 enum Call {
     Create,
     Validate,
+    Moderate(&'static str),
 }
 
 /// What a failed VideoSDK call means for the caller; the details go to the log.
@@ -351,6 +449,7 @@ fn upstream_failure(call: Call, error: &videosdk::Error) -> MeetingError {
     let action = match call {
         Call::Create => "create a room",
         Call::Validate => "validate a room",
+        Call::Moderate(action) => action,
     };
     tracing::error!(action, status = ?status, error = %error, "VideoSDK call failed");
     let failure = match (status, error) {

@@ -37,12 +37,13 @@ pub struct Refusal {
 }
 
 /// Values the stack gives its own resources' `!Ref`s, as CloudFormation resolves them.
-const RESOURCE_REFS: [(&str, &str); 3] = [
+const RESOURCE_REFS: [(&str, &str); 4] = [
     (
         "VideoSdkSecret",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:VideoSdkSecret-AbCdEf",
     ),
     ("VideoSdkEventBus", "videosdk-token-api-videosdk"),
+    ("BansTable", "videosdk-token-api-BansTable-1A2B3C4D5E6F"),
     (
         "WebhookFallbackQueue",
         "https://sqs.us-east-1.amazonaws.com/123456789012/videosdk-token-api-WebhookFallbackQueue",

@@ -18,7 +18,9 @@ use shared::domain::token::{Claims, TokenKeys, TokenScope};
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::http::route::Route;
 use shared::routes::videosdk_webhook::SIGNATURE_HEADER;
-use shared::routes::{self, CREATE_MEETING, GET_TOKEN, JOIN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK};
+use shared::routes::{
+    CREATE_MEETING, GET_TOKEN, JOIN, VALIDATE_MEETING, VIDEOSDK_WEBHOOK, moderation,
+};
 
 use crate::authorizer::SignedIn;
 use crate::webhooks::{WebhookSigner, webhook_body};
@@ -72,7 +74,7 @@ pub fn fresh() -> FreshEvents {
 /// path.
 pub fn all_in(root: &Path) -> Vec<EventFile> {
     let mut files = Vec::new();
-    for function in routes::ALL.map(|route| route.name) {
+    for function in crate::functions() {
         let folder = root.join(function);
         let entries = std::fs::read_dir(&folder)
             .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()));
@@ -142,6 +144,17 @@ fn token_with(
         ttl,
     );
     keys.sign(&claims).expect("token signs")
+}
+
+/// A token without a room or participant, with `permissions` (a comma list), signed with the
+/// development key and valid for a day: one this API issues where no authorizer is required.
+pub fn development_token(permissions: &str) -> String {
+    token_with(
+        &dev_credentials(),
+        Lifetime::Valid,
+        TokenScope::default(),
+        permissions,
+    )
 }
 
 fn unsigned_token(credentials: &ApiCredentials) -> String {
@@ -272,6 +285,50 @@ fn join(body: Option<&Value>, caller: Option<SignedIn>) -> Event<'static> {
         body: body.map(Value::to_string),
         caller,
     }
+}
+
+/// An event of moderation route `route` from API Gateway's route: `input`'s fields as its query
+/// (GET) or its JSON body (POST), from `caller` when signed in, with `Authorization: Bearer
+/// {token}` when a token of this API is given instead.
+pub fn moderation_event(
+    route: &'static Route,
+    input: &Value,
+    caller: Option<&SignedIn>,
+    token: Option<&str>,
+) -> Value {
+    let fields: Vec<(String, String)> = input
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(name, value)| {
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    (name.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let query: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let is_get = route.method == lambda_http::http::Method::GET;
+    let mut headers = vec![("content-type", "application/json".to_owned())];
+    if let Some(token) = token {
+        headers.push(("authorization", format!("Bearer {token}")));
+    }
+    Event {
+        method: route.method.as_str(),
+        path: route.path,
+        route: Some(route),
+        query: if is_get { &query } else { &[] },
+        headers,
+        body: (!is_get).then(|| input.to_string()),
+        caller: caller.cloned(),
+    }
+    .to_json()
 }
 
 /// A `POST /create-meeting` event from API Gateway's route with `Authorization: Bearer {token}`
@@ -540,6 +597,122 @@ fn join_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str,
     cases
         .into_iter()
         .map(|(case, event)| (JOIN.name, case, event.to_json()))
+        .collect()
+}
+
+/// The moderation routes' events, on the development configuration (local meeting ids, no bans
+/// table): the refusals before VideoSDK. What needs VideoSDK's sessions or the table answers 503
+/// there, a fault of the configuration rather than of the input, and is tested with both
+/// (tests/tests/moderation.rs).
+fn moderation_events(meeting: &str, unknown: &str) -> Vec<(&'static str, &'static str, Value)> {
+    let dev = dev_credentials();
+    let scoped = |room: &str, permissions| {
+        let scope = TokenScope {
+            room_id: Some(room.to_owned()),
+            participant_id: Some("host".to_owned()),
+        };
+        format!(
+            "Bearer {}",
+            token_with(&dev, Lifetime::Valid, scope, permissions)
+        )
+    };
+    let moderator_token = scoped(meeting, "allow_join,allow_mod");
+    let member_token = scoped(meeting, "allow_join");
+    let other_room_token = scoped("another-room", "allow_join,allow_mod");
+    let post = |route: &'static Route, authorization: Option<&str>, body: Value| Event {
+        method: "POST",
+        path: route.path,
+        route: Some(route),
+        query: &[],
+        headers: [
+            vec![("content-type", "application/json".to_owned())],
+            authorization
+                .map(|value| vec![("authorization", value.to_owned())])
+                .unwrap_or_default(),
+        ]
+        .concat(),
+        body: Some(body.to_string()),
+        caller: None,
+    };
+    let room = json!({ "roomId": meeting });
+    let removal = json!({ "roomId": meeting, "participantId": "guest-1", "ban": true });
+    let member = id_token_claims(SIGNED_IN_SUB, "[\"players\"]");
+    let moderator = id_token_claims(SIGNED_IN_SUB, "[\"admins\", \"moderators\"]");
+    let malformed_query = [("roomId", "not a room")];
+    let list_bans = |caller: Value| Event {
+        method: "GET",
+        path: moderation::LIST_BANS.path,
+        route: Some(&moderation::LIST_BANS),
+        query: &[],
+        headers: vec![],
+        body: None,
+        caller: Some(SignedIn::with_claims(&caller)),
+    };
+    let cases = [
+        (
+            "preflight.204",
+            Event {
+                method: "OPTIONS",
+                headers: vec![
+                    ("origin", "https://app.example.com".to_owned()),
+                    ("access-control-request-method", "POST".to_owned()),
+                ],
+                body: None,
+                ..post(&moderation::END_SESSION, None, json!({}))
+            },
+        ),
+        (
+            "no-token.401",
+            post(&moderation::END_SESSION, None, room.clone()),
+        ),
+        (
+            "token-without-allow-mod.403",
+            post(&moderation::END_SESSION, Some(&member_token), room.clone()),
+        ),
+        (
+            "token-for-another-room.403",
+            post(
+                &moderation::DEACTIVATE_ROOM,
+                Some(&other_room_token),
+                room.clone(),
+            ),
+        ),
+        (
+            "signed-in-member.403",
+            Event {
+                caller: Some(SignedIn::with_claims(&member)),
+                ..post(&moderation::REMOVE_PARTICIPANT, None, removal.clone())
+            },
+        ),
+        (
+            "no-room.400",
+            post(&moderation::END_SESSION, Some(&moderator_token), json!({})),
+        ),
+        (
+            "signed-in-moderator-unknown-room.404",
+            Event {
+                caller: Some(SignedIn::with_claims(&moderator)),
+                ..post(&moderation::END_SESSION, None, json!({ "roomId": unknown }))
+            },
+        ),
+        (
+            "list-bans-of-malformed-room.400",
+            Event {
+                query: &malformed_query,
+                ..list_bans(moderator.clone())
+            },
+        ),
+        (
+            "wrong-method.405",
+            Event {
+                method: "GET",
+                ..post(&moderation::LIFT_BAN, Some(&moderator_token), removal)
+            },
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(case, event)| (moderation::REMOVE_PARTICIPANT.name, case, event.to_json()))
         .collect()
 }
 
@@ -880,6 +1053,7 @@ pub fn write_all(root: &Path) -> std::io::Result<Vec<PathBuf>> {
 
     events.extend(join_events(&meeting, &unknown));
     events.extend(webhook_events());
+    events.extend(moderation_events(&meeting, &unknown));
 
     let _ = std::fs::remove_dir_all(root);
     let mut written = Vec::new();

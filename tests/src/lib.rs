@@ -98,6 +98,11 @@ pub async fn secrets_manager_state(
 
 /// The state a function builds at cold start with the development credentials.
 pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
+    dev_state_of(pairs).await
+}
+
+/// [`dev_state`], for a function with backend `B`.
+pub async fn dev_state_of<B: shared::state::Backend>(pairs: &[(&str, &str)]) -> State<B> {
     let credentials = dev_credentials();
     let mut all = vec![
         ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
@@ -111,7 +116,20 @@ pub async fn dev_state(pairs: &[(&str, &str)]) -> State<MeetingBackend> {
     all.splice(0..0, pairs.iter().map(|(k, v)| (*k, v.to_string())));
     all.push(("MEETING_BACKEND", "local".to_owned()));
     let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    state(&borrowed).await
+    State::from_settings(settings(&borrowed))
+        .await
+        .expect("state builds")
+}
+
+/// The functions, each once (one function may answer several routes), in the registry's order.
+pub fn functions() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for route in routes::ALL {
+        if !names.contains(&route.name) {
+            names.push(route.name);
+        }
+    }
+    names
 }
 
 /// The route of the function named `function` (its crate, and its `events/` folder).
@@ -556,6 +574,60 @@ impl MotoServer {
         }
     }
 
+    /// A DynamoDB client built like the functions' (same timeouts and retries).
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        shared::aws::bans::client(&test_aws_environment(&self.endpoint))
+    }
+
+    /// A bans table named `name` as `template.yaml` makes it: keyed `roomId` and
+    /// `participantId`, on demand, expiring at `endsAt`.
+    pub async fn create_bans_table(&self, name: &str) {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            TimeToLiveSpecification,
+        };
+        use shared::aws::bans::{ENDS_AT, PARTICIPANT_ID, ROOM_ID};
+        let dynamodb = self.dynamodb();
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("an attribute")
+        };
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .expect("a key")
+        };
+        dynamodb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute(ROOM_ID))
+            .attribute_definitions(attribute(PARTICIPANT_ID))
+            .key_schema(key(ROOM_ID, KeyType::Hash))
+            .key_schema(key(PARTICIPANT_ID, KeyType::Range))
+            .send()
+            .await
+            .expect("moto creates the table");
+        dynamodb
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(ENDS_AT)
+                    .enabled(true)
+                    .build()
+                    .expect("a TTL specification"),
+            )
+            .send()
+            .await
+            .expect("moto turns TTL on");
+    }
+
     /// Stores `secret_string` under `name` and returns the secret's ARN.
     pub async fn create_secret(&self, name: &str, secret_string: &str) -> String {
         self.client()
@@ -579,6 +651,7 @@ pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
         ("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint.to_owned()),
         ("AWS_ENDPOINT_URL_EVENTBRIDGE", endpoint.to_owned()),
         ("AWS_ENDPOINT_URL_SQS", endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),

@@ -8,6 +8,12 @@
 //! and 404 as "not valid"), and `POST /v2/rooms/deactivate` (`{"roomId"}`, a room id only, as
 //! the crate's `rooms().end` documents: anything else is 402) disables a room, which validates
 //! with `disabled: true` from then on.
+//! Sessions, as the docs and the Node server SDK 0.1.1 describe them (management token, no
+//! `Bearer`): a test puts participants in a room's live session ([`VideoSdkStandIn::join`]);
+//! `POST /v2/sessions/participants/remove` `{participantId, roomId}` drops one (404 when the
+//! room has no live session or the participant is not in it), `POST /v2/sessions/end` `{roomId}`
+//! ends the session and answers it ended (404 without one); an unknown room is 400 `Invalid
+//! roomId` to both, as to validation; a body without `participantId` or `roomId` is 400.
 //! `GET /v2/public/rsa-public-key` answers `{"publicKey": <PEM>}` with the webhook key the test
 //! chose (and can rotate), or the failure it chose, after the same token checks.
 
@@ -36,6 +42,10 @@ struct Room {
     room_id: String,
     custom_room_id: Option<String>,
     disabled: bool,
+    /// The participants of its live session; `None` when no session is live.
+    session: Option<Vec<String>>,
+    /// How many sessions it has had, for session ids.
+    sessions: usize,
 }
 
 struct Account {
@@ -44,6 +54,8 @@ struct Account {
     rooms: Mutex<Vec<Room>>,
     calls: Mutex<Vec<Call>>,
     webhook_key: Mutex<WebhookKey>,
+    /// What remove, end and deactivate answer instead, when a test says so.
+    moderation_failure: Mutex<Option<u16>>,
 }
 
 /// What `GET /v2/public/rsa-public-key` answers.
@@ -69,6 +81,7 @@ impl VideoSdkStandIn {
             rooms: Mutex::new(Vec::new()),
             calls: Mutex::new(Vec::new()),
             webhook_key: Mutex::new(WebhookKey::Fail(404)),
+            moderation_failure: Mutex::new(None),
         });
         Mock::given(method("POST"))
             .and(path("/v2/rooms"))
@@ -83,6 +96,16 @@ impl VideoSdkStandIn {
         Mock::given(method("POST"))
             .and(path("/v2/rooms/deactivate"))
             .respond_with(DeactivateRoom(Arc::clone(&account)))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v2/sessions/participants/remove"))
+            .respond_with(RemoveParticipant(Arc::clone(&account)))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v2/sessions/end"))
+            .respond_with(EndSession(Arc::clone(&account)))
             .mount(&server)
             .await;
         Mock::given(method("GET"))
@@ -129,6 +152,43 @@ impl VideoSdkStandIn {
     /// Every call received so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         lock(&self.account.calls).clone()
+    }
+
+    /// `participant_id` joins the live session of the room `room_id` (a room id), which starts
+    /// one if none is live. Panics for an unknown room: a test's mistake.
+    pub fn join(&self, room_id: &str, participant_id: &str) {
+        let mut rooms = lock(&self.account.rooms);
+        let room = rooms
+            .iter_mut()
+            .find(|room| room.room_id == room_id)
+            .unwrap_or_else(|| panic!("no room {room_id} at the stand-in"));
+        if room.session.is_none() {
+            room.sessions += 1;
+        }
+        room.session
+            .get_or_insert_with(Vec::new)
+            .push(participant_id.to_owned());
+    }
+
+    /// The participants of the live session of `room_id`, or `None` without one.
+    pub fn session(&self, room_id: &str) -> Option<Vec<String>> {
+        lock(&self.account.rooms)
+            .iter()
+            .find(|room| room.room_id == room_id)
+            .and_then(|room| room.session.clone())
+    }
+
+    /// Answers every removal, session end and deactivation with `status` from now on (429 with
+    /// `Retry-After: 7`), or as VideoSDK would again with `None`.
+    pub fn fail_moderation(&self, status: Option<u16>) {
+        *lock(&self.account.moderation_failure) = status;
+    }
+
+    /// Whether `room_id` was deactivated.
+    pub fn is_disabled(&self, room_id: &str) -> bool {
+        lock(&self.account.rooms)
+            .iter()
+            .any(|room| room.room_id == room_id && room.disabled)
     }
 
     /// How many rooms the account has (a repeated custom id makes none).
@@ -214,6 +274,19 @@ impl Account {
         Ok(())
     }
 
+    /// The failure a test asked for, recorded as a call like any other.
+    fn moderation_failure(&self, request: &Request) -> Option<ResponseTemplate> {
+        let status = (*lock(&self.moderation_failure))?;
+        let response = self.answer(request, || {
+            (status, json!({"message": "the stand-in was told to fail"}))
+        });
+        Some(if status == 429 {
+            response.insert_header("retry-after", "7")
+        } else {
+            response
+        })
+    }
+
     fn room_json(&self, room: &Room) -> Value {
         json!({
             "id": format!("id-{}", room.room_id),
@@ -261,6 +334,8 @@ impl Respond for CreateRoom {
                 room_id: room_id(rooms.len()),
                 custom_room_id,
                 disabled: false,
+                session: None,
+                sessions: 0,
             };
             rooms.push(room.clone());
             (200, self.0.room_json(&room))
@@ -290,6 +365,9 @@ struct DeactivateRoom(Arc<Account>);
 
 impl Respond for DeactivateRoom {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
         self.0.answer(request, || {
             let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
             let id = body["roomId"].as_str().unwrap_or_default();
@@ -302,6 +380,100 @@ impl Respond for DeactivateRoom {
                 }
                 None => (402, json!({"message": "Invalid roomId"})),
             }
+        })
+    }
+}
+
+/// The JSON body of a sessions call, and its room (by room id, as the Node SDK sends it).
+fn session_call<'a>(
+    request: &Request,
+    rooms: &'a mut [Room],
+    also: &[&str],
+) -> Result<&'a mut Room, (u16, Value)> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    for field in std::iter::once(&"roomId").chain(also) {
+        if !body[*field].is_string() {
+            return Err((
+                400,
+                json!({ "message": format!("\"{field}\" is required") }),
+            ));
+        }
+    }
+    let id = body["roomId"].as_str().unwrap_or_default();
+    rooms
+        .iter_mut()
+        .find(|room| room.room_id == id)
+        .ok_or((400, json!({"message": "Invalid roomId"})))
+}
+
+struct RemoveParticipant(Arc<Account>);
+
+impl Respond for RemoveParticipant {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
+        self.0.answer(request, || {
+            let mut rooms = lock(&self.0.rooms);
+            let room = match session_call(request, &mut rooms, &["participantId"]) {
+                Ok(room) => room,
+                Err(refusal) => return refusal,
+            };
+            let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+            let participant = body["participantId"].as_str().unwrap_or_default();
+            let Some(session) = room.session.as_mut() else {
+                return (
+                    404,
+                    json!({"message": "No active session found for this room"}),
+                );
+            };
+            let before = session.len();
+            session.retain(|present| present != participant);
+            if session.len() == before {
+                return (
+                    404,
+                    json!({"message": "Participant not found in the session"}),
+                );
+            }
+            (200, json!({"message": "Participant removed successfully"}))
+        })
+    }
+}
+
+struct EndSession(Arc<Account>);
+
+impl Respond for EndSession {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if let Some(failure) = self.0.moderation_failure(request) {
+            return failure;
+        }
+        self.0.answer(request, || {
+            let mut rooms = lock(&self.0.rooms);
+            let room = match session_call(request, &mut rooms, &[]) {
+                Ok(room) => room,
+                Err(refusal) => return refusal,
+            };
+            let Some(participants) = room.session.take() else {
+                return (
+                    404,
+                    json!({"message": "No active session found for this room"}),
+                );
+            };
+            let participants: Vec<Value> = participants
+                .iter()
+                .map(|id| json!({"participantId": id, "name": id, "timelog": []}))
+                .collect();
+            (
+                200,
+                json!({
+                    "id": format!("session-{}-{}", room.room_id, room.sessions),
+                    "roomId": room.room_id,
+                    "start": "2026-12-01T00:00:00.000Z",
+                    "end": "2026-12-01T00:30:00.000Z",
+                    "status": "ended",
+                    "participants": participants,
+                }),
+            )
         })
     }
 }

@@ -11,6 +11,7 @@ use lambda_http::{Body, Request, Response};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde_json::{Value, json};
+use shared::backends::moderation::ModerationBackend;
 use shared::backends::webhooks::WebhookBackend;
 use shared::routes::{self, VIDEOSDK_WEBHOOK};
 use shared::state::State;
@@ -359,6 +360,7 @@ pub fn webhook_settings(eventbridge: &str, pairs: &[(&str, &str)]) -> shared::se
 pub struct Functions {
     pub api: ApiState,
     pub webhooks: WebhookState,
+    pub moderation: State<ModerationBackend>,
     pub eventbridge: EventBridgeStandIn,
 }
 
@@ -369,6 +371,7 @@ impl Functions {
         Self {
             api: crate::dev_state(pairs).await,
             webhooks: webhook_state(&eventbridge.uri(), pairs).await,
+            moderation: crate::dev_state_of(pairs).await,
             eventbridge,
         }
     }
@@ -377,6 +380,9 @@ impl Functions {
     pub async fn invoke(&self, function: &str, request: Request) -> Response<Body> {
         if function == VIDEOSDK_WEBHOOK.name {
             let Ok(response) = routes::videosdk_webhook::handler(&self.webhooks, request).await;
+            response
+        } else if function == routes::moderation::REMOVE_PARTICIPANT.name {
+            let Ok(response) = routes::moderation::handler(&self.moderation, request).await;
             response
         } else {
             crate::invoke(function, &self.api, request).await

@@ -1,7 +1,8 @@
 //! The rules about callers are a property of the whole API (issue #27): under every
 //! `ROOM_CREATORS` and identity mode, no sequence of get-token, join, create-meeting and
 //! validate-meeting calls creates a room for a caller the rules refuse, or gives a caller
-//! `allow_mod`, another caller's `participantId` or a management role the rules do not. Rooms
+//! `allow_mod`, another caller's `participantId` or a management role the rules do not, and no
+//! one but a moderator gets VideoSDK to remove, end or deactivate (issue #30). Rooms
 //! are VideoSDK's (the stand-in, which records every creation); signed-in callers reach the
 //! functions as API Gateway's JWT authorizer hands them over (`api_tests::authorizer`).
 //!
@@ -11,11 +12,14 @@
 use std::collections::HashMap;
 
 use api_tests::authorizer::SignedIn;
-use api_tests::events::{get_token_event, join_event};
-use api_tests::{ApiState, VideoSdkStandIn, dev_state, json, verified_by_videosdk};
+use api_tests::events::{get_token_event, join_event, moderation_event};
+use api_tests::{ApiState, VideoSdkStandIn, dev_state, dev_state_of, json, verified_by_videosdk};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
+use shared::backends::moderation::ModerationBackend;
+use shared::routes::{self, moderation};
+use shared::state::State;
 
 const MODERATOR_GROUP: &str = "moderators";
 const MODERATOR_SCOPE: &str = "videosdk/moderate";
@@ -221,6 +225,22 @@ enum Call {
         token: usize,
         room: RoomName,
     },
+    /// A moderation route (remove without a ban, end a session, deactivate a room), signed in as
+    /// `caller`, or with a token the sequence was issued where `token` is set.
+    Moderate {
+        caller: Caller,
+        token: Option<usize>,
+        action: Action,
+        room: RoomName,
+    },
+}
+
+/// The moderation routes that need no bans table.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Remove,
+    EndSession,
+    Deactivate,
 }
 
 fn any_caller() -> impl Strategy<Value = Caller> {
@@ -284,6 +304,22 @@ fn any_call() -> impl Strategy<Value = Call> {
         (0..6usize, prop::option::of(0..CUSTOM_IDS.len()))
             .prop_map(|(token, custom)| Call::CreateMeeting { token, custom }),
         (0..6usize, any_room()).prop_map(|(token, room)| Call::ValidateMeeting { token, room }),
+        (
+            any_caller(),
+            prop::option::of(0..6usize),
+            prop_oneof![
+                Just(Action::Remove),
+                Just(Action::EndSession),
+                Just(Action::Deactivate)
+            ],
+            any_room()
+        )
+            .prop_map(|(caller, token, action, room)| Call::Moderate {
+                caller,
+                token,
+                action,
+                room
+            }),
     ]
 }
 
@@ -303,6 +339,8 @@ struct Seen {
     creation_refused: usize,
     moderator_tokens: usize,
     identity_refused: usize,
+    moderated: usize,
+    moderation_refused: usize,
 }
 
 impl Seen {
@@ -311,18 +349,32 @@ impl Seen {
         self.creation_refused += other.creation_refused;
         self.moderator_tokens += other.moderator_tokens;
         self.identity_refused += other.identity_refused;
+        self.moderated += other.moderated;
+        self.moderation_refused += other.moderation_refused;
     }
 }
 
 struct World {
     videosdk: VideoSdkStandIn,
     states: HashMap<(IdentityMode, Creators), ApiState>,
+    moderation: HashMap<(IdentityMode, Creators), State<ModerationBackend>>,
     lobby: String,
 }
 
 impl World {
     fn creations(&self) -> usize {
         self.videosdk.room_creations().len()
+    }
+
+    /// The moderation calls VideoSDK received: removals, session ends, deactivations.
+    fn moderation_calls(&self) -> usize {
+        self.videosdk
+            .calls()
+            .iter()
+            .filter(|call| {
+                call.path.starts_with("/v2/sessions") || call.path == "/v2/rooms/deactivate"
+            })
+            .count()
     }
 }
 
@@ -432,6 +484,8 @@ async fn run_call(
 ) -> Result<(), TestCaseError> {
     let state = &world.states[&(mode, creators)];
     let before = world.creations();
+    let moderation_calls_before = world.moderation_calls();
+    let mut may_moderate = false;
     let (status, body, may_create) = match *call {
         Call::GetToken {
             caller,
@@ -510,8 +564,68 @@ async fn run_call(
                 with_token("validate-meeting", state, &path, &token, json!({})).await;
             (status, body, false)
         }
+        Call::Moderate {
+            caller,
+            token,
+            action,
+            room,
+        } => {
+            let route = match action {
+                Action::Remove => &moderation::REMOVE_PARTICIPANT,
+                Action::EndSession => &moderation::END_SESSION,
+                // Only rooms of this sequence: the lobby stays open for the others.
+                Action::Deactivate if sequence.rooms.is_empty() => return Ok(()),
+                Action::Deactivate => &moderation::DEACTIVATE_ROOM,
+            };
+            let room = match action {
+                Action::Deactivate => sequence.rooms[0].clone(),
+                _ => room_id(world, sequence, room),
+            };
+            let input = json!({"roomId": room, "participantId": "alice"});
+            // The rules, restated: a signed-in moderator whose identity the mode accepts; without
+            // claims (where the mode lets anonymous callers in), a token of ours carrying
+            // allow_mod and scoped to the room named.
+            let event = match token {
+                Some(index) if !sequence.tokens.is_empty() => {
+                    let (token, _) = &sequence.tokens[index % sequence.tokens.len()];
+                    let claims = verified_by_videosdk(token);
+                    may_moderate = mode.identity(Caller::Anonymous).is_ok()
+                        && claims["permissions"]
+                            .as_array()
+                            .is_some_and(|permissions| permissions.contains(&json!("allow_mod")))
+                        && claims["roomId"] == json!(room);
+                    moderation_event(route, &input, None, Some(token))
+                }
+                _ => {
+                    may_moderate = caller.is_moderator() && mode.identity(caller).is_ok();
+                    moderation_event(route, &input, caller.signed_in().as_ref(), None)
+                }
+            };
+            let request =
+                shared::aws::lambda::into_request(serde_json::from_value(event).expect("an event"))
+                    .expect("a valid event");
+            let Ok(response) =
+                routes::moderation::handler(&world.moderation[&(mode, creators)], request).await;
+            let (status, body) = (response.status().as_u16(), json(&response));
+            seen.moderation_refused += usize::from(status == 403);
+            (status, body, false)
+        }
     };
     prop_assert!(status < 500, "{:?} answered {}: {}", call, status, body);
+    prop_assert!(
+        world.moderation_calls() == moderation_calls_before || may_moderate,
+        "{:?} under {:?}: VideoSDK was asked to moderate",
+        call,
+        mode
+    );
+    prop_assert!(
+        status != 200 || !matches!(call, Call::Moderate { .. }) || may_moderate,
+        "{:?} under {:?} moderated: {}",
+        call,
+        mode,
+        body
+    );
+    seen.moderated += usize::from(world.moderation_calls() > moderation_calls_before);
     let created = world.creations() - before;
     prop_assert!(
         created == 0 || may_create,
@@ -544,6 +658,7 @@ fn no_sequence_of_calls_gets_past_the_rules_about_callers() {
         let videosdk = VideoSdkStandIn::development().await;
         let endpoint = videosdk.uri();
         let mut states = HashMap::new();
+        let mut moderation = HashMap::new();
         for mode in MODES {
             for creators in CREATORS {
                 let mut settings = mode.settings();
@@ -553,6 +668,7 @@ fn no_sequence_of_calls_gets_past_the_rules_about_callers() {
                     ("ROOM_CREATORS", creators.setting()),
                 ]);
                 states.insert((mode, creators), dev_state(&settings).await);
+                moderation.insert((mode, creators), dev_state_of(&settings).await);
             }
         }
         // A room of the account, made by the operator: anyone may join it.
@@ -576,6 +692,7 @@ fn no_sequence_of_calls_gets_past_the_rules_about_callers() {
         World {
             videosdk,
             states,
+            moderation,
             lobby,
         }
     });
@@ -612,7 +729,9 @@ fn no_sequence_of_calls_gets_past_the_rules_about_callers() {
         seen.created > 0
             && seen.creation_refused > 0
             && seen.moderator_tokens > 0
-            && seen.identity_refused > 0,
+            && seen.identity_refused > 0
+            && seen.moderated > 0
+            && seen.moderation_refused > 0,
         "{seen:?}"
     );
 }

@@ -525,7 +525,7 @@ fn named_in_shared_source(variable: &str) -> bool {
 /// `docs/configuration.md`'s one table names every parameter of `template.yaml` once, with its
 /// default and (for numbers) its range, and, for each variable the template sets, the
 /// parameters it is made from; it names every variable the settings code reads, and nothing the
-/// code does not read; a variable the template gives one function only is used by that one.
+/// code does not read; a variable the template gives some functions only is used by those.
 #[test]
 fn the_configuration_table_is_the_template_and_the_code() {
     let rows = configuration_table();

@@ -234,7 +234,7 @@ fn with_ids_numbered(text: &str, ids: &mut Vec<String>) -> String {
 #[test]
 fn every_function_has_a_success_and_failures() {
     let files = events::all();
-    for function in shared::routes::ALL.map(|route| route.name) {
+    for function in api_tests::functions() {
         let statuses: Vec<u16> = files
             .iter()
             .filter(|file| file.function == function)

@@ -3,11 +3,13 @@
 //! Secrets Manager); the webhook function may also put events on the stack's own bus and send to
 //! its fallback queue, and nothing else; the queue's consumer may put events on the same bus and
 //! receive, delete and read the attributes of that queue's messages, and nothing else (not even
-//! the secret); no other function has any EventBridge or SQS right. The bus, the queue
-//! (encrypted, 14 days, alarms, a policy that lets only the webhook function send, a dead-letter
-//! queue after 20 receives), the dead-letter queue (encrypted, 14 days, an alarm) and their
-//! outputs exist. Checked in the template as written, and in the IAM roles SAM's transform makes
-//! of it (what CloudFormation deploys).
+//! the secret); the moderation function may put its audit events on that bus and write, delete
+//! and query the bans table; join and get-token may only `GetItem` it; no other function has any
+//! EventBridge, SQS or DynamoDB right. The bus, the queue (encrypted, 14 days, alarms, a policy
+//! that lets only the webhook function send, a dead-letter queue after 20 receives), the
+//! dead-letter queue (encrypted, 14 days, an alarm) and their outputs exist. Checked in the
+//! template as written, and in the IAM roles SAM's transform makes of it (what CloudFormation
+//! deploys).
 
 use std::collections::BTreeSet;
 
@@ -15,8 +17,10 @@ use api_tests::template::{get, mapping, reference, resources_of_type, template, 
 use api_tests::workspace_root;
 use serde_json::{Value as Json, json};
 use serde_norway::Value;
+use shared::aws::bans;
 use shared::function::WEBHOOK_DRAIN;
-use shared::routes::VIDEOSDK_WEBHOOK;
+use shared::routes::moderation::REMOVE_PARTICIPANT;
+use shared::routes::{GET_TOKEN, JOIN, VIDEOSDK_WEBHOOK};
 
 /// The logical id of the function whose binary is `binary`.
 fn function_of(template: &Value, binary: &str) -> String {
@@ -55,6 +59,91 @@ fn policy_templates(function: &Value) -> BTreeSet<String> {
 }
 
 const SECRET_READ: &str = "Ref SecretReadPolicy";
+/// An inline policy document of a function (its `Statement` list).
+const INLINE: &str = "Statement";
+
+/// The inline statements of the function `binary`, as written.
+fn inline_statements(template: &Value, binary: &str) -> Vec<PolicyStatement> {
+    let name = function_of(template, binary);
+    let function = get(get(template, "Resources").unwrap(), &name).unwrap();
+    untag(get(get(function, "Properties").unwrap(), "Policies").unwrap())
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|policy| get(policy, INLINE).is_some())
+        .flat_map(|policy| policy_statements(&as_json(policy)))
+        .collect()
+}
+
+/// The bans table: on demand, encrypted, keyed and expiring as `shared::aws::bans` reads it; join
+/// and get-token may only `GetItem` it, the moderation function only write, delete and query
+/// it, and no other function names it.
+#[test]
+fn the_bans_table_is_on_demand_encrypted_expiring_and_each_function_has_only_its_actions() {
+    let template = template();
+    let tables = resources_of_type(&template, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "one table: {tables:?}");
+    let (table, resource) = tables[0];
+    let properties = as_json(get(resource, "Properties").expect("its properties"));
+    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(properties["SSESpecification"], json!({"SSEEnabled": true}));
+    assert_eq!(
+        properties["TimeToLiveSpecification"],
+        json!({"AttributeName": bans::ENDS_AT, "Enabled": true})
+    );
+    assert_eq!(
+        properties["KeySchema"],
+        json!([
+            {"AttributeName": bans::ROOM_ID, "KeyType": "HASH"},
+            {"AttributeName": bans::PARTICIPANT_ID, "KeyType": "RANGE"}
+        ])
+    );
+    let arn = json!({"Fn::GetAtt": [table, "Arn"]});
+    let only = |actions: &[&str]| {
+        vec![PolicyStatement {
+            only_if: None,
+            effect: json!("Allow"),
+            actions: actions.iter().map(|action| action.to_string()).collect(),
+            resource: arn.clone(),
+            condition: None,
+        }]
+    };
+    for binary in [JOIN.name, GET_TOKEN.name] {
+        assert_eq!(
+            inline_statements(&template, binary),
+            only(&["dynamodb:GetItem"]),
+            "{binary}: one GetItem per token for a room, nothing else"
+        );
+    }
+    assert_eq!(
+        inline_statements(&template, REMOVE_PARTICIPANT.name),
+        only(&["dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
+        "moderation: write, lift and list bans"
+    );
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let variables = get(function, "Properties")
+            .and_then(|properties| get(properties, "Environment"))
+            .and_then(|environment| get(environment, "Variables"));
+        let names_table = variables
+            .and_then(|variables| get(variables, "BANS_TABLE_NAME"))
+            .and_then(reference);
+        let binary = get(function, "Metadata")
+            .and_then(|metadata| get(metadata, "BuildProperties"))
+            .and_then(|properties| get(properties, "Binary"))
+            .and_then(Value::as_str)
+            .unwrap();
+        let expected = [JOIN.name, GET_TOKEN.name, REMOVE_PARTICIPANT.name].contains(&binary);
+        assert_eq!(
+            names_table,
+            expected.then_some(table),
+            "{name}: BANS_TABLE_NAME"
+        );
+    }
+    assert_eq!(
+        output(&template, "BansTableName").and_then(reference),
+        Some(table)
+    );
+}
 
 /// A value of the template in CloudFormation's JSON form: a tag (`!Ref X`, `!If [...]`,
 /// `!GetAtt A.B`) written as the intrinsic function in full (`{"Ref": "X"}`, `{"Fn::If": [...]}`,
@@ -206,13 +295,18 @@ fn the_secret_is_read_through_one_policy_and_its_kms_key_only_via_secrets_manage
 }
 
 #[test]
-fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
+fn only_the_webhook_and_moderation_functions_may_put_events_and_only_on_the_stacks_bus() {
     let template = template();
     let buses = resources_of_type(&template, "AWS::Events::EventBus");
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
     let drain = function_of(&template, WEBHOOK_DRAIN);
+    let moderation = function_of(&template, REMOVE_PARTICIPANT.name);
+    let ban_readers = [
+        function_of(&template, JOIN.name),
+        function_of(&template, GET_TOKEN.name),
+    ];
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let policies = policy_templates(function);
         if name == drain {
@@ -225,6 +319,36 @@ fn only_the_webhook_function_may_put_events_and_only_on_the_stacks_bus() {
                     "Statement".to_owned()
                 ]),
                 "{name}"
+            );
+        } else if name == moderation {
+            assert_eq!(
+                policies,
+                BTreeSet::from([
+                    SECRET_READ.to_owned(),
+                    "EventBridgePutEventsPolicy".to_owned(),
+                    INLINE.to_owned(),
+                ]),
+                "{name}"
+            );
+            let put_events = untag(get(function, "Properties").unwrap())
+                .get("Policies")
+                .and_then(|policies| untag(policies).as_sequence())
+                .and_then(|policies| {
+                    policies
+                        .iter()
+                        .find_map(|policy| get(policy, "EventBridgePutEventsPolicy"))
+                })
+                .expect("the PutEvents policy");
+            assert_eq!(
+                get(put_events, "EventBusName").and_then(reference),
+                Some(bus),
+                "{name} puts its audit events on the stack's bus only"
+            );
+        } else if ban_readers.contains(&name.to_owned()) {
+            assert_eq!(
+                policies,
+                BTreeSet::from([SECRET_READ.to_owned(), INLINE.to_owned()]),
+                "{name} reads the secret and the bans, nothing more"
             );
         } else if name == webhook {
             assert_eq!(
@@ -324,7 +448,8 @@ fn role_statements() -> Vec<(String, Vec<PolicyStatement>)> {
 
 #[test]
 #[ignore = "needs the test tools; scripts/test runs it"]
-fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone() {
+fn the_deployed_roles_grant_put_events_to_the_webhook_and_moderation_functions_and_dynamodb_on_the_table_alone()
+ {
     let template = template();
     let webhook = function_of(&template, VIDEOSDK_WEBHOOK.name);
     let drain = function_of(&template, WEBHOOK_DRAIN);
@@ -333,9 +458,11 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
     assert_eq!(buses.len(), 1, "one bus: {buses:?}");
     let bus = buses[0].0;
     let queue = "WebhookFallbackQueue";
+    let moderation = function_of(&template, REMOVE_PARTICIPANT.name);
+    let table = resources_of_type(&template, "AWS::DynamoDB::Table")[0].0;
     assert_eq!(
         roles.len(),
-        shared::routes::ALL.len() + 1,
+        api_tests::functions().len() + 1,
         "one role per function, the consumer's included: {roles:?}"
     );
     for (name, statements) in roles {
@@ -357,6 +484,24 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
                     .any(|action| action.starts_with("sqs:"))
             })
             .collect();
+        let dynamodb: Vec<_> = statements
+            .iter()
+            .filter(|statement| {
+                statement
+                    .actions
+                    .iter()
+                    .any(|action| action.starts_with("dynamodb:"))
+            })
+            .collect();
+        // Each on the table only, and only where the template as written gives it
+        // (the_bans_table_is_on_demand_encrypted_expiring_and_each_function_has_only_its_actions).
+        for statement in &dynamodb {
+            assert_eq!(
+                statement.resource,
+                json!({"Fn::GetAtt": [table, "Arn"]}),
+                "{name}"
+            );
+        }
         if name == drain {
             // What Lambda's polling of the one queue needs, nothing more.
             assert_eq!(
@@ -406,12 +551,12 @@ fn the_deployed_roles_grant_put_events_on_the_bus_to_the_webhook_function_alone(
             assert!(sqs.is_empty(), "{name} has SQS rights: {sqs:?}");
         }
         assert_eq!(
-            events.len() + sqs.len(),
+            events.len() + sqs.len() + dynamodb.len(),
             statements.len(),
             "{name}: no other inline statement (the secret is read through SecretReadPolicy): \
              {statements:?}"
         );
-        if name == webhook || name == drain {
+        if name == webhook || name == drain || name == moderation {
             // PutEvents, on the ARN of the bus named by the stack's own bus (SAM's
             // EventBridgePutEventsPolicy template), unconditionally and with nothing else.
             let bus_arn = json!({"Fn::Sub": [

@@ -149,6 +149,12 @@ fn parameter_sets() -> Vec<Vec<(&'static str, String)>> {
     // One parameter at a time, at and past its bounds.
     for (name, values) in [
         ("TokenTtlSeconds", &["1", "600", "86400", "0", "86401"][..]),
+        (
+            "RoomTokenTtlSeconds",
+            &[
+                "", "1", "120", "600", "601", "9999", "86400", "0", "86401", "099", "1.5",
+            ],
+        ),
         ("SecretRefreshSeconds", &["1", "300", "86400", "0", "86401"]),
         (
             "AllowedOrigins",

@@ -65,8 +65,9 @@ impl std::fmt::Debug for AwsEnvironment {
 }
 
 /// The per-service endpoint variables the functions' clients honour.
-const SERVICE_ENDPOINT_VARIABLES: [&str; 3] = [
+const SERVICE_ENDPOINT_VARIABLES: [&str; 4] = [
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_DYNAMODB",
     "AWS_ENDPOINT_URL_EVENTBRIDGE",
     "AWS_ENDPOINT_URL_SQS",
 ];

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::aws::budget::Budget;
 use crate::aws::environment::AwsEnvironment;
+use crate::domain::moderation::{AuditRecord, MODERATION_EVENT_SOURCE};
 use crate::domain::webhooks::{
     MAX_WEBHOOK_BODY_BYTES, MAX_WEBHOOK_TYPE_LENGTH, WEBHOOK_EVENT_SOURCE, WebhookEvent,
 };
@@ -125,6 +126,31 @@ impl EventBus {
                 event.received_at(),
             ))
             .build();
+        self.put(entry, budget, keep).await
+    }
+
+    /// Puts a moderation action's record on the bus, source [`MODERATION_EVENT_SOURCE`] and
+    /// detail type the action's; returns the id EventBridge gave it. With the AWS client's usual
+    /// timeouts: the moderation routes answer no deadline-bound caller such as VideoSDK.
+    pub(crate) async fn publish_audit(&self, record: &AuditRecord) -> Result<String, PublishError> {
+        let detail = serde_json::to_string(record)
+            .map_err(|error| self.refused("Unserializable", &error.to_string()))?;
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.name)
+            .source(MODERATION_EVENT_SOURCE)
+            .detail_type(record.action.detail_type())
+            .detail(detail)
+            .build();
+        self.put(entry, &Budget::unbounded(), Duration::ZERO).await
+    }
+
+    /// One `PutEvents` of one entry within `budget`, keeping `keep`; the id EventBridge gave it.
+    async fn put(
+        &self,
+        entry: PutEventsRequestEntry,
+        budget: &Budget,
+        keep: Duration,
+    ) -> Result<String, PublishError> {
         let output = budget
             .run_aws(keep, self.client.put_events().entries(entry).send())
             .await

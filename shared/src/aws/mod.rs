@@ -2,6 +2,7 @@
 //! EventBridge, SQS), log output as Lambda's logging controls ask for it, and CloudWatch metrics in
 //! that output.
 
+pub mod bans;
 pub mod budget;
 pub mod environment;
 pub mod eventbridge;

@@ -12,6 +12,7 @@ use crate::domain::meetings::{
     MAX_ROOM_ID_LENGTH, Meeting, MeetingError, OptionConsent, OptionError, RoomOptions,
     RoomWebhook, UpstreamFailure, is_plain_id, is_webhook_url,
 };
+use crate::domain::moderation::{ModeratedRoom, SessionError};
 use crate::settings::{MeetingBackendKind, OperatorWebhook, Settings};
 use crate::state::{Backend, InitError};
 use crate::videosdk::VideoSdkRooms;
@@ -206,6 +207,72 @@ impl MeetingBackend {
                     .await
                     .inspect_err(metrics::meeting_failed)
             }
+        }
+    }
+
+    /// The room `id` names, with both its ids (the local backend's ids have no custom id).
+    pub(crate) async fn resolve(
+        &self,
+        keys: &Keyring,
+        id: &str,
+    ) -> Result<ModeratedRoom, MeetingError> {
+        match &self.0 {
+            Service::Local => Ok(ModeratedRoom {
+                room_id: self.validate(keys, id).await?,
+                custom_room_id: None,
+            }),
+            Service::VideoSdk { rooms, .. } => {
+                if !is_plain_id(id, MAX_ROOM_ID_LENGTH) {
+                    return Err(MeetingError::MalformedId(
+                        "A meeting id is 1 to 128 letters, digits, '_' or '-'.",
+                    ));
+                }
+                rooms
+                    .resolve(keys, id)
+                    .await
+                    .inspect_err(metrics::meeting_failed)
+            }
+        }
+    }
+
+    /// Drops `participant_id` from `room_id`'s live session.
+    pub(crate) async fn remove_participant(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+        participant_id: &str,
+    ) -> Result<(), SessionError> {
+        match &self.0 {
+            Service::Local => Err(SessionError::Unsupported),
+            Service::VideoSdk { rooms, .. } => {
+                rooms
+                    .remove_participant(keys, room_id, participant_id)
+                    .await
+            }
+        }
+    }
+
+    /// Ends `room_id`'s live session.
+    pub(crate) async fn end_session(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+    ) -> Result<(), SessionError> {
+        match &self.0 {
+            Service::Local => Err(SessionError::Unsupported),
+            Service::VideoSdk { rooms, .. } => rooms.end_session(keys, room_id).await,
+        }
+    }
+
+    /// Deactivates `room_id` for good.
+    pub(crate) async fn deactivate(
+        &self,
+        keys: &Keyring,
+        room_id: &str,
+    ) -> Result<(), SessionError> {
+        match &self.0 {
+            Service::Local => Err(SessionError::Unsupported),
+            Service::VideoSdk { rooms, .. } => rooms.deactivate(keys, room_id).await,
         }
     }
 }

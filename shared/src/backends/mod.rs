@@ -10,6 +10,7 @@
 //! every `use`.
 //!
 //! - [`meetings`]: which room service the meeting functions use, local or VideoSDK.
+//! - [`moderation`]: the moderation function's: the meeting backend and its audit bus.
 //! - [`webhooks`]: the webhook function's key to verify VideoSDK's webhooks with, and the bus
 //!   they go on.
 //! - [`NoMeetingBackend`]: get-token's, none.
@@ -18,6 +19,7 @@ use crate::settings::Settings;
 use crate::state::{Backend, InitError};
 
 pub mod meetings;
+pub mod moderation;
 pub mod webhooks;
 
 /// get-token's backend: none. A binary whose state has this never links the VideoSDK client.

@@ -327,7 +327,7 @@ fn auto_close(value: &Value) -> Result<AutoClose, OptionError> {
 
 /// A non-negative whole number, also when written with a fraction of zero (`600.0` is the same
 /// JSON Schema integer as `600`).
-fn whole_number(value: &Value) -> Option<u64> {
+pub(crate) fn whole_number(value: &Value) -> Option<u64> {
     value.as_u64().or_else(|| {
         value
             .as_f64()

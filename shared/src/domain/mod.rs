@@ -9,6 +9,7 @@ mod jwt_crypto;
 pub mod keyring;
 pub mod meeting_id;
 pub mod meetings;
+pub mod moderation;
 pub mod permissions;
 pub mod token;
 pub mod webhooks;

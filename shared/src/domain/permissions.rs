@@ -221,12 +221,30 @@ impl TokenRoles {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TokenPolicy {
     pub(crate) ttl_seconds: u64,
+    /// The lifetime of a token scoped to a room (`ROOM_TOKEN_TTL_SECONDS`, at most
+    /// `ttl_seconds`): how long a token issued before a ban still admits its holder.
+    pub(crate) room_ttl_seconds: u64,
     pub(crate) default_permissions: PermissionSet,
     pub(crate) allowed_permissions: AllowedPermissions,
     pub(crate) roles: TokenRoles,
 }
 
 impl TokenPolicy {
+    /// The lifetime of a token: [`Self::room_ttl_seconds`] when it is scoped to a room.
+    pub(crate) fn lifetime(&self, scoped_to_a_room: bool) -> u64 {
+        if scoped_to_a_room {
+            self.room_ttl_seconds
+        } else {
+            self.ttl_seconds
+        }
+    }
+
+    /// Whether a caller moderates rooms (the moderation routes): the identity rules let them
+    /// have `allow_mod` (`may_moderate`) and `ALLOWED_PERMISSIONS` allows it at all.
+    pub(crate) fn moderates(&self, may_moderate: bool) -> bool {
+        may_moderate && self.allowed_permissions.contains(Permission::AllowMod)
+    }
+
     /// The permissions a token gets for a request: the defaults when it names none, otherwise
     /// exactly the ones it names, each of which must be allowed, and `allow_mod` only for a
     /// caller who `may_moderate` (the identity policy decides).
@@ -259,6 +277,7 @@ mod tests {
     fn policy() -> TokenPolicy {
         TokenPolicy {
             ttl_seconds: 600,
+            room_ttl_seconds: 600,
             default_permissions: PermissionSet::parse_list("allow_join").unwrap(),
             allowed_permissions: AllowedPermissions::parse_list("allow_join,ask_join").unwrap(),
             roles: TokenRoles::participant(),

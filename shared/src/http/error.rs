@@ -59,6 +59,15 @@ pub enum ErrorCode {
     MeetingDisabled,
     MeetingRejected,
     RoomCreationNotAllowed,
+    // moderation: bans where tokens are made, and the moderation routes
+    ParticipantBanned,
+    RoomRequired,
+    ModerationNotAllowed,
+    ParticipantNotInSession,
+    NoActiveSession,
+    BansNotConfigured,
+    BanStoreUnavailable,
+    ModerationUnsupported,
     // every route
     OriginNotAllowed,
     MethodNotAllowed,
@@ -116,8 +125,12 @@ impl ErrorCode {
             | ParticipantIdNotAllowed
             | TokenScopeMismatch
             | RoomCreationNotAllowed
+            | ParticipantBanned
+            | RoomRequired
+            | ModerationNotAllowed
             | OriginNotAllowed => StatusCode::FORBIDDEN,
-            MeetingNotFound => StatusCode::NOT_FOUND,
+            MeetingNotFound | ParticipantNotInSession => StatusCode::NOT_FOUND,
+            NoActiveSession => StatusCode::CONFLICT,
             MeetingDisabled => StatusCode::GONE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -131,7 +144,11 @@ impl ErrorCode {
             | UpstreamPaymentRequired
             | UpstreamInvalidResponse
             | UpstreamUnavailable => StatusCode::BAD_GATEWAY,
-            UpstreamRateLimited | EventBusUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamRateLimited
+            | EventBusUnavailable
+            | BansNotConfigured
+            | BanStoreUnavailable
+            | ModerationUnsupported => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

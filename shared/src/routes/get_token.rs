@@ -1,4 +1,6 @@
-//! `GET /get-token`: a VideoSDK token for the browser, signed with the account's secret.
+//! `GET /get-token`: a VideoSDK token for the browser, signed with the account's secret. A token
+//! for a room (`roomId`) is refused to a participant a moderator banned from it (the id as
+//! named: the moderation function stores a room's bans under its custom id too).
 
 use std::convert::Infallible;
 
@@ -6,11 +8,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::GET_TOKEN;
+use super::{GET_TOKEN, refuse_if_banned};
 use crate::aws::metrics;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
 use crate::http::request::{caller_claims, query_parameter, room_scope};
 use crate::http::response::json_response;
 use crate::state::{Backend, State};
@@ -42,6 +44,23 @@ async fn get_token<B: Backend>(
         participant_id: participant.id,
     };
     let permissions = state.policy.grant(requested, participant.may_moderate)?;
+    // A token without a room admits to every room, a banned one's too: under an authorizer it
+    // is for those who may create rooms (ROOM_CREATORS); everyone else names the room, whose
+    // bans are checked.
+    if scope.room_id.is_none()
+        && state.identity.require_identity
+        && !state.identity.room_creators.allow(participant.may_moderate)
+    {
+        return Err(ApiError::new(
+            ErrorCode::RoomRequired,
+            "Name the room this token is for (roomId): this API issues tokens without a room \
+             only to callers who may create rooms (ROOM_CREATORS).",
+        ));
+    }
+    if let (Some(room_id), Some(participant_id)) = (&scope.room_id, &scope.participant_id) {
+        refuse_if_banned(state, room_id, participant_id).await?;
+    }
+    let lifetime = state.policy.lifetime(scope.room_id.is_some());
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),
@@ -49,7 +68,7 @@ async fn get_token<B: Backend>(
         &state.policy.roles,
         scope,
         unix_now(),
-        state.policy.ttl_seconds,
+        lifetime,
     );
     let token = keys.sign(&claims)?;
     metrics::token_issued();

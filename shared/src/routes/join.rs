@@ -18,7 +18,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
-use super::{JOIN, create_room, room_creation_not_allowed, with_fresh_keys_on_miss};
+use super::{
+    JOIN, create_room, refuse_if_banned, room_creation_not_allowed, with_fresh_keys_on_miss,
+};
 use crate::aws::metrics;
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
@@ -101,6 +103,8 @@ async fn join(
         Target::New => return Err(room_creation_not_allowed()),
     };
 
+    // By the room's VideoSDK id, whichever id the caller named: a custom id resolves to it.
+    refuse_if_banned(state, &room_id, &participant_id).await?;
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),
@@ -111,7 +115,7 @@ async fn join(
             participant_id: Some(participant_id.clone()),
         },
         unix_now(),
-        state.policy.ttl_seconds,
+        state.policy.room_ttl_seconds,
     );
     let token = keys.sign(&claims)?;
     metrics::token_issued();

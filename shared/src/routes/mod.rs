@@ -6,7 +6,8 @@
 //! request.
 //!
 //! Two kinds of function state serve them: the routes of [`API`] run on
-//! `State<MeetingBackend>` (get-token needs less and runs on `State<NoMeetingBackend>`), and
+//! `State<MeetingBackend>` (get-token needs less and runs on `State<NoMeetingBackend>`), the
+//! moderation routes ([`moderation::ROUTES`], one function) on `State<ModerationBackend>`, and
 //! [`VIDEOSDK_WEBHOOK`] on `State<WebhookBackend>`, which holds an EventBridge bus and
 //! VideoSDK's public key instead of a meeting backend. `answer` runs any route of [`API`] on
 //! one state; the webhook route is run by its own handler, on its own state.
@@ -31,6 +32,7 @@ use crate::state::{Backend, State};
 pub mod create_meeting;
 pub mod get_token;
 pub mod join;
+pub mod moderation;
 pub mod validate_meeting;
 pub mod videosdk_webhook;
 
@@ -76,12 +78,17 @@ pub const VIDEOSDK_WEBHOOK: Route = Route {
 pub const API: [Route; 4] = [JOIN, GET_TOKEN, CREATE_MEETING, VALIDATE_MEETING];
 
 /// Every route of the API.
-pub const ALL: [Route; 5] = [
+pub const ALL: [Route; 10] = [
     JOIN,
     GET_TOKEN,
     CREATE_MEETING,
     VALIDATE_MEETING,
     VIDEOSDK_WEBHOOK,
+    moderation::REMOVE_PARTICIPANT,
+    moderation::LIFT_BAN,
+    moderation::LIST_BANS,
+    moderation::END_SESSION,
+    moderation::DEACTIVATE_ROOM,
 ];
 
 /// Answers `request` with the handler of `route`, one of [`API`], as that route's function
@@ -164,6 +171,41 @@ fn room_creation_not_allowed() -> ApiError {
          its roomId or customRoomId, or ask a moderator to create it (with a token carrying \
          allow_mod, where moderators create rooms).",
     )
+}
+
+/// Refuses a token for `room_id` to `participant_id` while a ban of them from that room holds
+/// (one consistent read of the bans table, when one is configured). A table that cannot be read
+/// refuses too: a ban that cannot be checked is not waved through.
+async fn refuse_if_banned<B>(
+    state: &State<B>,
+    room_id: &str,
+    participant_id: &str,
+) -> Result<(), ApiError> {
+    let Some(bans) = &state.bans else {
+        return Ok(());
+    };
+    match bans
+        .active_ban(room_id, participant_id, (state.clock)())
+        .await
+    {
+        Ok(None) => Ok(()),
+        Ok(Some(ban)) => Err(ApiError::new(
+            ErrorCode::ParticipantBanned,
+            format!(
+                "A moderator banned you from this room until {} (Unix seconds); no token \
+                     for it is issued to you before then.",
+                ban.ends_at
+            ),
+        )),
+        Err(error) => {
+            tracing::error!(error = %error, "cannot check the bans; refusing the token");
+            Err(ApiError::new(
+                ErrorCode::BanStoreUnavailable,
+                "This API cannot check its bans right now, so it issues no token for a room; \
+                 try again shortly.",
+            ))
+        }
+    }
 }
 
 /// A room made at VideoSDK with `options` (create-meeting's, or join's), given the operator's

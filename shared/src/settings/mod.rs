@@ -9,9 +9,11 @@
 //! - `identity_policy`: who a token is for, who may moderate and who may create rooms;
 //! - `meeting_backend`: which room service, VideoSDK's endpoint, the options callers may send
 //!   and the operator's room webhook;
-//! - `webhook_function`: the webhook function's key, its bus and fallback queue.
+//! - `webhook_function`: the webhook function's key, its bus and fallback queue;
+//! - `bans`: the moderation bans' table.
 
 mod allowed_origins;
+mod bans;
 mod identity_policy;
 mod meeting_backend;
 mod secret_source;
@@ -20,6 +22,7 @@ mod variables;
 mod webhook_function;
 
 pub use allowed_origins::DEFAULT_ALLOWED_ORIGINS;
+pub(crate) use bans::BanTableSettings;
 pub(crate) use meeting_backend::{MeetingBackendKind, OperatorWebhook};
 pub(crate) use secret_source::SecretSource;
 /// The webhook backend's tests hold its refetch interval to it.
@@ -55,6 +58,8 @@ pub struct Settings {
     /// `WEBHOOK_KEY_REFETCH_SECONDS`: the shortest time between two fetches of VideoSDK's
     /// webhook key made because a signature failed.
     pub(crate) webhook_key_refetch_seconds: u64,
+    /// `BANS_TABLE_NAME`: the moderation bans, checked where a token is made for a room.
+    pub(crate) bans: Option<BanTableSettings>,
 }
 
 /// A configuration value that cannot be used; it names the variable and why.
@@ -92,6 +97,7 @@ impl Settings {
         let vars = Variables::new(lookup);
         let secret_source = secret_source::secret_source(&vars)?;
         let ttl_seconds = vars.seconds(&token_policy::TTL_SECONDS)?;
+        let room_ttl_seconds = token_policy::room_ttl_seconds(&vars, ttl_seconds)?;
         let secret_refresh_seconds = vars.seconds(&secret_source::REFRESH_SECONDS)?;
         let webhook_key_refetch_seconds = vars.seconds(&webhook_function::KEY_REFETCH_SECONDS)?;
         let permissions = token_policy::permissions(&vars)?;
@@ -111,10 +117,11 @@ impl Settings {
         )?;
         let webhook_public_key = webhook_function::webhook_public_key(&vars)?;
         let event_bus = webhook_function::event_bus(&vars)?;
+        let bans = bans::ban_table(&vars)?;
 
         Ok(Self {
             secret_source,
-            policy: permissions.into_policy(ttl_seconds, roles),
+            policy: permissions.into_policy(ttl_seconds, room_ttl_seconds, roles),
             identity,
             cors,
             secret_refresh_seconds,
@@ -123,6 +130,7 @@ impl Settings {
             webhook_public_key,
             event_bus,
             webhook_key_refetch_seconds,
+            bans,
         })
     }
 }
@@ -156,6 +164,8 @@ mod tests {
     fn defaults_follow_the_contract() {
         let settings = settings(&DEV).unwrap();
         assert_eq!(settings.policy.ttl_seconds, 600);
+        assert_eq!(settings.policy.room_ttl_seconds, 600);
+        assert!(settings.bans.is_none());
         assert_eq!(
             settings.policy.default_permissions.to_vec(),
             [Permission::AllowJoin]
@@ -225,6 +235,24 @@ mod tests {
             );
         }
         assert_eq!(with("TOKEN_ROLES", "rtc,admin"), "TOKEN_ROLES");
+        for ttl in ["0", "86401", "soon"] {
+            assert_eq!(
+                with("ROOM_TOKEN_TTL_SECONDS", ttl),
+                "ROOM_TOKEN_TTL_SECONDS",
+                "{ttl}"
+            );
+        }
+        let room_ttl = |pairs: &[(&str, &str)]| dev_and(pairs).unwrap().policy.room_ttl_seconds;
+        assert_eq!(room_ttl(&[("ROOM_TOKEN_TTL_SECONDS", "120")]), 120);
+        // Never longer than TOKEN_TTL_SECONDS (600 by default): it narrows the window only.
+        assert_eq!(room_ttl(&[("ROOM_TOKEN_TTL_SECONDS", "601")]), 600);
+        assert_eq!(
+            room_ttl(&[
+                ("ROOM_TOKEN_TTL_SECONDS", "86400"),
+                ("TOKEN_TTL_SECONDS", "900")
+            ]),
+            900
+        );
         assert_eq!(with("MEETING_BACKEND", "cloud"), "MEETING_BACKEND");
         assert_eq!(
             with("ALLOWED_ROOM_OPTIONS", "autoStartConfig,webhook"),

@@ -11,6 +11,8 @@ pub(super) const TTL_SECONDS: Seconds = Seconds {
     default: 600,
     range: 1..=86_400,
 };
+/// `ROOM_TOKEN_TTL_SECONDS`: the lifetime of tokens scoped to a room; unset, `TOKEN_TTL_SECONDS`.
+pub(super) const ROOM_TTL_VARIABLE: &str = "ROOM_TOKEN_TTL_SECONDS";
 const DEFAULT_PERMISSIONS: &str = "allow_join";
 const DEFAULT_ALLOWED_PERMISSIONS: &str = "allow_join,ask_join";
 const DEFAULT_TOKEN_ROLES: &str = "rtc";
@@ -24,14 +26,35 @@ pub(super) struct Permissions {
 }
 
 impl Permissions {
-    pub(super) fn into_policy(self, ttl_seconds: u64, roles: TokenRoles) -> TokenPolicy {
+    pub(super) fn into_policy(
+        self,
+        ttl_seconds: u64,
+        room_ttl_seconds: u64,
+        roles: TokenRoles,
+    ) -> TokenPolicy {
         TokenPolicy {
             ttl_seconds,
+            room_ttl_seconds,
             default_permissions: self.default,
             allowed_permissions: self.allowed,
             roles,
         }
     }
+}
+
+/// `ROOM_TOKEN_TTL_SECONDS`: 1 to 86400, and room tokens live the shorter of it and
+/// `ttl_seconds` (it narrows, never widens, the window in which a token issued before a ban
+/// still admits); unset, `ttl_seconds`.
+pub(super) fn room_ttl_seconds(
+    vars: &Variables<impl Fn(&str) -> Option<String>>,
+    ttl_seconds: u64,
+) -> Result<u64, SettingsError> {
+    let room = vars.seconds(&Seconds {
+        name: ROOM_TTL_VARIABLE,
+        default: ttl_seconds,
+        range: TTL_SECONDS.range.clone(),
+    })?;
+    Ok(room.min(ttl_seconds))
 }
 
 /// The permissions, every default one among the allowed.
