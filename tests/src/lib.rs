@@ -479,6 +479,19 @@ impl MotoServer {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    /// A queue in moto named `name`; its URL.
+    pub async fn create_queue(&self, name: &str) -> String {
+        self.sqs()
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("moto creates the queue")
+            .queue_url()
+            .expect("a queue URL")
+            .to_owned()
+    }
+
     /// A bus named `bus` with a rule that sends every `videosdk` event to a new queue named
     /// `queue`; returns the queue's URL.
     pub async fn bus_to_queue(&self, bus: &str, queue: &str) -> String {
@@ -497,15 +510,7 @@ impl MotoServer {
     pub async fn rule_to_queue(&self, bus: &str, queue: &str, pattern: &str) -> String {
         let eventbridge = self.eventbridge();
         let sqs = self.sqs();
-        let url = sqs
-            .create_queue()
-            .queue_name(queue)
-            .send()
-            .await
-            .expect("moto creates the queue")
-            .queue_url()
-            .expect("a queue URL")
-            .to_owned();
+        let url = self.create_queue(queue).await;
         let arn = sqs
             .get_queue_attributes()
             .queue_url(&url)

@@ -18,19 +18,6 @@ use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::videosdk_webhook::handler;
 use shared::state::State;
 
-/// A fallback queue in moto; its URL.
-async fn fallback_queue(moto: &MotoServer, name: &str) -> String {
-    moto.sqs()
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .expect("moto creates the queue")
-        .queue_url()
-        .expect("a URL")
-        .to_owned()
-}
-
 /// What Lambda's runtime API gives an invocation that ends `left` from now.
 fn context_ending_in(left: Duration) -> Context {
     let mut context = Context::default();
@@ -52,7 +39,7 @@ fn context_ending_in(left: Duration) -> Context {
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn a_webhook_is_queued_within_the_deadline_when_every_call_before_hangs() {
     let moto = MotoServer::start();
-    let queue = fallback_queue(&moto, "videosdk-deadline-fallback").await;
+    let queue = moto.create_queue("videosdk-deadline-fallback").await;
     let credentials = api_tests::dev_credentials();
     let stored = json!({"VIDEOSDK_API_KEY": credentials.api_key(),
                         "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key())});
@@ -218,7 +205,7 @@ fn lambda_emulator() -> std::path::PathBuf {
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn the_binary_queues_within_lambdas_timeout_under_the_emulator() {
     let moto = MotoServer::start();
-    let queue = fallback_queue(&moto, "videosdk-emulator-fallback").await;
+    let queue = moto.create_queue("videosdk-emulator-fallback").await;
     let credentials = api_tests::dev_credentials();
     let stored = json!({"VIDEOSDK_API_KEY": credentials.api_key(),
                         "VIDEOSDK_SECRET_KEY": String::from_utf8_lossy(credentials.secret_key())});

@@ -428,16 +428,7 @@ async fn a_webhook_the_bus_refuses_waits_in_the_fallback_queue_until_the_consume
     let moto = MotoServer::start();
     let bus = "videosdk-fallback";
     let before = moto.bus_to_queue(bus, "videosdk-before").await;
-    let fallback = moto
-        .sqs()
-        .create_queue()
-        .queue_name("videosdk-webhook-fallback")
-        .send()
-        .await
-        .expect("moto creates the queue")
-        .queue_url()
-        .expect("a URL")
-        .to_owned();
+    let fallback = moto.create_queue("videosdk-webhook-fallback").await;
     let key = generate_key("webhook-fallback", 2048);
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([
@@ -687,16 +678,7 @@ async fn a_drained_webhook_keeps_the_time_it_was_first_received() {
     let moto = MotoServer::start();
     let bus = "videosdk-redrive-time";
     let published = moto.bus_to_queue(bus, "videosdk-redrive-time-events").await;
-    let fallback = moto
-        .sqs()
-        .create_queue()
-        .queue_name("videosdk-redrive-time-fallback")
-        .send()
-        .await
-        .expect("moto creates the queue")
-        .queue_url()
-        .expect("a URL")
-        .to_owned();
+    let fallback = moto.create_queue("videosdk-redrive-time-fallback").await;
     let body = canonical(&json!({"webhookType": "recording-stopped",
                                  "data": {"meetingId": "abcd-efgh-ijkl"}}));
     // 2026-01-02T03:04:05.678Z.

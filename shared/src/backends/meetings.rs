@@ -196,12 +196,7 @@ impl MeetingBackend {
                     ),
                 }),
             Service::VideoSdk { rooms, .. } => {
-                // A room id or a custom room id: never sent on unless it is plain text.
-                if !is_plain_id(id, MAX_ROOM_ID_LENGTH) {
-                    return Err(MeetingError::MalformedId(
-                        "A meeting id is 1 to 128 letters, digits, '_' or '-'.",
-                    ));
-                }
+                plain_room_id(id)?;
                 rooms
                     .validate(keys, id)
                     .await
@@ -222,11 +217,7 @@ impl MeetingBackend {
                 custom_room_id: None,
             }),
             Service::VideoSdk { rooms, .. } => {
-                if !is_plain_id(id, MAX_ROOM_ID_LENGTH) {
-                    return Err(MeetingError::MalformedId(
-                        "A meeting id is 1 to 128 letters, digits, '_' or '-'.",
-                    ));
-                }
+                plain_room_id(id)?;
                 rooms
                     .resolve(keys, id)
                     .await
@@ -274,5 +265,16 @@ impl MeetingBackend {
             Service::Local => Err(SessionError::Unsupported),
             Service::VideoSdk { rooms, .. } => rooms.deactivate(keys, room_id).await,
         }
+    }
+}
+
+/// A room id or a custom room id, checked before it is sent to VideoSDK: plain text only.
+fn plain_room_id(id: &str) -> Result<(), MeetingError> {
+    if is_plain_id(id, MAX_ROOM_ID_LENGTH) {
+        Ok(())
+    } else {
+        Err(MeetingError::MalformedId(
+            "A meeting id is 1 to 128 letters, digits, '_' or '-'.",
+        ))
     }
 }
