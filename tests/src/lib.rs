@@ -479,6 +479,24 @@ impl MotoServer {
         aws_sdk_sqs::Client::from_conf(config)
     }
 
+    /// Signs in a moderator and a member of a Cognito user pool in this moto
+    /// (`tests/python/cognito_tokens.py`, boto3): their real ID and access tokens,
+    /// `{"moderator": {"id", "access"}, "member": {...}}`.
+    pub fn cognito_tokens(&self) -> serde_json::Value {
+        let output = Command::new(venv_tool("python"))
+            .arg(workspace_root().join("tests/python/cognito_tokens.py"))
+            .arg(&self.endpoint)
+            .envs(aws_test_environment(&self.endpoint))
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "cognito_tokens.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("tokens as JSON")
+    }
+
     /// A queue in moto named `name`; its URL.
     pub async fn create_queue(&self, name: &str) -> String {
         self.sqs()

@@ -5,10 +5,7 @@
 
 use api_tests::authorizer::{SignedIn, jwt_payload};
 use api_tests::events::{create_meeting_event, get_token_event};
-use api_tests::{
-    LocalApi, MotoServer, aws_test_environment, dev_credentials, dev_state, json,
-    verified_by_videosdk,
-};
+use api_tests::{LocalApi, MotoServer, dev_credentials, dev_state, json, verified_by_videosdk};
 use serde_json::{Value, json};
 use shared::domain::unix_now;
 
@@ -192,28 +189,11 @@ async fn without_claims_identity_can_be_required_or_generated() {
     assert_eq!((status, code(&body)), (400, "invalid_participant_id"));
 }
 
-/// Signs in a moderator and a member of a Cognito user pool in moto
-/// (`tests/python/cognito_tokens.py`, boto3): their real ID and access tokens.
-fn cognito_tokens(moto: &MotoServer) -> Value {
-    let output = std::process::Command::new(api_tests::venv_tool("python"))
-        .arg(api_tests::workspace_root().join("tests/python/cognito_tokens.py"))
-        .arg(&moto.endpoint)
-        .envs(aws_test_environment(&moto.endpoint))
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "cognito_tokens.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("tokens as JSON")
-}
-
 #[tokio::test]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
     let moto = MotoServer::start();
-    let tokens = cognito_tokens(&moto);
+    let tokens = moto.cognito_tokens();
     let api = LocalApi::start(
         &[
             (
@@ -309,7 +289,7 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
 async fn scopes_come_from_the_token_and_room_creation_holds_at_create_meeting_through_the_real_binaries()
  {
     let moto = MotoServer::start();
-    let tokens = cognito_tokens(&moto);
+    let tokens = moto.cognito_tokens();
     // Every access token of the pool carries this scope; ID tokens carry none.
     let scope = jwt_payload(tokens["member"]["access"].as_str().unwrap())["scope"]
         .as_str()

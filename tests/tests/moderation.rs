@@ -116,22 +116,6 @@ async fn a_ban_holds_until_its_end_though_its_item_stays_and_binds_one_room_and_
     assert!(missing.active_ban("room-a", "member", t).await.is_err());
 }
 
-/// Signs in moto's Cognito users (`tests/python/cognito_tokens.py`): their real tokens.
-fn cognito_tokens(moto: &MotoServer) -> Value {
-    let output = std::process::Command::new(api_tests::venv_tool("python"))
-        .arg(api_tests::workspace_root().join("tests/python/cognito_tokens.py"))
-        .arg(&moto.endpoint)
-        .envs(aws_test_environment(&moto.endpoint))
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "cognito_tokens.py failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("tokens as JSON")
-}
-
 /// The three functions that make and act on rooms' tokens, each on its own state, as the stack
 /// deploys them behind the JWT authorizer.
 struct Stack {
@@ -232,26 +216,30 @@ fn session_calls(videosdk: &VideoSdkStandIn, from: usize) -> Vec<(String, Value)
         .collect()
 }
 
-// Multi-threaded: the stand-ins answer the handlers on one worker while this one waits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the test tools; scripts/test runs it"]
-async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_until_it_ends() {
-    let moto = MotoServer::start();
-    moto.create_bans_table(TABLE).await;
+/// The stack's bus in moto, and a queue its moderation audit events reach; the queue's URL.
+async fn audit_queue(moto: &MotoServer) -> String {
     moto.eventbridge()
         .create_event_bus()
         .name(BUS)
         .send()
         .await
         .expect("moto creates the bus");
-    let audit = moto
-        .rule_to_queue(
-            BUS,
-            "moderation-audit",
-            &json!({ "source": [MODERATION_EVENT_SOURCE] }).to_string(),
-        )
-        .await;
-    let tokens = cognito_tokens(&moto);
+    moto.rule_to_queue(
+        BUS,
+        "moderation-audit",
+        &json!({ "source": [MODERATION_EVENT_SOURCE] }).to_string(),
+    )
+    .await
+}
+
+// Multi-threaded: the stand-ins answer the handlers on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_until_it_ends() {
+    let moto = MotoServer::start();
+    moto.create_bans_table(TABLE).await;
+    let audit = audit_queue(&moto).await;
+    let tokens = moto.cognito_tokens();
     let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
     let member = SignedIn::new(tokens["member"]["id"].as_str().unwrap());
     let member_id = api_tests::claims_of(tokens["member"]["id"].as_str().unwrap())["sub"]
@@ -675,20 +663,8 @@ async fn room_tokens_live_room_token_ttl_seconds_and_others_token_ttl_seconds() 
 async fn a_ban_holds_across_the_real_binaries() {
     let moto = MotoServer::start();
     moto.create_bans_table(TABLE).await;
-    moto.eventbridge()
-        .create_event_bus()
-        .name(BUS)
-        .send()
-        .await
-        .expect("moto creates the bus");
-    let audit = moto
-        .rule_to_queue(
-            BUS,
-            "moderation-audit",
-            &json!({ "source": [MODERATION_EVENT_SOURCE] }).to_string(),
-        )
-        .await;
-    let tokens = cognito_tokens(&moto);
+    let audit = audit_queue(&moto).await;
+    let tokens = moto.cognito_tokens();
     let videosdk = VideoSdkStandIn::development().await;
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([
