@@ -113,7 +113,11 @@ impl ErrorCode {
             | MalformedMeetingId
             | MissingMeetingId
             | MeetingRejected
-            | InvalidRequest => StatusCode::BAD_REQUEST,
+            | InvalidRequest
+            // What this deployment does not offer (no bans table, local meeting ids), as
+            // `unsupported_option` for room options local ids cannot have: no fault to retry.
+            | BansNotConfigured
+            | ModerationUnsupported => StatusCode::BAD_REQUEST,
             MissingToken | InvalidToken | UnsupportedAlgorithm | InvalidSignature
             | ExpiredToken | InvalidClaims | ApiKeyMismatch | IdentityRequired => {
                 StatusCode::UNAUTHORIZED
@@ -144,11 +148,9 @@ impl ErrorCode {
             | UpstreamPaymentRequired
             | UpstreamInvalidResponse
             | UpstreamUnavailable => StatusCode::BAD_GATEWAY,
-            UpstreamRateLimited
-            | EventBusUnavailable
-            | BansNotConfigured
-            | BanStoreUnavailable
-            | ModerationUnsupported => StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamRateLimited | EventBusUnavailable | BanStoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            },
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Where the moderation bans are kept (`BANS_TABLE_NAME`, a DynamoDB table) and the AWS
 //! environment that reaches it. Unset, no ban is checked or written: the moderation routes that
-//! ban answer 503 `bans_not_configured` (`scripts/dev` runs so, without AWS).
+//! ban answer 400 `bans_not_configured` (`scripts/dev` runs so, without AWS).
 
 use super::SettingsError;
 use super::variables::Variables;
