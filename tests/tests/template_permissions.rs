@@ -294,6 +294,17 @@ fn the_secret_is_read_through_one_policy_and_its_kms_key_only_via_secrets_manage
     );
 }
 
+/// The bus a function's `EventBridgePutEventsPolicy` names, if it has one.
+fn put_events_bus(function: &Value) -> Option<&str> {
+    let policies = untag(get(function, "Properties")?)
+        .get("Policies")
+        .and_then(|policies| untag(policies).as_sequence())?;
+    let put_events = policies
+        .iter()
+        .find_map(|policy| get(policy, "EventBridgePutEventsPolicy"))?;
+    get(put_events, "EventBusName").and_then(reference)
+}
+
 #[test]
 fn only_the_webhook_and_moderation_functions_may_put_events_and_only_on_the_stacks_bus() {
     let template = template();
@@ -320,6 +331,11 @@ fn only_the_webhook_and_moderation_functions_may_put_events_and_only_on_the_stac
                 ]),
                 "{name}"
             );
+            assert_eq!(
+                put_events_bus(function),
+                Some(bus),
+                "{name} puts the queued webhooks on the stack's bus only"
+            );
         } else if name == moderation {
             assert_eq!(
                 policies,
@@ -330,17 +346,8 @@ fn only_the_webhook_and_moderation_functions_may_put_events_and_only_on_the_stac
                 ]),
                 "{name}"
             );
-            let put_events = untag(get(function, "Properties").unwrap())
-                .get("Policies")
-                .and_then(|policies| untag(policies).as_sequence())
-                .and_then(|policies| {
-                    policies
-                        .iter()
-                        .find_map(|policy| get(policy, "EventBridgePutEventsPolicy"))
-                })
-                .expect("the PutEvents policy");
             assert_eq!(
-                get(put_events, "EventBusName").and_then(reference),
+                put_events_bus(function),
                 Some(bus),
                 "{name} puts its audit events on the stack's bus only"
             );
@@ -360,17 +367,8 @@ fn only_the_webhook_and_moderation_functions_may_put_events_and_only_on_the_stac
                 ]),
                 "{name}"
             );
-            let put_events = untag(get(function, "Properties").unwrap())
-                .get("Policies")
-                .and_then(|policies| untag(policies).as_sequence())
-                .and_then(|policies| {
-                    policies
-                        .iter()
-                        .find_map(|policy| get(policy, "EventBridgePutEventsPolicy"))
-                })
-                .expect("the PutEvents policy");
             assert_eq!(
-                get(put_events, "EventBusName").and_then(reference),
+                put_events_bus(function),
                 Some(bus),
                 "{name} puts events on the stack's bus only"
             );
