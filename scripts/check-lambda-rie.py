@@ -447,21 +447,29 @@ def key_fetches_owed(videosdk):
     return check
 
 
-def invoke(url: str, event: bytes, expected: int) -> str | None:
-    """Sends one event; None when the function answers with `expected`, else what went wrong."""
+def post_event(url: str, event: bytes) -> tuple:
+    """Sends one event to the emulator: (the function's answer as JSON, None), or (None, what
+    went wrong)."""
     request = urllib.request.Request(url, data=event, method="POST",
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=INVOKE_SECONDS) as response:
             body = response.read()
     except urllib.error.HTTPError as error:
-        return f"the emulator answered HTTP {error.code} (did the function exit? see its log below)"
+        return None, f"the emulator answered HTTP {error.code} (did the function exit? see its log below)"
     except (urllib.error.URLError, TimeoutError, OSError) as error:
-        return f"no answer within {INVOKE_SECONDS} s ({error})"
+        return None, f"no answer within {INVOKE_SECONDS} s ({error})"
     try:
-        answer = json.loads(body)
+        return json.loads(body), None
     except ValueError:
-        return f"the answer is not JSON ({len(body)} bytes)"
+        return None, f"the answer is not JSON ({len(body)} bytes)"
+
+
+def invoke(url: str, event: bytes, expected: int) -> str | None:
+    """Sends one event; None when the function answers with `expected`, else what went wrong."""
+    answer, problem = post_event(url, event)
+    if problem:
+        return problem
     status = answer.get("statusCode") if isinstance(answer, dict) else None
     if not isinstance(status, int):
         # A function error: the runtime's errorType (never its whole message, which is the
@@ -476,19 +484,9 @@ def invoke(url: str, event: bytes, expected: int) -> str | None:
 def invoke_consumer(url: str, event: bytes, failed: int) -> str | None:
     """Sends one SQS event to a queue consumer; None when its partial batch response names
     exactly `failed` of the event's messages (and no other id), else what went wrong."""
-    request = urllib.request.Request(url, data=event, method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=INVOKE_SECONDS) as response:
-            body = response.read()
-    except urllib.error.HTTPError as error:
-        return f"the emulator answered HTTP {error.code} (did the function exit? see its log below)"
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        return f"no answer within {INVOKE_SECONDS} s ({error})"
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        return f"the answer is not JSON ({len(body)} bytes)"
+    answer, problem = post_event(url, event)
+    if problem:
+        return problem
     named = answer.get("batchItemFailures") if isinstance(answer, dict) else None
     if not isinstance(named, list):
         kind = answer.get("errorType", "no errorType") if isinstance(answer, dict) else type(answer).__name__

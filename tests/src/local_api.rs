@@ -139,6 +139,23 @@ impl LocalApi {
         self.process.id()
     }
 
+    /// `event` (an API Gateway event) answered by `function`, written first as `<name>.json`
+    /// beside the log: the response's status and its body as JSON (`null` for none).
+    pub fn answer(
+        &self,
+        function: &str,
+        name: &str,
+        event: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let path = self.log_dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, event.to_string()).expect("the event is written");
+        let response = self.invoke(function, &path);
+        let body = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+            .unwrap_or(serde_json::Value::Null);
+        let status = response["statusCode"].as_u64().unwrap_or_default();
+        (u16::try_from(status).unwrap_or_default(), body)
+    }
+
     /// `cargo lambda invoke <function> --data-file <event>` against this emulator; returns the
     /// function's API Gateway response as JSON.
     pub fn invoke(&self, function: &str, event: &std::path::Path) -> serde_json::Value {

@@ -205,16 +205,9 @@ async fn cognito_users_get_their_own_tokens_through_the_real_binary() {
         ],
         true,
     );
-    let events = tempfile::tempdir().expect("a temporary directory");
     let invoke = |name: &str, query: &[(&str, &str)], token: Option<&str>| {
         let caller = token.map(SignedIn::new);
-        let path = events.path().join(format!("{name}.json"));
-        let event = get_token_event(query, caller.as_ref());
-        std::fs::write(&path, event.to_string()).expect("the event is written");
-        let response = api.invoke("get-token", &path);
-        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
-            .unwrap_or(Value::Null);
-        (response["statusCode"].as_u64().unwrap_or_default(), body)
+        api.answer("get-token", name, &get_token_event(query, caller.as_ref()))
     };
     let sub = |token: &Value| jwt_payload(token.as_str().unwrap())["sub"].clone();
     let moderate = [("permissions", "allow_join,allow_mod")];
@@ -304,15 +297,7 @@ async fn scopes_come_from_the_token_and_room_creation_holds_at_create_meeting_th
         ],
         true,
     );
-    let events = tempfile::tempdir().expect("a temporary directory");
-    let invoke = |function: &str, name: &str, event: Value| {
-        let path = events.path().join(format!("{name}.json"));
-        std::fs::write(&path, event.to_string()).expect("the event is written");
-        let response = api.invoke(function, &path);
-        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
-            .unwrap_or(Value::Null);
-        (response["statusCode"].as_u64().unwrap_or_default(), body)
-    };
+    let invoke = |function: &str, name: &str, event: Value| api.answer(function, name, &event);
     let moderate = [("permissions", "allow_join,allow_mod")];
     let get_token = |name: &str, query: &[(&str, &str)], token: &str| {
         let caller = SignedIn::new(token);

@@ -681,18 +681,7 @@ async fn a_ban_holds_across_the_real_binaries() {
         ("EVENT_BUS_NAME", BUS.to_owned()),
     ]);
     let api = api_tests::local_api::LocalApi::start(&environment, true);
-    let events = tempfile::tempdir().expect("a temporary directory");
-    let invoke = |function: &str, name: &str, event: Value| {
-        let path = events.path().join(format!("{name}.json"));
-        std::fs::write(&path, event.to_string()).expect("the event is written");
-        let response = api.invoke(function, &path);
-        let body: Value = serde_json::from_str(response["body"].as_str().unwrap_or("null"))
-            .unwrap_or(Value::Null);
-        (
-            response["statusCode"].as_u64().unwrap_or_default() as u16,
-            body,
-        )
-    };
+    let invoke = |function: &str, name: &str, event: Value| api.answer(function, name, &event);
     let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
     let member = SignedIn::new(tokens["member"]["id"].as_str().unwrap());
     let member_id = api_tests::claims_of(tokens["member"]["id"].as_str().unwrap())["sub"]
