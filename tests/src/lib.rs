@@ -683,6 +683,18 @@ pub fn aws_test_environment(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// What Lambda's runtime API gives an invocation that ends `left` from now: its deadline (and a
+/// request id), which the handlers read through `RequestExt::lambda_context_ref`.
+pub fn lambda_context_ending_in(left: Duration) -> lambda_http::lambda_runtime::Context {
+    let mut context = lambda_http::lambda_runtime::Context::default();
+    context.request_id = "2f0b4a8e-7c1d-4f4e-9d55-0a4d1c9b7e21".to_owned();
+    context.deadline = (std::time::SystemTime::now() + left)
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_millis() as u64;
+    context
+}
+
 /// The AWS environment of [`aws_test_environment`], as the functions read it.
 pub fn test_aws_environment(endpoint: &str) -> AwsEnvironment {
     let variables = aws_test_environment(endpoint);

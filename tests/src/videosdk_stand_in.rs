@@ -56,6 +56,8 @@ struct Account {
     webhook_key: Mutex<WebhookKey>,
     /// What remove, end and deactivate answer instead, when a test says so.
     moderation_failure: Mutex<Option<u16>>,
+    /// Whether remove, end and deactivate answer only after a minute.
+    moderation_stalled: std::sync::atomic::AtomicBool,
 }
 
 /// What `GET /v2/public/rsa-public-key` answers.
@@ -82,6 +84,7 @@ impl VideoSdkStandIn {
             calls: Mutex::new(Vec::new()),
             webhook_key: Mutex::new(WebhookKey::Fail(404)),
             moderation_failure: Mutex::new(None),
+            moderation_stalled: std::sync::atomic::AtomicBool::new(false),
         });
         Mock::given(method("POST"))
             .and(path("/v2/rooms"))
@@ -184,6 +187,14 @@ impl VideoSdkStandIn {
         *lock(&self.account.moderation_failure) = status;
     }
 
+    /// From now on, every removal, session end and deactivation is answered a minute late: a
+    /// VideoSDK that takes the call and hangs.
+    pub fn stall_moderation(&self) {
+        self.account
+            .moderation_stalled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Whether `room_id` was deactivated.
     pub fn is_disabled(&self, room_id: &str) -> bool {
         lock(&self.account.rooms)
@@ -276,6 +287,13 @@ impl Account {
 
     /// The failure a test asked for, recorded as a call like any other.
     fn moderation_failure(&self, request: &Request) -> Option<ResponseTemplate> {
+        if self
+            .moderation_stalled
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let answer = self.answer(request, || (200, json!({})));
+            return Some(answer.set_delay(std::time::Duration::from_secs(60)));
+        }
         let status = (*lock(&self.moderation_failure))?;
         let response = self.answer(request, || {
             (status, json!({"message": "the stand-in was told to fail"}))

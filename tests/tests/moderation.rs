@@ -6,10 +6,14 @@
 //! them over. Time, for the bans, is a clock the test moves: a ban ends on time without sleeping.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use api_tests::authorizer::SignedIn;
 use api_tests::events::{get_token_event, join_event, moderation_event};
-use api_tests::{MotoServer, VideoSdkStandIn, aws_test_environment, json};
+use api_tests::{
+    MotoServer, VideoSdkStandIn, aws_test_environment, json, lambda_context_ending_in,
+};
+use lambda_http::RequestExt;
 use serde_json::{Value, json};
 use shared::aws::bans::BanTable;
 use shared::backends::NoMeetingBackend;
@@ -493,6 +497,81 @@ async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_u
 }
 
 /// A token get-token issues on `state` to an anonymous caller with `query`.
+/// VideoSDK takes the removal and never answers. The ban is written first; the removal gets what
+/// the invocation has left less the second the audit event keeps; the moderator is answered 504
+/// `upstream_unavailable` before Lambda's deadline, and the action is on the bus with VideoSDK's
+/// outcome `failed`. Without that reserve the removal would use the time to the deadline and the
+/// audit event would have none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_removal_videosdk_never_answers_is_answered_and_audited_before_the_deadline() {
+    let moto = MotoServer::start();
+    moto.create_bans_table(TABLE).await;
+    let audit = audit_queue(&moto).await;
+    let tokens = moto.cognito_tokens();
+    let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
+    let videosdk = VideoSdkStandIn::development().await;
+    let stack = Stack::start(&moto, &videosdk).await;
+    let t0 = unix_now();
+    NOW.store(t0, Ordering::SeqCst);
+    let (status, opened) = stack.join(&moderator, json!({})).await;
+    assert_eq!(status, 200, "{opened}");
+    let room = opened["roomId"].as_str().unwrap().to_owned();
+    videosdk.stall_moderation();
+
+    // Less than the AWS clients' 5 s and VideoSDK's 4 s with the reserve: only the deadline ends
+    // the removal in time.
+    let left = Duration::from_secs(4);
+    let input = json!({"roomId": room, "participantId": "member-1", "ban": true});
+    let request = request(moderation_event(
+        &REMOVE_PARTICIPANT,
+        &input,
+        Some(&moderator),
+        None,
+    ))
+    .with_lambda_context(lambda_context_ending_in(left));
+    // Lambda stops the function at its deadline: so does this test.
+    let Ok(Ok(response)) = tokio::time::timeout(
+        left,
+        routes::moderation::handler(&stack.moderation, request),
+    )
+    .await
+    else {
+        panic!("the function was still running at its deadline");
+    };
+    let answer = (response.status().as_u16(), json(&response));
+    assert_eq!(code(&answer), (504, "upstream_unavailable"), "{}", answer.1);
+    assert!(
+        table(&moto)
+            .active_ban(&room, "member-1", t0)
+            .await
+            .expect("moto reads")
+            .is_some(),
+        "the ban, written before the removal, stands"
+    );
+    let events: Vec<Value> = moto
+        .receive(&audit)
+        .await
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("an event"))
+        .collect();
+    let summary: Vec<(&str, &str, &Value)> = events
+        .iter()
+        .map(|event| {
+            (
+                event["detail-type"].as_str().unwrap_or_default(),
+                event["detail"]["videosdk"].as_str().unwrap_or_default(),
+                &event["detail"]["succeeded"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("Moderation RemoveParticipant", "failed", &json!(false))],
+        "the action is on the bus"
+    );
+}
+
 async fn anonymous_token(state: &api_tests::ApiState, query: &[(&str, &str)]) -> String {
     let request = request(get_token_event(query, None));
     let response = api_tests::invoke("get-token", state, request).await;

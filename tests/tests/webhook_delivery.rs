@@ -3,31 +3,19 @@
 //! failed entry that EventBridge asks to be sent again; in a queue message that always fits;
 //! and back onto the bus by the queue's consumer once EventBridge takes it again.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use api_tests::MotoServer;
 use api_tests::webhooks::{
     EventBridgeStandIn, PutEventsAnswer, SLOW_SECRET_ARN, SilentEndpoint, SlowSecretsManager,
     WebhookSigner, webhook_request, webhook_settings,
 };
+use api_tests::{MotoServer, lambda_context_ending_in};
 use lambda_http::RequestExt;
-use lambda_http::lambda_runtime::Context;
 use serde_json::json;
 use shared::backends::webhooks::WebhookBackend;
 use shared::domain::webhooks::MAX_WEBHOOK_BODY_BYTES;
 use shared::routes::videosdk_webhook::handler;
 use shared::state::State;
-
-/// What Lambda's runtime API gives an invocation that ends `left` from now.
-fn context_ending_in(left: Duration) -> Context {
-    let mut context = Context::default();
-    context.request_id = "2f0b4a8e-7c1d-4f4e-9d55-0a4d1c9b7e21".to_owned();
-    context.deadline = (SystemTime::now() + left)
-        .duration_since(UNIX_EPOCH)
-        .expect("after the epoch")
-        .as_millis() as u64;
-    context
-}
 
 /// A regional incident: Secrets Manager answers a minute late and EventBridge not at all. The
 /// webhook's pinned key is checked without waiting for the secret's refresh, which is due on
@@ -67,8 +55,8 @@ async fn a_webhook_is_queued_within_the_deadline_when_every_call_before_hangs() 
     let signature = WebhookSigner::development().sign(body.as_bytes());
     // Lambda's default timeout is 3 s; the template's is longer. The budget is what is left.
     let left = Duration::from_secs(4);
-    let request =
-        webhook_request(&body, Some(&signature)).with_lambda_context(context_ending_in(left));
+    let request = webhook_request(&body, Some(&signature))
+        .with_lambda_context(lambda_context_ending_in(left));
     // Lambda kills the function at its deadline: so does this test.
     let started = std::time::Instant::now();
     let Ok(Ok(response)) = tokio::time::timeout(left, handler(&state, request)).await else {

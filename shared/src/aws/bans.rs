@@ -8,7 +8,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
 
+use crate::aws::budget::Budget;
 use crate::aws::environment::AwsEnvironment;
 use crate::domain::moderation::Ban;
 use crate::error_chain::error_chain;
@@ -169,6 +172,26 @@ impl BanTable {
                 _ => return Ok(bans),
             }
         }
+    }
+
+    /// `call` (one of this table's) within `budget`, keeping `keep` for what comes after it: a
+    /// call with no time left, or that runs out of it, fails as the table's.
+    pub async fn within<T>(
+        &self,
+        budget: &Budget,
+        keep: Duration,
+        call: impl Future<Output = Result<T, BanStoreError>>,
+    ) -> Result<T, BanStoreError> {
+        budget
+            .run_aws(keep, call)
+            .await
+            .unwrap_or_else(|out_of_time| {
+                Err(BanStoreError {
+                    table: self.name.clone(),
+                    action: "reached in time",
+                    detail: out_of_time.to_string(),
+                })
+            })
     }
 
     fn failed<E>(&self, action: &'static str, error: SdkError<E>) -> BanStoreError

@@ -13,6 +13,9 @@ use crate::aws::environment::OPERATION_TIMEOUT;
 
 /// Kept at the end of every budget for the answer to leave the function.
 pub(crate) const ANSWER_MARGIN: Duration = Duration::from_millis(250);
+/// Kept at the end of a whole request's bound ([`Budget::bound`]): less than [`ANSWER_MARGIN`],
+/// so that a call that keeps to its budget always ends first and is never cut short by it.
+const BOUND_MARGIN: Duration = Duration::from_millis(100);
 /// What a send to the fallback queue is given, kept by every call before it.
 pub(crate) const QUEUE_SEND_RESERVE: Duration = Duration::from_secs(2);
 
@@ -101,6 +104,20 @@ impl Budget {
         call: impl Future<Output = T>,
     ) -> Result<T, OutOfTime> {
         self.run(keep, OPERATION_TIMEOUT, call).await
+    }
+
+    /// Runs `call` to its end or until the deadline less [`BOUND_MARGIN`], whichever comes
+    /// first: the bound of a whole request, so that Lambda never stops one without an answer.
+    /// Without a deadline, `call` runs to its end.
+    pub async fn bound<T>(&self, call: impl Future<Output = T>) -> Result<T, OutOfTime> {
+        let Some(deadline) = self.deadline else {
+            return Ok(call.await);
+        };
+        let end = deadline.checked_sub(BOUND_MARGIN).unwrap_or(deadline);
+        let given = end.saturating_duration_since(Instant::now());
+        tokio::time::timeout_at(end.into(), call)
+            .await
+            .map_err(|_| OutOfTime { given })
     }
 
     /// How long until the deadline, if there is one.

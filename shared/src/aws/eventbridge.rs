@@ -130,9 +130,13 @@ impl EventBus {
     }
 
     /// Puts a moderation action's record on the bus, source [`MODERATION_EVENT_SOURCE`] and
-    /// detail type the action's; returns the id EventBridge gave it. With the AWS client's usual
-    /// timeouts: the moderation routes answer no deadline-bound caller such as VideoSDK.
-    pub(crate) async fn publish_audit(&self, record: &AuditRecord) -> Result<String, PublishError> {
+    /// detail type the action's, within what `budget` has left (the action's last call); returns
+    /// the id EventBridge gave it.
+    pub(crate) async fn publish_audit(
+        &self,
+        record: &AuditRecord,
+        budget: &Budget,
+    ) -> Result<String, PublishError> {
         let detail = serde_json::to_string(record)
             .map_err(|error| self.refused("Unserializable", &error.to_string()))?;
         let entry = PutEventsRequestEntry::builder()
@@ -141,7 +145,7 @@ impl EventBus {
             .detail_type(record.action.detail_type())
             .detail(detail)
             .build();
-        self.put(entry, &Budget::unbounded(), Duration::ZERO).await
+        self.put(entry, budget, Duration::ZERO).await
     }
 
     /// One `PutEvents` of one entry within `budget`, keeping `keep`; the id EventBridge gave it.

@@ -2,6 +2,7 @@
 //! backend), and the bus its audit trail goes on (`EVENT_BUS_NAME`, when set). Every action is
 //! also one log line, with ids and outcomes and never a token.
 
+use crate::aws::budget::Budget;
 use crate::aws::eventbridge::EventBus;
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::moderation::AuditRecord;
@@ -33,7 +34,7 @@ impl Backend for ModerationBackend {
 impl ModerationBackend {
     /// Writes `record` to the log, then puts it on the bus. A bus that refuses it is logged as
     /// an error (the action is done at VideoSDK and cannot be undone; the log line holds it).
-    pub(crate) async fn audit(&self, record: &AuditRecord) {
+    pub(crate) async fn audit(&self, record: &AuditRecord, budget: &Budget) {
         tracing::info!(
             action = record.action.as_str(),
             moderator = %record.moderator,
@@ -46,7 +47,7 @@ impl ModerationBackend {
             "moderation"
         );
         if let Some(bus) = &self.audit_bus
-            && let Err(error) = bus.publish_audit(record).await
+            && let Err(error) = bus.publish_audit(record, budget).await
         {
             tracing::error!(error = %error, action = record.action.as_str(), "the moderation audit event is not on the bus");
         }

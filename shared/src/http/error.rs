@@ -83,6 +83,7 @@ pub enum ErrorCode {
     UpstreamUnavailable,
     UpstreamRateLimited,
     InternalError,
+    DeadlineExceeded,
     // VideoSDK's webhooks: where they go, and where rooms send them
     EventBusUnavailable,
     WebhookUrlUnknown,
@@ -148,6 +149,7 @@ impl ErrorCode {
             | UpstreamPaymentRequired
             | UpstreamInvalidResponse
             | UpstreamUnavailable => StatusCode::BAD_GATEWAY,
+            DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             UpstreamRateLimited | EventBusUnavailable | BanStoreUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             },

@@ -10,7 +10,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{CREATE_MEETING, authenticate, create_room, room_creation_not_allowed};
+use super::{
+    CREATE_MEETING, authenticate, create_room, room_creation_not_allowed, within_deadline,
+};
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::permissions::Permission;
 use crate::http::error::{ApiError, ErrorCode};
@@ -24,7 +26,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(CREATE_MEETING
         .serve(&state.cors, &request, |request| {
-            create_meeting(state, request)
+            within_deadline(request, create_meeting(state, request))
         })
         .await)
 }

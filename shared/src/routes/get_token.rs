@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{GET_TOKEN, refuse_if_banned};
+use super::{GET_TOKEN, refuse_if_banned, within_deadline};
 use crate::aws::metrics;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
@@ -22,7 +22,9 @@ pub async fn handler<B: Backend>(
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
     Ok(GET_TOKEN
-        .serve(&state.cors, &request, |request| get_token(state, request))
+        .serve(&state.cors, &request, |request| {
+            within_deadline(request, get_token(state, request))
+        })
         .await)
 }
 
@@ -58,7 +60,7 @@ async fn get_token<B: Backend>(
         ));
     }
     if let (Some(room_id), Some(participant_id)) = (&scope.room_id, &scope.participant_id) {
-        refuse_if_banned(state, room_id, participant_id).await?;
+        refuse_if_banned(state, request, room_id, participant_id).await?;
     }
     let lifetime = state.policy.lifetime(scope.room_id.is_some());
     let keys = state.keys().await;

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     JOIN, create_room, refuse_if_banned, room_creation_not_allowed, with_fresh_keys_on_miss,
+    within_deadline,
 };
 use crate::aws::metrics;
 use crate::backends::meetings::MeetingBackend;
@@ -38,7 +39,9 @@ pub async fn handler(
     request: Request,
 ) -> Result<Response<Body>, Infallible> {
     Ok(JOIN
-        .serve(&state.cors, &request, |request| join(state, request))
+        .serve(&state.cors, &request, |request| {
+            within_deadline(request, join(state, request))
+        })
         .await)
 }
 
@@ -104,7 +107,7 @@ async fn join(
     };
 
     // By the room's VideoSDK id, whichever id the caller named: a custom id resolves to it.
-    refuse_if_banned(state, &room_id, &participant_id).await?;
+    refuse_if_banned(state, request, &room_id, &participant_id).await?;
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),

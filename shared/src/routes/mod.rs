@@ -13,11 +13,13 @@
 //! one state; the webhook route is run by its own handler, on its own state.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use lambda_http::Request;
 use lambda_http::http::Method;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value};
 
+use crate::aws::budget::Budget;
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
 use crate::domain::meetings::{Meeting, MeetingError, RoomOptions};
@@ -163,6 +165,29 @@ where
     }
 }
 
+/// `answer`, the route's own work, within the invocation's deadline, whatever its calls out take
+/// together: past it, 504 `deadline_exceeded`, an answer the caller can read, where Lambda would
+/// stop the function and API Gateway answer without a body. Outside Lambda, no bound.
+async fn within_deadline(
+    request: &Request,
+    answer: impl Future<Output = Result<Response<Body>, ApiError>>,
+) -> Result<Response<Body>, ApiError> {
+    Budget::from_context(request.lambda_context_ref())
+        // Boxed: the handlers' futures are deep, and the timeout around one would double what
+        // it takes on the stack.
+        .bound(Box::pin(answer))
+        .await
+        .unwrap_or_else(|out_of_time| {
+            Err(ApiError::new(
+                ErrorCode::DeadlineExceeded,
+                format!(
+                    "This request ran out of time ({out_of_time}): a service it called answered \
+                     too slowly. Try again."
+                ),
+            ))
+        })
+}
+
 /// The refusal of every route that creates rooms, for a caller `ROOM_CREATORS` refuses.
 fn room_creation_not_allowed() -> ApiError {
     ApiError::new(
@@ -178,16 +203,16 @@ fn room_creation_not_allowed() -> ApiError {
 /// refuses too: a ban that cannot be checked is not waved through.
 async fn refuse_if_banned<B>(
     state: &State<B>,
+    request: &Request,
     room_id: &str,
     participant_id: &str,
 ) -> Result<(), ApiError> {
     let Some(bans) = &state.bans else {
         return Ok(());
     };
-    match bans
-        .active_ban(room_id, participant_id, (state.clock)())
-        .await
-    {
+    let budget = Budget::from_context(request.lambda_context_ref());
+    let read = bans.active_ban(room_id, participant_id, (state.clock)());
+    match bans.within(&budget, Duration::ZERO, read).await {
         Ok(None) => Ok(()),
         Ok(Some(ban)) => Err(ApiError::new(
             ErrorCode::ParticipantBanned,

@@ -11,16 +11,18 @@
 //! id. Every action goes to the audit trail (`ModerationBackend::audit`).
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Map, Value, json};
 
-use super::authenticate;
+use super::{authenticate, within_deadline};
 use crate::aws::bans::BanTable;
+use crate::aws::budget::Budget;
 use crate::backends::moderation::ModerationBackend;
 use crate::domain::identity::is_participant_id;
-use crate::domain::meetings::{MeetingError, whole_number};
+use crate::domain::meetings::{MeetingError, UpstreamFailure, whole_number};
 use crate::domain::moderation::{
     AuditRecord, Ban, MAX_BAN_SECONDS, MAX_REASON_CHARS, ModeratedRoom, ModerationAction,
     SessionError, VideoSdkOutcome, ban_seconds,
@@ -31,9 +33,13 @@ use crate::http::request::{MAX_BODY_BYTES, caller_claims, json_body, query_param
 use crate::http::response::json_response;
 use crate::http::route::Route;
 use crate::state::State;
+use crate::videosdk::VIDEOSDK_REQUEST_TIMEOUT;
 
 /// The function every moderation route runs in.
 const FUNCTION: &str = "moderation";
+/// Kept by every call of an action for the last one, its audit event on the bus: an action done
+/// at VideoSDK always has time to be recorded.
+const AUDIT_RESERVE: Duration = Duration::from_secs(1);
 
 /// `POST`, body `{roomId, participantId, ban?, banSeconds?, reason?}`.
 pub const REMOVE_PARTICIPANT: Route = Route {
@@ -101,7 +107,7 @@ pub async fn handler(
     };
     Ok(route
         .serve(&state.cors, &request, |request| {
-            moderate(state, request, *action)
+            within_deadline(request, moderate(state, request, *action))
         })
         .await)
 }
@@ -137,6 +143,7 @@ async fn moderate(
         _ => None,
     };
 
+    let budget = Budget::from_context(request.lambda_context_ref());
     let keys = state.keys().await;
     let room = state.backend.rooms.resolve(&keys, &asked.room).await?;
     let now = (state.clock)();
@@ -166,15 +173,17 @@ async fn moderate(
                     };
                     // Before the removal: the token the removed participant asks for next is
                     // refused even if VideoSDK fails below.
-                    write_ban(table, &room, &ban).await?;
+                    write_ban(table, &budget, &room, &ban).await?;
                     record.ban_ends_at = Some(ban.ends_at);
                     Some(ban)
                 }
                 _ => None,
             };
-            let removed = rooms
-                .remove_participant(&keys, &room.room_id, &participant_id)
-                .await;
+            let removed = at_videosdk(
+                &budget,
+                rooms.remove_participant(&keys, &room.room_id, &participant_id),
+            )
+            .await;
             record.videosdk = removed
                 .as_ref()
                 .map_or_else(SessionError::outcome, |()| VideoSdkOutcome::Done);
@@ -198,7 +207,7 @@ async fn moderate(
             let mut lifted = false;
             for id in room.ids() {
                 lifted |= table
-                    .lift(id, &participant_id, now)
+                    .within(&budget, AUDIT_RESERVE, table.lift(id, &participant_id, now))
                     .await
                     .map_err(store_unavailable)?;
             }
@@ -209,14 +218,19 @@ async fn moderate(
             }))
         }
         ModerationAction::ListBans => {
-            let bans = bans_table(state)?
-                .bans_of_room(&room.room_id, now)
+            let table = bans_table(state)?;
+            let bans = table
+                .within(
+                    &budget,
+                    AUDIT_RESERVE,
+                    table.bans_of_room(&room.room_id, now),
+                )
                 .await
                 .map_err(store_unavailable)?;
             Ok(json!({ "roomId": room.room_id, "bans": bans }))
         }
         ModerationAction::EndSession => {
-            let ended = rooms.end_session(&keys, &room.room_id).await;
+            let ended = at_videosdk(&budget, rooms.end_session(&keys, &room.room_id)).await;
             record.videosdk = ended
                 .as_ref()
                 .map_or_else(SessionError::outcome, |()| VideoSdkOutcome::Done);
@@ -230,7 +244,7 @@ async fn moderate(
             }
         }
         ModerationAction::DeactivateRoom => {
-            let deactivated = rooms.deactivate(&keys, &room.room_id).await;
+            let deactivated = at_videosdk(&budget, rooms.deactivate(&keys, &room.room_id)).await;
             record.videosdk = deactivated
                 .as_ref()
                 .map_or_else(SessionError::outcome, |()| VideoSdkOutcome::Done);
@@ -244,7 +258,7 @@ async fn moderate(
         }
     };
     record.succeeded = outcome.is_ok();
-    state.backend.audit(&record).await;
+    state.backend.audit(&record, &budget).await;
     Ok(json_response(StatusCode::OK, &outcome?))
 }
 
@@ -374,16 +388,37 @@ fn bans_table(state: &State<ModerationBackend>) -> Result<&BanTable, ApiError> {
     })
 }
 
-/// `ban` under every id of `room`.
-async fn write_ban(table: &BanTable, room: &ModeratedRoom, ban: &Ban) -> Result<(), ApiError> {
+/// `ban` under every id of `room`, within `budget`.
+async fn write_ban(
+    table: &BanTable,
+    budget: &Budget,
+    room: &ModeratedRoom,
+    ban: &Ban,
+) -> Result<(), ApiError> {
     for id in room.ids() {
         let copy = Ban {
             room_id: id.to_owned(),
             ..ban.clone()
         };
-        table.put(&copy).await.map_err(store_unavailable)?;
+        table
+            .within(budget, AUDIT_RESERVE, table.put(&copy))
+            .await
+            .map_err(store_unavailable)?;
     }
     Ok(())
+}
+
+/// A session call to VideoSDK within `budget`, keeping [`AUDIT_RESERVE`], with VideoSDK's usual
+/// timeout at most; one with no time left, or that runs out of it, is VideoSDK not answering in
+/// time.
+async fn at_videosdk(
+    budget: &Budget,
+    call: impl Future<Output = Result<(), SessionError>>,
+) -> Result<(), SessionError> {
+    budget
+        .run(AUDIT_RESERVE, VIDEOSDK_REQUEST_TIMEOUT, call)
+        .await
+        .unwrap_or(Err(SessionError::Upstream(UpstreamFailure::TimedOut)))
 }
 
 fn store_unavailable(error: crate::aws::bans::BanStoreError) -> ApiError {

@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-use super::{VALIDATE_MEETING, authenticate, with_fresh_keys_on_miss};
+use super::{VALIDATE_MEETING, authenticate, with_fresh_keys_on_miss, within_deadline};
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::meetings::MeetingError;
 use crate::http::error::{ApiError, ErrorCode};
@@ -22,7 +22,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(VALIDATE_MEETING
         .serve(&state.cors, &request, |request| {
-            validate_meeting(state, request)
+            within_deadline(request, validate_meeting(state, request))
         })
         .await)
 }
