@@ -13,6 +13,7 @@ pub mod events;
 pub mod invariants;
 pub mod join;
 pub mod json;
+pub mod openapi;
 pub mod requests;
 pub mod routes;
 pub mod tokens;
