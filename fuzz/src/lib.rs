@@ -16,6 +16,7 @@ pub mod join;
 pub mod json;
 pub mod logs;
 pub mod moderation;
+pub mod moderation_request;
 pub mod openapi;
 pub mod requests;
 pub mod routes;
