@@ -7,10 +7,11 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use shared::backends::meetings::MeetingBackend;
+use shared::backends::moderation::ModerationBackend;
 use shared::domain::credentials::ApiCredentials;
 use shared::domain::meeting_id::MeetingIdCodec;
 use shared::domain::token::TokenKeys;
-use shared::state::State;
+use shared::state::{Backend, State};
 use shared::test_support::settings_from_pairs;
 
 /// The account the `token_*` and `meeting_id_*` targets work for.
@@ -144,6 +145,9 @@ pub struct Fixtures {
     pub account: Account,
     /// A state for every deployment and `ROOM_CREATORS` it takes.
     states: HashMap<(Deployment, RoomCreators), State<MeetingBackend>>,
+    /// The moderation function's state in every deployment (`ROOM_CREATORS` unset: it creates
+    /// no rooms), with no bans table: bans live in DynamoDB, which no fuzz target reaches.
+    moderation_states: HashMap<Deployment, State<ModerationBackend>>,
     /// The development account's keys, to sign tokens the states accept and check their tokens.
     pub keys: TokenKeys,
     /// The same API key with another secret.
@@ -168,6 +172,11 @@ impl Fixtures {
         self.states.get(&(deployment, may_create))
     }
 
+    /// The moderation function in `deployment`.
+    pub fn moderation_state(&self, deployment: Deployment) -> &State<ModerationBackend> {
+        &self.moderation_states[&deployment]
+    }
+
     /// Runs a handler to completion on the one current-thread runtime.
     pub fn run<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
@@ -185,7 +194,14 @@ pub fn fixtures() -> &'static Fixtures {
             .build()
             .expect("tokio runtime");
         let mut states = HashMap::new();
+        let mut moderation_states = HashMap::new();
         for deployment in Deployment::ALL {
+            let settings = deployment.settings();
+            let pairs: Vec<(&str, &str)> = settings
+                .iter()
+                .map(|(name, value)| (*name, value.as_str()))
+                .collect();
+            moderation_states.insert(deployment, runtime.block_on(build_state(&account, &pairs)));
             for may_create in RoomCreators::ALL {
                 if may_create == RoomCreators::Moderators && !deployment.names_moderators() {
                     continue;
@@ -206,6 +222,7 @@ pub fn fixtures() -> &'static Fixtures {
         }
         Fixtures {
             states,
+            moderation_states,
             keys: TokenKeys::new(&credentials).expect("development keys"),
             other_keys: TokenKeys::new(&other).expect("other keys"),
             meeting_ids: MeetingIdCodec::new(&credentials),
@@ -216,7 +233,7 @@ pub fn fixtures() -> &'static Fixtures {
     })
 }
 
-async fn build_state(account: &Account, pairs: &[(&str, &str)]) -> State<MeetingBackend> {
+async fn build_state<B: Backend>(account: &Account, pairs: &[(&str, &str)]) -> State<B> {
     let account_pairs = [
         ("VIDEOSDK_API_KEY", account.api_key.as_str()),
         ("VIDEOSDK_SECRET_KEY", account.secret.as_str()),

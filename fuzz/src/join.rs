@@ -2,9 +2,6 @@
 //! rules are restated here from the deployments' settings and the README (who a participant is,
 //! who may moderate, who may create a room), not read from the code that applies them.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
-
 use arbitrary::Arbitrary;
 use lambda_http::http::header::{CONTENT_TYPE, ORIGIN};
 use lambda_http::http::{self, Method, StatusCode};
@@ -13,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::deployments::{Deployment, RoomCreators, fixtures};
 use crate::json::Scalar;
+use crate::openapi::{documented_errors, is_documented};
 use crate::requests::{AuthorizerInput, MeetingIdChoice, MethodChoice, OriginChoice};
 use crate::routes::Route;
 use crate::tokens::PermissionName;
@@ -75,71 +73,7 @@ pub enum ParticipantIdField {
 
 /// Codes openapi.yaml documents for `/join` that only VideoSDK's backend gives (it refuses a room,
 /// or has deactivated one), never the local backend the fuzz targets run on.
-const UPSTREAM_ONLY: [&str; 2] = ["meeting_rejected", "meeting_disabled"];
-
-/// The codes openapi.yaml documents for `POST /join`'s 4xx answers, by status: its operation's
-/// responses, and the 405 of `components.responses.MethodNotAllowed` that every route answers a
-/// method it does not take; without [`UPSTREAM_ONLY`].
-fn documented_errors() -> &'static BTreeMap<u16, BTreeSet<String>> {
-    static DOCUMENTED: OnceLock<BTreeMap<u16, BTreeSet<String>>> = OnceLock::new();
-    DOCUMENTED.get_or_init(|| {
-        let openapi: Value = serde_norway::from_str(include_str!("../../openapi.yaml"))
-            .expect("openapi.yaml is YAML");
-        let mut responses: Vec<(u16, &Value)> = openapi["paths"]["/join"]["post"]["responses"]
-            .as_object()
-            .expect("openapi.yaml describes POST /join's responses")
-            .iter()
-            .filter_map(|(status, response)| Some((status.parse().ok()?, response)))
-            // A client's errors only: no input may get a 5xx, documented or not.
-            .filter(|(status, _)| (400..500).contains(status))
-            .collect();
-        responses.push((405, &openapi["components"]["responses"]["MethodNotAllowed"]));
-        let mut documented = BTreeMap::<u16, BTreeSet<String>>::new();
-        for (status, response) in responses {
-            let codes = documented.entry(status).or_default();
-            collect_codes(&openapi, response, codes);
-            codes.retain(|code| !UPSTREAM_ONLY.contains(&code.as_str()));
-        }
-        documented
-    })
-}
-
-/// The codes an error answer's schema under `node` names (`code`'s `enum` or `const`), following
-/// `$ref`s within openapi.yaml; not the `$ref` of `code` itself, which `Error` points at the list
-/// of every code.
-fn collect_codes(openapi: &Value, node: &Value, codes: &mut BTreeSet<String>) {
-    match node {
-        Value::Object(members) => {
-            for (key, value) in members {
-                match (key.as_str(), value) {
-                    ("$ref", Value::String(reference)) => {
-                        let target = reference
-                            .strip_prefix('#')
-                            .and_then(|pointer| openapi.pointer(pointer))
-                            .unwrap_or_else(|| panic!("{reference} is not in openapi.yaml"));
-                        collect_codes(openapi, target, codes);
-                    }
-                    ("code", code) => codes.extend(
-                        code["enum"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .chain([&code["const"]])
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned),
-                    ),
-                    _ => collect_codes(openapi, value, codes),
-                }
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                collect_codes(openapi, item, codes);
-            }
-        }
-        _ => {}
-    }
-}
+const UPSTREAM_ONLY: &[&str] = &["meeting_rejected", "meeting_disabled"];
 
 /// A join request as sent: its body's members when it is a JSON object (or none).
 pub struct JoinRequest {
@@ -170,7 +104,7 @@ impl JoinInput {
     fn http_method(&self) -> Option<Method> {
         match &self.method {
             None => Some(Method::POST),
-            Some(choice) => choice.method(Route::Join),
+            Some(choice) => choice.method(Route::Join.method()),
         }
     }
 
@@ -302,11 +236,9 @@ impl JoinInput {
         let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
         let code = body["error"]["code"].as_str();
         if !status.is_success() {
-            let documented = documented_errors()
-                .get(&status.as_u16())
-                .is_some_and(|codes| code.is_some_and(|code| codes.contains(code)));
+            let documented = documented_errors("/join", "post", UPSTREAM_ONLY);
             assert!(
-                documented,
+                is_documented(documented, status, code),
                 "join answered {status} {code:?}, which it documents not"
             );
         }
@@ -456,7 +388,7 @@ enum Caller {
 
 /// What VideoSDK takes as a participant id (README): 1 to 128 characters, none whitespace or
 /// a control character.
-fn is_participant_id(id: &str) -> bool {
+pub(crate) fn is_participant_id(id: &str) -> bool {
     (1..=128).contains(&id.chars().count())
         && !id.chars().any(|c| c.is_whitespace() || c.is_control())
 }

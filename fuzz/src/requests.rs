@@ -32,10 +32,11 @@ pub enum MethodChoice {
 }
 
 impl MethodChoice {
-    /// The method, or `None` for text that is none.
-    pub fn method(&self, route: Route) -> Option<Method> {
+    /// The method (`route_method` for [`MethodChoice::Route`]), or `None` for text that is
+    /// none.
+    pub fn method(&self, route_method: Method) -> Option<Method> {
         Some(match self {
-            Self::Route => route.method(),
+            Self::Route => route_method,
             Self::Get => Method::GET,
             Self::Post => Method::POST,
             Self::Options => Method::OPTIONS,
@@ -435,12 +436,9 @@ impl AuthorizerInput {
     }
 
     fn scopes(&self) -> Option<Vec<&str>> {
-        self.scopes.as_ref().map(|scopes| {
-            scopes
-                .iter()
-                .map(ScopeChoice::name)
-                .collect()
-        })
+        self.scopes
+            .as_ref()
+            .map(|scopes| scopes.iter().map(ScopeChoice::name).collect())
     }
 
     /// The `sub` claim, trimmed as a participant id is read, if the caller has one.
@@ -495,7 +493,7 @@ impl HttpInput {
     /// The request, or `None` for one `http::Request::builder` refuses (a method, URI or header
     /// that HTTP cannot carry, which API Gateway would not deliver either).
     pub fn request(&self, route: Route) -> Option<Request> {
-        let method = self.method.method(route)?;
+        let method = self.method.method(route.method())?;
         let mut uri = match &self.path {
             PathChoice::Route => route.path().to_owned(),
             PathChoice::TrailingSlash => format!("{}/", route.path()),
