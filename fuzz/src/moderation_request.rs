@@ -25,8 +25,8 @@ use crate::requests::{AuthorizerInput, MeetingIdChoice, MethodChoice, OriginChoi
 
 /// The longest `reason` a ban keeps, in characters (README).
 const MAX_REASON_CHARS: usize = 256;
-/// The longest room id a request may name (README: 1 to 64 letters, digits, `_` or `-`).
-const MAX_ROOM_ID_CHARS: usize = 64;
+/// The longest room id a request may name (1 to this many letters, digits, `_` or `-`).
+const MAX_ROOM_ID_CHARS: usize = shared::domain::meetings::MAX_SCOPE_ID_LENGTH;
 
 /// A request to a moderation route, in one deployment. The first variant of each choice (and
 /// `None`) is what a moderator's well-formed request has, so that the input of all zero bytes,

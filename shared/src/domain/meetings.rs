@@ -9,7 +9,7 @@ use crate::domain::identity::{MAX_PARTICIPANT_ID_LENGTH, is_participant_id};
 /// The longest room id or custom room id accepted from VideoSDK or a caller.
 pub(crate) const MAX_ROOM_ID_LENGTH: usize = 128;
 /// The longest room id a token may be scoped to (`roomId`), also for `customRoomId`.
-pub(crate) const MAX_SCOPE_ID_LENGTH: usize = 64;
+pub const MAX_SCOPE_ID_LENGTH: usize = 64;
 const MAX_ALLOWED_PARTICIPANT_IDS: usize = 100;
 const MAX_WEBHOOK_URL_LENGTH: usize = 512;
 /// Where VideoSDK lists the events a room's `webhook.events` may name, and the patterns.
