@@ -236,14 +236,45 @@ async fn audit_queue(moto: &MotoServer) -> String {
     .await
 }
 
-// Multi-threaded: the stand-ins answer the handlers on one worker while this one waits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the test tools; scripts/test runs it"]
-async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_until_it_ends() {
+/// moto with the bans table, the stack's bus and a queue its audit events reach (its URL), and
+/// the Cognito tokens of moto's user pool.
+async fn moto_with_bans() -> (MotoServer, String, Value) {
     let moto = MotoServer::start();
     moto.create_bans_table(TABLE).await;
     let audit = audit_queue(&moto).await;
     let tokens = moto.cognito_tokens();
+    (moto, audit, tokens)
+}
+
+/// The audit events that reached the queue `audit_queue` made, as EventBridge delivered them.
+async fn audit_events(moto: &MotoServer, audit: &str) -> Vec<Value> {
+    moto.receive(audit)
+        .await
+        .iter()
+        .map(|body| serde_json::from_str(body).expect("an event"))
+        .collect()
+}
+
+/// Each audit event's detail type, VideoSDK's outcome and whether the action succeeded.
+fn audit_summary(events: &[Value]) -> Vec<(String, String, String)> {
+    events
+        .iter()
+        .map(|event| {
+            let detail = &event["detail"];
+            (
+                event["detail-type"].as_str().unwrap_or_default().to_owned(),
+                detail["videosdk"].as_str().unwrap_or_default().to_owned(),
+                detail["succeeded"].to_string(),
+            )
+        })
+        .collect()
+}
+
+// Multi-threaded: the stand-ins answer the handlers on one worker while this one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the test tools; scripts/test runs it"]
+async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_until_it_ends() {
+    let (moto, audit, tokens) = moto_with_bans().await;
     let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
     let member = SignedIn::new(tokens["member"]["id"].as_str().unwrap());
     let member_id = api_tests::claims_of(tokens["member"]["id"].as_str().unwrap())["sub"]
@@ -442,23 +473,8 @@ async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_u
 
     // Every moderation call went onto the bus, by whom, on what, with VideoSDK's outcome, and
     // with no token in it.
-    let events: Vec<Value> = moto
-        .receive(&audit)
-        .await
-        .iter()
-        .map(|body| serde_json::from_str(body).expect("an event"))
-        .collect();
-    let summary: Vec<(String, String, String)> = events
-        .iter()
-        .map(|event| {
-            let detail = &event["detail"];
-            (
-                event["detail-type"].as_str().unwrap().to_owned(),
-                detail["videosdk"].as_str().unwrap().to_owned(),
-                detail["succeeded"].to_string(),
-            )
-        })
-        .collect();
+    let events = audit_events(&moto, &audit).await;
+    let summary = audit_summary(&events);
     let expected: Vec<(String, String, String)> = [
         ("Moderation RemoveParticipant", "done", "true"),
         ("Moderation ListBans", "not_called", "true"),
@@ -505,10 +521,7 @@ async fn a_moderator_removes_and_bans_a_member_who_gets_no_token_for_that_room_u
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn a_removal_videosdk_never_answers_is_answered_and_audited_before_the_deadline() {
-    let moto = MotoServer::start();
-    moto.create_bans_table(TABLE).await;
-    let audit = audit_queue(&moto).await;
-    let tokens = moto.cognito_tokens();
+    let (moto, audit, tokens) = moto_with_bans().await;
     let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
     let videosdk = VideoSdkStandIn::development().await;
     let stack = Stack::start(&moto, &videosdk).await;
@@ -549,25 +562,14 @@ async fn a_removal_videosdk_never_answers_is_answered_and_audited_before_the_dea
             .is_some(),
         "the ban, written before the removal, stands"
     );
-    let events: Vec<Value> = moto
-        .receive(&audit)
-        .await
-        .iter()
-        .map(|body| serde_json::from_str(body).expect("an event"))
-        .collect();
-    let summary: Vec<(&str, &str, &Value)> = events
-        .iter()
-        .map(|event| {
-            (
-                event["detail-type"].as_str().unwrap_or_default(),
-                event["detail"]["videosdk"].as_str().unwrap_or_default(),
-                &event["detail"]["succeeded"],
-            )
-        })
-        .collect();
+    let events = audit_events(&moto, &audit).await;
     assert_eq!(
-        summary,
-        [("Moderation RemoveParticipant", "failed", &json!(false))],
+        audit_summary(&events),
+        [(
+            "Moderation RemoveParticipant".to_owned(),
+            "failed".to_owned(),
+            "false".to_owned()
+        )],
         "the action is on the bus"
     );
 }
@@ -740,10 +742,7 @@ async fn room_tokens_live_room_token_ttl_seconds_and_others_token_ttl_seconds() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the test tools; scripts/test runs it"]
 async fn a_ban_holds_across_the_real_binaries() {
-    let moto = MotoServer::start();
-    moto.create_bans_table(TABLE).await;
-    let audit = audit_queue(&moto).await;
-    let tokens = moto.cognito_tokens();
+    let (moto, audit, tokens) = moto_with_bans().await;
     let videosdk = VideoSdkStandIn::development().await;
     let mut environment = aws_test_environment(&moto.endpoint);
     environment.extend([

@@ -23,7 +23,7 @@ pub async fn handler<B: Backend>(
 ) -> Result<Response<Body>, Infallible> {
     Ok(GET_TOKEN
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, get_token(state, request))
+            within_deadline(request, |request| get_token(state, request))
         })
         .await)
 }

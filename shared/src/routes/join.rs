@@ -40,7 +40,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(JOIN
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, join(state, request))
+            within_deadline(request, |request| join(state, request))
         })
         .await)
 }

@@ -165,17 +165,22 @@ where
     }
 }
 
-/// `answer`, the route's own work, within the invocation's deadline, whatever its calls out take
-/// together: past it, 504 `deadline_exceeded`, an answer the caller can read, where Lambda would
-/// stop the function and API Gateway answer without a body. Outside Lambda, no bound.
-async fn within_deadline(
-    request: &Request,
-    answer: impl Future<Output = Result<Response<Body>, ApiError>>,
-) -> Result<Response<Body>, ApiError> {
+/// The route's own work (`answer` makes it), within the invocation's deadline, whatever its
+/// calls out take together: past it, 504 `deadline_exceeded`, an answer the caller can read,
+/// where Lambda would stop the function and API Gateway answer without a body. Outside Lambda,
+/// no bound.
+async fn within_deadline<'r, F, Fut>(
+    request: &'r Request,
+    answer: F,
+) -> Result<Response<Body>, ApiError>
+where
+    F: FnOnce(&'r Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
     Budget::from_context(request.lambda_context_ref())
-        // Boxed: the handlers' futures are deep, and the timeout around one would double what
-        // it takes on the stack.
-        .bound(Box::pin(answer))
+        // Made on the heap: the handlers' futures are deep, and held inline beside the timeout
+        // around them they overflow a test thread's stack in debug builds.
+        .bound(Box::pin(answer(request)))
         .await
         .unwrap_or_else(|out_of_time| {
             Err(ApiError::new(

@@ -107,7 +107,7 @@ pub async fn handler(
     };
     Ok(route
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, moderate(state, request, *action))
+            within_deadline(request, |request| moderate(state, request, *action))
         })
         .await)
 }
