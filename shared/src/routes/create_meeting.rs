@@ -26,7 +26,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(CREATE_MEETING
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, |request| create_meeting(state, request))
+            within_deadline(request, |request, _| create_meeting(state, request))
         })
         .await)
 }

@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{GET_TOKEN, refuse_if_banned, within_deadline};
+use crate::aws::budget::Budget;
 use crate::aws::metrics;
 use crate::domain::token::{Claims, TokenScope};
 use crate::domain::unix_now;
@@ -23,7 +24,7 @@ pub async fn handler<B: Backend>(
 ) -> Result<Response<Body>, Infallible> {
     Ok(GET_TOKEN
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, |request| get_token(state, request))
+            within_deadline(request, |request, budget| get_token(state, request, budget))
         })
         .await)
 }
@@ -33,6 +34,7 @@ pub async fn handler<B: Backend>(
 async fn get_token<B: Backend>(
     state: &State<B>,
     request: &Request,
+    budget: Budget,
 ) -> Result<Response<Body>, ApiError> {
     let requested = query_parameter(request, &["permissions"])?;
     let requested_id = query_parameter(request, &["participantId", "peerId"])?;
@@ -60,7 +62,7 @@ async fn get_token<B: Backend>(
         ));
     }
     if let (Some(room_id), Some(participant_id)) = (&scope.room_id, &scope.participant_id) {
-        refuse_if_banned(state, request, room_id, participant_id).await?;
+        refuse_if_banned(state, &budget, room_id, participant_id).await?;
     }
     let lifetime = state.policy.lifetime(scope.room_id.is_some());
     let keys = state.keys().await;

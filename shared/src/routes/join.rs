@@ -22,6 +22,7 @@ use super::{
     JOIN, create_room, refuse_if_banned, room_creation_not_allowed, with_fresh_keys_on_miss,
     within_deadline,
 };
+use crate::aws::budget::Budget;
 use crate::aws::metrics;
 use crate::backends::meetings::MeetingBackend;
 use crate::domain::keyring::Keyring;
@@ -40,7 +41,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(JOIN
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, |request| join(state, request))
+            within_deadline(request, |request, budget| join(state, request, budget))
         })
         .await)
 }
@@ -55,6 +56,7 @@ enum Target {
 async fn join(
     state: &State<MeetingBackend>,
     request: &Request,
+    budget: Budget,
 ) -> Result<Response<Body>, ApiError> {
     let body = json_body(request)?;
     if body.contains_key("roomId") && body.contains_key("customRoomId") {
@@ -107,7 +109,7 @@ async fn join(
     };
 
     // By the room's VideoSDK id, whichever id the caller named: a custom id resolves to it.
-    refuse_if_banned(state, request, &room_id, &participant_id).await?;
+    refuse_if_banned(state, &budget, &room_id, &participant_id).await?;
     let keys = state.keys().await;
     let claims = Claims::new(
         keys.api_key(),

@@ -165,22 +165,23 @@ where
     }
 }
 
-/// The route's own work (`answer` makes it), within the invocation's deadline, whatever its
-/// calls out take together: past it, 504 `deadline_exceeded`, an answer the caller can read,
-/// where Lambda would stop the function and API Gateway answer without a body. Outside Lambda,
-/// no bound.
+/// The route's own work (`answer` makes it, given the invocation's budget for its calls out),
+/// within the invocation's deadline, whatever its calls out take together: past it, 504
+/// `deadline_exceeded`, an answer the caller can read, where Lambda would stop the function and
+/// API Gateway answer without a body. Outside Lambda, no bound.
 async fn within_deadline<'r, F, Fut>(
     request: &'r Request,
     answer: F,
 ) -> Result<Response<Body>, ApiError>
 where
-    F: FnOnce(&'r Request) -> Fut,
+    F: FnOnce(&'r Request, Budget) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    Budget::from_context(request.lambda_context_ref())
+    let budget = Budget::from_context(request.lambda_context_ref());
+    budget
         // Made on the heap: the handlers' futures are deep, and held inline beside the timeout
         // around them they overflow a test thread's stack in debug builds.
-        .bound(Box::pin(answer(request)))
+        .bound(Box::pin(answer(request, budget)))
         .await
         .unwrap_or_else(|out_of_time| {
             Err(ApiError::new(
@@ -208,16 +209,15 @@ fn room_creation_not_allowed() -> ApiError {
 /// refuses too: a ban that cannot be checked is not waved through.
 async fn refuse_if_banned<B>(
     state: &State<B>,
-    request: &Request,
+    budget: &Budget,
     room_id: &str,
     participant_id: &str,
 ) -> Result<(), ApiError> {
     let Some(bans) = &state.bans else {
         return Ok(());
     };
-    let budget = Budget::from_context(request.lambda_context_ref());
     let read = bans.active_ban(room_id, participant_id, (state.clock)());
-    match bans.within(&budget, Duration::ZERO, read).await {
+    match bans.within(budget, Duration::ZERO, read).await {
         Ok(None) => Ok(()),
         Ok(Some(ban)) => Err(ApiError::new(
             ErrorCode::ParticipantBanned,

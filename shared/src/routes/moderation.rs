@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use super::{authenticate, within_deadline};
@@ -107,7 +107,9 @@ pub async fn handler(
     };
     Ok(route
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, |request| moderate(state, request, *action))
+            within_deadline(request, |request, budget| {
+                moderate(state, request, *action, budget)
+            })
         })
         .await)
 }
@@ -126,6 +128,7 @@ async fn moderate(
     state: &State<ModerationBackend>,
     request: &Request,
     action: ModerationAction,
+    budget: Budget,
 ) -> Result<Response<Body>, ApiError> {
     let body = if action == ModerationAction::ListBans {
         Map::new()
@@ -143,7 +146,6 @@ async fn moderate(
         _ => None,
     };
 
-    let budget = Budget::from_context(request.lambda_context_ref());
     let keys = state.keys().await;
     let room = state.backend.rooms.resolve(&keys, &asked.room).await?;
     let now = (state.clock)();

@@ -22,7 +22,7 @@ pub async fn handler(
 ) -> Result<Response<Body>, Infallible> {
     Ok(VALIDATE_MEETING
         .serve(&state.cors, &request, |request| {
-            within_deadline(request, |request| validate_meeting(state, request))
+            within_deadline(request, |request, _| validate_meeting(state, request))
         })
         .await)
 }
