@@ -26,19 +26,10 @@ fn request(event: Value) -> lambda_http::Request {
         .with_lambda_context(lambda_context_ending_in(LEFT))
 }
 
-/// The development account and `extra`, as name/value pairs for the settings.
-fn settings(extra: &[(&str, String)]) -> shared::settings::Settings {
-    let credentials = api_tests::dev_credentials();
-    let mut pairs = vec![
-        ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
-        (
-            "VIDEOSDK_SECRET_KEY",
-            String::from_utf8_lossy(credentials.secret_key()).into_owned(),
-        ),
-    ];
-    pairs.extend(extra.iter().cloned());
+/// A function's state with the development account and `pairs`, as `B`'s function builds it.
+async fn state<B: shared::state::Backend>(pairs: &[(&str, String)]) -> State<B> {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    api_tests::settings(&pairs)
+    api_tests::dev_state_of::<B>(&pairs).await
 }
 
 /// Answers `answer` as Lambda would let it: by the deadline, or not at all (a panic here).
@@ -64,16 +55,10 @@ async fn by_the_deadline(
 async fn a_bans_table_that_never_answers_is_503_ban_store_unavailable_before_the_deadline() {
     let dynamodb = SilentEndpoint::start().await;
     let mut pairs = aws_test_environment(dynamodb.uri());
-    pairs.extend([
-        ("BANS_TABLE_NAME", "videosdk-bans".to_owned()),
-        ("MEETING_BACKEND", "local".to_owned()),
-    ]);
-    let get_token_state: State<NoMeetingBackend> = State::from_settings(settings(&pairs))
-        .await
-        .expect("the state builds");
-    let join_state: State<MeetingBackend> = State::from_settings(settings(&pairs))
-        .await
-        .expect("the state builds");
+    // On the local backend (dev_state_of's default), the table is the only call out.
+    pairs.push(("BANS_TABLE_NAME", "videosdk-bans".to_owned()));
+    let get_token_state: State<NoMeetingBackend> = state(&pairs).await;
+    let join_state: State<MeetingBackend> = state(&pairs).await;
 
     let (status, body, took) = by_the_deadline(routes::get_token::handler(
         &get_token_state,
@@ -113,15 +98,14 @@ async fn a_bans_table_that_never_answers_is_503_ban_store_unavailable_before_the
 async fn calls_that_outlast_the_deadline_together_are_504_deadline_exceeded_before_it() {
     let videosdk = SilentEndpoint::start().await;
     let endpoint = videosdk.uri().replacen("http://", "https://", 1);
-    let state: State<MeetingBackend> = State::from_settings(settings(&[
+    let join_state: State<MeetingBackend> = state(&[
         ("MEETING_BACKEND", "videosdk".to_owned()),
         ("VIDEOSDK_API_ENDPOINT", endpoint),
-    ]))
-    .await
-    .expect("the state builds");
+    ])
+    .await;
 
     let (status, body, took) = by_the_deadline(routes::join::handler(
-        &state,
+        &join_state,
         request(join_event(
             Some(&json!({"roomId": "abcd-efgh-ijkl", "participantId": "alice"})),
             None,

@@ -130,33 +130,34 @@ struct Stack {
 
 async fn state<B: Backend>(pairs: &[(&str, String)]) -> State<B> {
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    State::<B>::from_settings(api_tests::settings(&pairs))
-        .await
-        .expect("the state builds")
-        .with_clock(now)
+    api_tests::dev_state_of::<B>(&pairs).await.with_clock(now)
+}
+
+/// The stack's settings as the template deploys it behind the JWT authorizer, with moto for AWS
+/// and the stand-in for VideoSDK (the bus is the moderation function's alone).
+fn deployed_environment(
+    moto: &MotoServer,
+    videosdk: &VideoSdkStandIn,
+) -> Vec<(&'static str, String)> {
+    let mut environment = aws_test_environment(&moto.endpoint);
+    environment.extend([
+        ("MEETING_BACKEND", "videosdk".to_owned()),
+        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
+        (
+            "ALLOWED_PERMISSIONS",
+            "allow_join,ask_join,allow_mod".to_owned(),
+        ),
+        ("MODERATOR_GROUPS", "moderators".to_owned()),
+        ("REQUIRE_IDENTITY", "true".to_owned()),
+        ("ROOM_CREATORS", "moderators".to_owned()),
+        ("BANS_TABLE_NAME", TABLE.to_owned()),
+    ]);
+    environment
 }
 
 impl Stack {
     async fn start(moto: &MotoServer, videosdk: &VideoSdkStandIn) -> Self {
-        let credentials = api_tests::dev_credentials();
-        let mut pairs = aws_test_environment(&moto.endpoint);
-        pairs.extend([
-            ("VIDEOSDK_API_KEY", credentials.api_key().to_owned()),
-            (
-                "VIDEOSDK_SECRET_KEY",
-                String::from_utf8_lossy(credentials.secret_key()).into_owned(),
-            ),
-            ("MEETING_BACKEND", "videosdk".to_owned()),
-            ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
-            (
-                "ALLOWED_PERMISSIONS",
-                "allow_join,ask_join,allow_mod".to_owned(),
-            ),
-            ("MODERATOR_GROUPS", "moderators".to_owned()),
-            ("REQUIRE_IDENTITY", "true".to_owned()),
-            ("ROOM_CREATORS", "moderators".to_owned()),
-            ("BANS_TABLE_NAME", TABLE.to_owned()),
-        ]);
+        let pairs = deployed_environment(moto, videosdk);
         let mut moderation = pairs.clone();
         moderation.push(("EVENT_BUS_NAME", BUS.to_owned()));
         Self {
@@ -744,20 +745,8 @@ async fn room_tokens_live_room_token_ttl_seconds_and_others_token_ttl_seconds() 
 async fn a_ban_holds_across_the_real_binaries() {
     let (moto, audit, tokens) = moto_with_bans().await;
     let videosdk = VideoSdkStandIn::development().await;
-    let mut environment = aws_test_environment(&moto.endpoint);
-    environment.extend([
-        ("MEETING_BACKEND", "videosdk".to_owned()),
-        ("VIDEOSDK_API_ENDPOINT", videosdk.uri()),
-        (
-            "ALLOWED_PERMISSIONS",
-            "allow_join,ask_join,allow_mod".to_owned(),
-        ),
-        ("MODERATOR_GROUPS", "moderators".to_owned()),
-        ("REQUIRE_IDENTITY", "true".to_owned()),
-        ("ROOM_CREATORS", "moderators".to_owned()),
-        ("BANS_TABLE_NAME", TABLE.to_owned()),
-        ("EVENT_BUS_NAME", BUS.to_owned()),
-    ]);
+    let mut environment = deployed_environment(&moto, &videosdk);
+    environment.push(("EVENT_BUS_NAME", BUS.to_owned()));
     let api = api_tests::local_api::LocalApi::start(&environment, true);
     let invoke = |function: &str, name: &str, event: Value| api.answer(function, name, &event);
     let moderator = SignedIn::new(tokens["moderator"]["id"].as_str().unwrap());
