@@ -221,14 +221,19 @@ fn session_calls(videosdk: &VideoSdkStandIn, from: usize) -> Vec<(String, Value)
         .collect()
 }
 
-/// The stack's bus in moto, and a queue its moderation audit events reach; the queue's URL.
-async fn audit_queue(moto: &MotoServer) -> String {
+/// The stack's bus, in moto.
+async fn create_bus(moto: &MotoServer) {
     moto.eventbridge()
         .create_event_bus()
         .name(BUS)
         .send()
         .await
         .expect("moto creates the bus");
+}
+
+/// The stack's bus in moto, and a queue its moderation audit events reach; the queue's URL.
+async fn audit_queue(moto: &MotoServer) -> String {
+    create_bus(moto).await;
     moto.rule_to_queue(
         BUS,
         "moderation-audit",
@@ -930,12 +935,7 @@ fn a_banned_member_never_gets_a_token_for_the_room_and_others_always_do() {
     let videosdk = runtime.block_on(VideoSdkStandIn::development());
     let (stack, rooms, moderator, members) = runtime.block_on(async {
         moto.create_bans_table(TABLE).await;
-        moto.eventbridge()
-            .create_event_bus()
-            .name(BUS)
-            .send()
-            .await
-            .expect("moto creates the bus");
+        create_bus(&moto).await;
         let mut stack = Stack::start(&moto, &videosdk).await;
         stack.get_token = stack.get_token.with_clock(property_now);
         stack.join = stack.join.with_clock(property_now);
